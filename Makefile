@@ -1,0 +1,48 @@
+# Everything starts from python3: `make` builds .venv and installs the five
+# distributions (editable) with the test tools.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PACKAGES := -e . -e plugins/sentiero_store_sqlite -e plugins/sentiero_store_mongo \
+            -e plugins/sentiero_analytics -e plugins/sentiero_reporter
+DEV_TOOLS := -r requirements-dev.txt
+
+.PHONY: install demo test lint typecheck bench frontend clean system-deps
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
+
+$(STAMP): $(BIN)/python pyproject.toml plugins/*/pyproject.toml requirements-dev.txt
+	$(BIN)/uv pip install --quiet --python $(BIN)/python $(PACKAGES) $(DEV_TOOLS)
+	touch $(STAMP)
+
+install: $(STAMP)
+
+system-deps:
+	bash .ci/system-deps.sh
+
+demo: $(STAMP)
+	$(BIN)/sentiero demo --host 127.0.0.1 --port 9292
+
+lint: $(STAMP)
+	$(BIN)/ruff check sentiero_core plugins tests bench
+	$(BIN)/ruff format --check sentiero_core plugins tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy sentiero_core plugins/sentiero_store_sqlite/sentiero_store_sqlite \
+	    plugins/sentiero_store_mongo/sentiero_store_mongo \
+	    plugins/sentiero_analytics/sentiero_analytics plugins/sentiero_reporter/sentiero_reporter
+
+test: system-deps $(STAMP) lint typecheck
+	$(BIN)/python -m pytest -q
+
+bench: system-deps $(STAMP)
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+frontend:
+	cd frontend && npm ci && npm run build
+
+clean:
+	rm -rf $(VENV) build dist

@@ -1,0 +1,202 @@
+"""The Quart application: settings, plugins, store, routes and templates."""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+from pathlib import Path
+from typing import Any
+
+import pluggy
+from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, select_autoescape
+from quart import Quart, Response, abort, g, request
+
+from .plugins import get_plugin_manager
+from .routing import Panel, Route
+from .security import check_access, check_csrf, csrf_token, security_headers
+from .settings import Settings, load_settings
+from .store import Store
+from .stores import open_store_from_settings
+from .utils import await_me_maybe
+
+log = logging.getLogger("sentiero")
+
+PACKAGE_DIR = Path(__file__).parent
+STATIC_DIR = PACKAGE_DIR / "static"
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+
+
+class Sentiero:
+    """What the app carries at ``app.extensions["sentiero"]``."""
+
+    def __init__(self, settings: Settings, pm: pluggy.PluginManager, store: Store | None) -> None:
+        self.settings = settings
+        self.pm = pm
+        self._store = store
+        self.routes: dict[str, Route] = {}
+        self.panels: list[Panel] = []
+        self.redaction_rules: list[Any] = []
+        self.analyzers: dict[str, Any] = {}
+        self.plugin_static: dict[str, Path] = {}
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise RuntimeError("the store is opened when the app starts serving")
+        return self._store
+
+
+def _plugin_dirs(pm: pluggy.PluginManager, sub: str) -> dict[str, Path]:
+    """``<package>/<sub>`` for every loaded plugin that has one."""
+    found: dict[str, Path] = {}
+    for name, plugin in pm.list_name_plugin():
+        file = getattr(plugin, "__file__", None)
+        if not file or name.startswith("sentiero_core."):
+            continue
+        folder = Path(file).parent / sub
+        if folder.is_dir():
+            found[name] = folder
+    return found
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    store: Store | None = None,
+    plugin_manager: pluggy.PluginManager | None = None,
+) -> Quart:
+    """Build the Sentiero app. ``settings`` defaults to :func:`load_settings`
+    (TOML file from ``$SENTIERO_CONFIG``, then ``SENTIERO_*`` variables).
+    Pass ``store`` to use an already built store instead of ``store_url``."""
+    pm = plugin_manager or get_plugin_manager()
+    settings = settings or load_settings()
+    sections: dict[str, type] = {}
+    for result in pm.hook.register_settings():
+        for name, cls in (result or {}).items():
+            if name in sections:
+                raise RuntimeError(f"two plugins declare the settings section {name!r}")
+            sections[name] = cls
+    settings = settings.with_plugin_sections(sections)
+
+    app = Quart(__name__, static_folder=None, template_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
+    app.config["PROVIDE_AUTOMATIC_OPTIONS"] = True
+    state = Sentiero(settings, pm, store)
+    app.extensions["sentiero"] = state
+
+    plugin_templates = _plugin_dirs(pm, "templates")
+    app.jinja_env.loader = ChoiceLoader(
+        [FileSystemLoader(str(p)) for p in plugin_templates.values()]
+        + [FileSystemLoader(str(TEMPLATES_DIR)),
+           PrefixLoader({"default": FileSystemLoader(str(TEMPLATES_DIR))})]
+    )
+    app.jinja_env.autoescape = select_autoescape(default=True, default_for_string=True)
+    state.plugin_static = _plugin_dirs(pm, "static")
+
+    for panels in pm.hook.dashboard_panels(settings=settings):
+        state.panels.extend(panels or [])
+    state.panels.sort(key=lambda p: (p.order, p.title))
+    for rules in pm.hook.redaction_rules(settings=settings):
+        state.redaction_rules.extend(rules or [])
+    for analyzers in pm.hook.register_analyzers(settings=settings):
+        for analyzer in analyzers or []:
+            state.analyzers[analyzer.name] = analyzer
+
+    mount = settings.mount_path
+    for plugin_routes in pm.hook.register_routes(settings=settings):
+        for route in plugin_routes or []:
+            endpoint = route.name or f"{route.view.__module__}.{route.view.__name__}"
+            if endpoint in state.routes:
+                raise RuntimeError(f"two routes share the endpoint name {endpoint!r}")
+            state.routes[endpoint] = route
+            app.add_url_rule(
+                mount + route.rule,
+                endpoint=endpoint,
+                view_func=route.view,
+                methods=list(route.methods),
+            )
+    app.add_url_rule(mount + "/-/static/<path:filename>", "sentiero.static", _static)
+
+    @app.before_request
+    async def _guard() -> Any:
+        route = state.routes.get(request.endpoint or "")
+        if request.endpoint == "sentiero.static" or (route is not None and not route.public):
+            await check_access(state.settings)
+            if route is not None and route.csrf:
+                await check_csrf(route)
+        return None
+
+    @app.after_request
+    async def _headers(response: Response) -> Response:
+        route = state.routes.get(request.endpoint or "")
+        public = route is not None and route.public
+        return security_headers(response, dashboard=not public)
+
+    @app.context_processor
+    async def _template_vars() -> dict[str, Any]:
+        return {
+            "csrf_token": csrf_token,
+            "panels": state.panels,
+            "mount": request.root_path + mount,
+            "settings": state.settings,
+        }
+
+    @app.before_serving
+    async def _start() -> None:
+        if state._store is None:
+            state._store = await open_store_from_settings(pm, settings)
+        else:
+            await state._store.open()
+        for result in pm.hook.startup(app=app, settings=settings, store=state.store):
+            await await_me_maybe(result)
+
+    @app.after_serving
+    async def _stop() -> None:
+        for result in pm.hook.shutdown(app=app, settings=settings, store=state.store):
+            try:
+                await await_me_maybe(result)
+            except Exception:
+                log.exception("a plugin's shutdown hook failed")
+        await state.store.close()
+
+    return app
+
+
+async def _static(filename: str) -> Response:
+    """Core assets at ``-/static/<file>``, a plugin's at ``-/static/<plugin>/<file>``."""
+    state: Sentiero = _state()
+    head, _, rest = filename.partition("/")
+    base, rel = (state.plugin_static[head], rest) if head in state.plugin_static else (STATIC_DIR, filename)
+    path = (base / rel).resolve()
+    if not path.is_file() or base.resolve() not in path.parents:
+        abort(404)
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    response = Response(path.read_bytes(), mimetype=mime)
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+def _state() -> Sentiero:
+    from quart import current_app
+
+    return current_app.extensions["sentiero"]  # type: ignore[no-any-return]
+
+
+def get_state() -> Sentiero:
+    """The running app's :class:`Sentiero` state (inside a request)."""
+    return _state()
+
+
+async def render(template: str, **context: Any) -> str:
+    """Render a dashboard template with every plugin's extra variables."""
+    from quart import render_template
+
+    state = _state()
+    extra: dict[str, Any] = {}
+    for result in state.pm.hook.extra_template_vars(
+        template=template, request=request, settings=state.settings
+    ):
+        extra.update(await await_me_maybe(result) or {})
+    extra.update(context)
+    g.sentiero_template = template
+    return await render_template(template, **extra)

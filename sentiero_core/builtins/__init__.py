@@ -1,0 +1,1 @@
+"""Features of the core, registered as plugins like any other."""

@@ -1,0 +1,51 @@
+"""rrweb's event vocabulary and the custom-event tags our recorder emits.
+
+Numbers follow rrweb 2.x types; unknown types are valid and stored as-is.
+"""
+
+from __future__ import annotations
+
+DOM_CONTENT_LOADED = 0
+LOAD = 1
+FULL_SNAPSHOT = 2
+INCREMENTAL = 3
+META = 4
+CUSTOM = 5
+PLUGIN = 6
+ASSET = 7
+
+SOURCE_MUTATION = 0
+SOURCE_MOUSE_MOVE = 1
+SOURCE_MOUSE_INTERACTION = 2
+SOURCE_SCROLL = 3
+SOURCE_VIEWPORT_RESIZE = 4
+SOURCE_INPUT = 5
+SOURCE_TOUCH_MOVE = 6
+SOURCE_MEDIA_INTERACTION = 7
+SOURCE_LOG = 11
+SOURCE_DRAG = 12
+
+USER_ACTIVITY_SOURCES = frozenset(
+    {SOURCE_MOUSE_MOVE, SOURCE_MOUSE_INTERACTION, SOURCE_SCROLL, SOURCE_INPUT,
+     SOURCE_TOUCH_MOVE, SOURCE_DRAG}
+)
+
+# MouseInteractions
+MOUSE_UP = 0
+MOUSE_DOWN = 1
+CLICK = 2
+CONTEXT_MENU = 3
+DBL_CLICK = 4
+FOCUS = 5
+BLUR = 6
+
+# Custom events (type 5) our recorder emits: data = {"tag": TAG, "payload": {...}}
+TAG_META = "sentiero:meta"  # {url, referrer, viewport: {width, height}, title}
+TAG_ERROR = "sentiero:error"  # {kind, message, source, line, column, stack}
+TAG_NAVIGATION = "sentiero:navigation"  # {href, text}
+TAG_CUSTOM = "sentiero:custom"  # {name, properties}
+TAG_FORM_SUBMIT = "sentiero:form_submit"  # {form_id, form_name, action, url}
+TAG_VITAL = "sentiero:vital"  # {name, value, rating}
+TAG_IDENTIFY = "sentiero:identify"  # {user_id, traits}
+
+CONSOLE_PLUGIN = "rrweb/console@1"

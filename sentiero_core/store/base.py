@@ -1,0 +1,269 @@
+"""The store interface every storage backend implements.
+
+A store keeps three things for each recorded session: compressed event
+batches, one summary row kept current at append time, and the windows (tabs)
+that took part. Everything the dashboard lists comes from summaries, so no
+listing ever decodes events.
+
+Timestamps are integer milliseconds since the Unix epoch, as rrweb records
+them. Cursors are opaque strings; a store may encode anything in them, but a
+cursor it did not produce must raise :class:`InvalidCursor`.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .digest import BatchDigest
+
+Event = dict[str, Any]
+
+
+class StoreError(Exception):
+    """Base class for store failures a caller can act on."""
+
+
+class InvalidCursor(StoreError, ValueError):
+    """A cursor was not produced by this store (or was tampered with)."""
+
+
+class StoreUnavailable(StoreError):
+    """The backend cannot be reached (raised with the backend's reason)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RequestMeta:
+    """What the ingest endpoint learnt about the request carrying a batch."""
+
+    received_at: int
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+@dataclass(slots=True)
+class Batch:
+    """One accepted, redacted batch of events for a (session, window)."""
+
+    session_id: str
+    window_id: str
+    events: list[Event]
+    meta: RequestMeta
+    digest: BatchDigest
+
+
+@dataclass(slots=True)
+class SessionSummary:
+    """The per-session row kept current at append time.
+
+    Bounded lists (``pages``, ``windows``, ``custom_events``) keep their first
+    entries up to the limits in :mod:`sentiero_core.store.summary`.
+    """
+
+    session_id: str
+    started_at: int
+    ended_at: int
+    event_count: int = 0
+    batch_count: int = 0
+    page_count: int = 0
+    pages: list[str] = field(default_factory=list)
+    entry_url: str | None = None
+    windows: list[str] = field(default_factory=list)
+    error_count: int = 0
+    click_count: int = 0
+    rage_click_count: int = 0
+    dead_click_count: int = 0
+    active_ms: int = 0
+    custom_events: list[str] = field(default_factory=list)
+    form_submit_count: int = 0
+    user_id: str | None = None
+    user_traits: dict[str, Any] = field(default_factory=dict)
+    browser: str | None = None
+    os: str | None = None
+    device: str | None = None
+    viewport: str | None = None
+    referrer: str | None = None
+    ip: str | None = None
+    user_agent: str | None = None
+    raw_bytes: int = 0
+    dropped_events: int = 0
+
+    @property
+    def duration_ms(self) -> int:
+        return max(0, self.ended_at - self.started_at)
+
+    @property
+    def has_errors(self) -> bool:
+        return self.error_count > 0
+
+    def to_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        data = asdict(self)
+        data["duration_ms"] = self.duration_ms
+        data["has_errors"] = self.has_errors
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SessionSummary:
+        names = cls.__dataclass_fields__.keys()
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFilter:
+    """Filters for listing, counting and erasing sessions; all combine (AND).
+
+    ``None`` means "no constraint". Times are ms since the epoch; ``started_after``
+    is inclusive and ``started_before`` exclusive. Text filters match
+    case-insensitively as substrings, except ``user_id``, ``custom_event`` and
+    ``session_ids`` which match exactly.
+    """
+
+    started_after: int | None = None
+    started_before: int | None = None
+    url_contains: str | None = None
+    has_errors: bool | None = None
+    min_duration_ms: int | None = None
+    user_id: str | None = None
+    custom_event: str | None = None
+    browser: str | None = None
+    device: str | None = None
+    os: str | None = None
+    session_ids: tuple[str, ...] | None = None
+
+    def is_empty(self) -> bool:
+        return all(getattr(self, name) is None for name in self.__dataclass_fields__)
+
+    def matches(self, s: SessionSummary) -> bool:
+        """The reference semantics: every store must agree with this."""
+        if self.session_ids is not None and s.session_id not in self.session_ids:
+            return False
+        if self.started_after is not None and s.started_at < self.started_after:
+            return False
+        if self.started_before is not None and s.started_at >= self.started_before:
+            return False
+        if self.url_contains is not None:
+            needle = self.url_contains.lower()
+            if not any(needle in p.lower() for p in s.pages):
+                return False
+        if self.has_errors is not None and s.has_errors != self.has_errors:
+            return False
+        if self.min_duration_ms is not None and s.duration_ms < self.min_duration_ms:
+            return False
+        if self.user_id is not None and s.user_id != self.user_id:
+            return False
+        if self.custom_event is not None and self.custom_event not in s.custom_events:
+            return False
+        for name in ("browser", "device", "os"):
+            wanted = getattr(self, name)
+            if wanted is not None and wanted.lower() not in (getattr(s, name) or "").lower():
+                return False
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPage:
+    sessions: list[SessionSummary]
+    next: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventPage:
+    events: list[Event]
+    next: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStats:
+    """Totals across the store; ``compression_ratio`` is stored / raw JSON bytes."""
+
+    sessions: int
+    events: int
+    batches: int
+    raw_bytes: int
+    stored_bytes: int
+
+    @property
+    def compression_ratio(self) -> float:
+        return self.stored_bytes / self.raw_bytes if self.raw_bytes else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class StoreLimits:
+    """Resource limits a store enforces at append time; ``None`` is unlimited."""
+
+    max_sessions: int | None = None
+    max_events_per_session: int | None = None
+
+
+class Store(abc.ABC):
+    """Async storage backend. Implementations must be safe under concurrent
+    calls from one event loop: many appends to one session lose nothing.
+    """
+
+    #: URL schemes this store answers to, for error messages and listings.
+    name: str = "store"
+
+    def __init__(self, limits: StoreLimits | None = None) -> None:
+        self.limits = limits or StoreLimits()
+
+    async def open(self) -> None:  # noqa: B027 - optional hook
+        """Connect, create schema and indexes. Called once before use."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections. The store is not used afterwards."""
+
+    @abc.abstractmethod
+    async def append(self, batch: Batch) -> None:
+        """Store ``batch`` compressed and fold its digest into the session
+        summary, then enforce :attr:`limits`. Durable when it returns."""
+
+    @abc.abstractmethod
+    async def list_sessions(
+        self,
+        filter: SessionFilter | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> SessionPage:
+        """Summaries newest first (``started_at`` desc, then ``session_id``
+        desc); ``next`` is ``None`` on the last page."""
+
+    @abc.abstractmethod
+    async def get_session(self, session_id: str) -> SessionSummary | None:
+        """One summary, or ``None`` when the session does not exist."""
+
+    @abc.abstractmethod
+    async def read_events(
+        self,
+        session_id: str,
+        cursor: str | None = None,
+        limit: int = 1000,
+        window_id: str | None = None,
+    ) -> EventPage:
+        """Events in timestamp order (ties keep arrival order), ``limit`` at
+        most per page; only ``window_id``'s when given."""
+
+    @abc.abstractmethod
+    async def delete_sessions(self, session_ids: Sequence[str]) -> int:
+        """Remove sessions with every batch and summary; the number removed."""
+
+    @abc.abstractmethod
+    async def erase(self, filter: SessionFilter) -> int:
+        """Remove every session matching ``filter``; the number removed.
+        An empty filter is refused with ``ValueError`` (use purge or delete)."""
+
+    @abc.abstractmethod
+    async def purge_before(self, before: int) -> int:
+        """Remove sessions whose last activity (``ended_at``) is older than
+        ``before``; the number removed."""
+
+    @abc.abstractmethod
+    async def count_sessions(self, filter: SessionFilter | None = None) -> int:
+        """How many sessions match ``filter`` (all when ``None``)."""
+
+    @abc.abstractmethod
+    async def stats(self) -> StoreStats:
+        """Totals, including stored and raw JSON bytes of event batches."""

@@ -1,0 +1,64 @@
+"""Choosing and opening the store named by ``store_url``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+import pluggy
+
+from .settings import Settings, SettingsError
+from .store import Store, StoreLimits
+
+log = logging.getLogger("sentiero")
+
+DEFAULT_STORE_URL = "sqlite:///sentiero.db"
+
+
+def store_factories(pm: pluggy.PluginManager) -> dict[str, Any]:
+    factories: dict[str, Any] = {}
+    for offered in pm.hook.store_factories():
+        for scheme, factory in (offered or {}).items():
+            key = scheme.lower()
+            if key in factories:
+                raise SettingsError(f"store_url: two plugins offer the scheme {key!r}")
+            factories[key] = factory
+    return factories
+
+
+def limits_from(settings: Settings) -> StoreLimits:
+    return StoreLimits(
+        max_sessions=settings.max_sessions,
+        max_events_per_session=settings.max_events_per_session,
+    )
+
+
+def build_store(pm: pluggy.PluginManager, settings: Settings) -> Store:
+    """An unopened store for ``settings.store_url``. Without a URL the
+    embedded SQLite store is used when installed, else memory (with a warning)."""
+    factories = store_factories(pm)
+    url = settings.store_url
+    if url is None:
+        if "sqlite" in factories:
+            url = DEFAULT_STORE_URL
+        else:
+            log.warning("no store_url and no SQLite store installed: recordings live in memory only")
+            url = "memory://"
+    scheme = urlsplit(url).scheme.lower()
+    if not scheme or scheme not in factories:
+        known = ", ".join(sorted(f"{s}://" for s in factories)) or "none"
+        raise SettingsError(
+            f"store_url: no installed store handles {url.split('://')[0]!r} URLs "
+            f"(installed: {known}; e.g. pip install sentiero-store-{scheme or 'sqlite'})"
+        )
+    store = factories[scheme](url, settings)
+    if not isinstance(store, Store):
+        raise SettingsError(f"store_url: the {scheme!r} factory returned {type(store).__name__}, not a Store")
+    return store
+
+
+async def open_store_from_settings(pm: pluggy.PluginManager, settings: Settings) -> Store:
+    store = build_store(pm, settings)
+    await store.open()
+    return store
