@@ -11,12 +11,12 @@ import pluggy
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, select_autoescape
 from quart import Quart, Response, abort, g, request
 
-from .plugins import get_plugin_manager
+from .plugins import call_each, get_plugin_manager
 from .routing import Panel, Route
 from .security import check_access, check_csrf, csrf_token, security_headers
 from .settings import Settings, load_settings
 from .store import Store
-from .stores import open_store_from_settings
+from .stores import build_store
 from .utils import await_me_maybe
 
 log = logging.getLogger("sentiero")
@@ -81,7 +81,8 @@ def create_app(
     app = Quart(__name__, static_folder=None, template_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = True
-    state = Sentiero(settings, pm, store)
+    # Built now so a bad store URL stops start-up here; opened when serving.
+    state = Sentiero(settings, pm, store if store is not None else build_store(pm, settings))
     app.extensions["sentiero"] = state
 
     plugin_templates = _plugin_dirs(pm, "templates")
@@ -129,8 +130,10 @@ def create_app(
     @app.after_request
     async def _headers(response: Response) -> Response:
         route = state.routes.get(request.endpoint or "")
-        public = route is not None and route.public
-        return security_headers(response, dashboard=not public)
+        ours = route is not None or request.endpoint == "sentiero.static"
+        if not ours:
+            return response  # the host app's own pages keep their own headers
+        return security_headers(response, dashboard=route is None or not route.public)
 
     @app.context_processor
     async def _template_vars() -> dict[str, Any]:
@@ -143,20 +146,20 @@ def create_app(
 
     @app.before_serving
     async def _start() -> None:
-        if state._store is None:
-            state._store = await open_store_from_settings(pm, settings)
-        else:
-            await state._store.open()
+        await state.store.open()
         for result in pm.hook.startup(app=app, settings=settings, store=state.store):
             await await_me_maybe(result)
 
     @app.after_serving
     async def _stop() -> None:
-        for result in pm.hook.shutdown(app=app, settings=settings, store=state.store):
+        for plugin_name, result in call_each(pm, "shutdown", app=app, settings=settings,
+                                             store=state.store):
             try:
+                if isinstance(result, Exception):
+                    raise result
                 await await_me_maybe(result)
             except Exception:
-                log.exception("a plugin's shutdown hook failed")
+                log.exception("the shutdown hook of plugin %r failed", plugin_name)
         await state.store.close()
 
     return app

@@ -28,6 +28,8 @@ DEFAULT_PLUGINS = (
     "sentiero_core.recorder.routes",
     "sentiero_core.dashboard.routes",
     "sentiero_core.api.routes",
+    "sentiero_core.api.plugins",
+    "sentiero_core.api.analyzers",
 )
 
 
@@ -95,3 +97,17 @@ def _core_version() -> str:
         return importlib.metadata.version("sentiero-core")
     except importlib.metadata.PackageNotFoundError:
         return "0+unknown"
+
+
+def call_each(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+    """Call every implementation of a hook on its own, so that one failing
+    plugin does not stop the others: ``[(plugin_name, result_or_exception)]``."""
+    caller = getattr(pm.hook, hook_name)
+    results: list[tuple[str, Any]] = []
+    for impl in reversed(caller.get_hookimpls()):
+        args = {name: kwargs[name] for name in impl.argnames}
+        try:
+            results.append((impl.plugin_name, impl.function(**args)))
+        except Exception as exc:
+            results.append((impl.plugin_name, exc))
+    return results

@@ -14,6 +14,11 @@ from .store import Store, StoreLimits
 log = logging.getLogger("sentiero")
 
 DEFAULT_STORE_URL = "sqlite:///sentiero.db"
+KNOWN_DISTRIBUTIONS = {
+    "sqlite": "sentiero-store-sqlite",
+    "mongodb": "sentiero-store-mongo",
+    "mongodb+srv": "sentiero-store-mongo",
+}
 
 
 def store_factories(pm: pluggy.PluginManager) -> dict[str, Any]:
@@ -48,9 +53,11 @@ def build_store(pm: pluggy.PluginManager, settings: Settings) -> Store:
     scheme = urlsplit(url).scheme.lower()
     if not scheme or scheme not in factories:
         known = ", ".join(sorted(f"{s}://" for s in factories)) or "none"
+        hint = KNOWN_DISTRIBUTIONS.get(scheme)
+        advice = f"; pip install {hint}" if hint else ""
         raise SettingsError(
             f"store_url: no installed store handles {url.split('://')[0]!r} URLs "
-            f"(installed: {known}; e.g. pip install sentiero-store-{scheme or 'sqlite'})"
+            f"(installed: {known}{advice})"
         )
     store = factories[scheme](url, settings)
     if not isinstance(store, Store):

@@ -1,0 +1,144 @@
+"""The ``sentiero`` command: serve, plugins, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .plugins import PluginError, describe_plugins, get_plugin_manager
+from .settings import SettingsError, load_settings
+
+
+class StartupError(RuntimeError):
+    """The server could not start (the store did not open, a plugin failed)."""
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"expected a port between 1 and 65535, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sentiero",
+        description="Self-hosted session recording and replay.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    serve = sub.add_parser("serve", help="run the Sentiero server with Hypercorn")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=9292, help="port to bind (default 9292)")
+    serve.add_argument("--store", metavar="URL", help="store URL, e.g. sqlite:///sentiero.db")
+    serve.add_argument(
+        "--cors-origin",
+        action="append",
+        default=None,
+        metavar="ORIGIN",
+        help="an origin allowed to post events (repeatable)",
+    )
+    serve.add_argument("--config", metavar="FILE", help="a TOML settings file")
+    serve.add_argument("--mount", metavar="PATH", help="mount path (default /sentiero)")
+
+    plugins = sub.add_parser("plugins", help="list installed plugins and their hooks")
+    plugins.add_argument("--json", action="store_true", help="print JSON")
+
+    demo = sub.add_parser("demo", help="run the demo todo app with recording and dashboard")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=_port, default=9292)
+    demo.add_argument("--store", metavar="URL", help="store URL (default sqlite:///sentiero-demo.db)")
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if getattr(args, "store", None):
+        out["store_url"] = args.store
+    if getattr(args, "cors_origin", None):
+        out["cors_origins"] = list(args.cors_origin)
+    if getattr(args, "mount", None):
+        out["mount_path"] = args.mount
+    return out
+
+
+def _run_hypercorn(app: Any, host: str, port: int) -> None:
+    from hypercorn.asyncio import serve
+    from hypercorn.config import Config
+    from hypercorn.utils import LifespanFailureError
+
+    config = Config()
+    config.bind = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
+    config.accesslog = "-"
+    print(f"Sentiero listening on http://{host}:{port}", file=sys.stderr, flush=True)
+    try:
+        asyncio.run(serve(app, config))
+    except LifespanFailureError as exc:
+        raise StartupError(str(exc).split("startup.", 1)[-1].strip(" '")) from None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .app import create_app
+
+    settings = load_settings(config_file=args.config, **_overrides(args))
+    app = create_app(settings)
+    mount = (settings.mount_path or "") + "/"
+    print(f"Dashboard: http://{args.host}:{args.port}{mount}", file=sys.stderr)
+    _run_hypercorn(app, args.host, args.port)
+    return 0
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    listing = describe_plugins(get_plugin_manager())
+    if args.json:
+        print(json.dumps(listing, indent=2))
+        return 0
+    for entry in listing:
+        print(f"{entry['name']} {entry['version']}")
+        hooks = ", ".join(entry["hooks"]) or "(no hooks yet)"
+        print(f"    hooks: {hooks}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import create_demo_app
+
+    app = create_demo_app(store_url=args.store)
+    print(
+        f"Todo app:  http://{args.host}:{args.port}/\n"
+        f"Dashboard: http://{args.host}:{args.port}/sentiero/  (user demo, password demo)",
+        file=sys.stderr,
+    )
+    _run_hypercorn(app, args.host, args.port)
+    return 0
+
+
+COMMANDS = {"serve": cmd_serve, "plugins": cmd_plugins, "demo": cmd_demo}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (SettingsError, PluginError) as exc:
+        parser.exit(2, f"sentiero: configuration error: {exc}\n")
+    except StartupError as exc:
+        parser.exit(1, f"sentiero: the server could not start: {exc}\n")
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

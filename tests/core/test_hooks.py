@@ -1,0 +1,241 @@
+"""One test per hook the core calls itself (ingest hooks: tests/ingest)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from quart import jsonify
+
+from sentiero_core import Panel, Route, Settings, create_app, get_plugin_manager, hookimpl
+from sentiero_core.app import render
+from sentiero_core.settings import SettingsError
+from sentiero_core.store.memory import MemoryStore
+
+
+@pytest.fixture
+def pm() -> Iterator[Any]:
+    manager = get_plugin_manager(load_entrypoints=False)
+    yield manager
+
+
+def _register(pm: Any, plugin: Any, name: str) -> None:
+    pm.register(plugin, name=name)
+
+
+@pytest.mark.asyncio
+async def test_hook_startup(pm: Any) -> None:
+    seen: list[Any] = []
+
+    class Plugin:
+        @hookimpl
+        def startup(self, app: Any, store: Any) -> Any:
+            async def inner() -> None:
+                seen.append((app, store))
+
+            return inner()
+
+    pm.register(Plugin(), name="startup-test")
+    try:
+        app = create_app(Settings(store_url="memory://"), plugin_manager=pm)
+        async with app.test_app():
+            assert seen == [(app, app.extensions["sentiero"].store)]
+    finally:
+        pm.unregister(name="startup-test")
+
+
+@pytest.mark.asyncio
+async def test_hook_shutdown(pm: Any) -> None:
+    seen: list[str] = []
+
+    class Plugin:
+        @hookimpl
+        def shutdown(self, settings: Settings) -> None:
+            seen.append(settings.mount_path)
+
+    class Failing:
+        @hookimpl
+        def shutdown(self) -> None:
+            raise RuntimeError("boom")
+
+    pm.register(Plugin(), name="shutdown-test")
+    pm.register(Failing(), name="shutdown-failing")
+    try:
+        app = create_app(Settings(store_url="memory://"), plugin_manager=pm)
+        async with app.test_app():
+            assert seen == []
+        assert seen == ["/sentiero"]
+    finally:
+        pm.unregister(name="shutdown-test")
+        pm.unregister(name="shutdown-failing")
+
+
+@dataclasses.dataclass
+class GreeterSettings:
+    greeting: str = "hello"
+    times: int = 1
+
+
+def test_hook_register_settings(pm: Any) -> None:
+    class Plugin:
+        @hookimpl
+        def register_settings(self) -> dict[str, type]:
+            return {"greeter": GreeterSettings}
+
+    pm.register(Plugin(), name="settings-test")
+    try:
+        app = create_app(
+            Settings(store_url="memory://", plugins={"greeter": {"times": 3}}), plugin_manager=pm
+        )
+        section = app.extensions["sentiero"].settings.plugin("greeter")
+        assert section == GreeterSettings(greeting="hello", times=3)
+        with pytest.raises(SettingsError, match=r"plugins\.greeter\.times: expected an integer"):
+            create_app(
+                Settings(store_url="memory://", plugins={"greeter": {"times": "x"}}),
+                plugin_manager=pm,
+            )
+        with pytest.raises(SettingsError, match=r"plugins\.greeter: unknown option"):
+            create_app(
+                Settings(store_url="memory://", plugins={"greeter": {"colour": 1}}),
+                plugin_manager=pm,
+            )
+        with pytest.raises(SettingsError, match="no installed plugin declares"):
+            create_app(
+                Settings(store_url="memory://", plugins={"nobody": {}}), plugin_manager=pm
+            )
+    finally:
+        pm.unregister(name="settings-test")
+
+
+def test_hook_store_factories(pm: Any) -> None:
+    built: list[str] = []
+
+    class Plugin:
+        @hookimpl
+        def store_factories(self) -> dict[str, Any]:
+            def factory(url: str, settings: Settings) -> MemoryStore:
+                built.append(url)
+                return MemoryStore()
+
+            return {"Scratch": factory}
+
+    pm.register(Plugin(), name="factory-test")
+    try:
+        app = create_app(Settings(store_url="scratch://here"), plugin_manager=pm)
+        assert built == ["scratch://here"]
+        assert isinstance(app.extensions["sentiero"].store, MemoryStore)
+        with pytest.raises(SettingsError, match="no installed store handles 'nope'"):
+            create_app(Settings(store_url="nope://x"), plugin_manager=pm)
+    finally:
+        pm.unregister(name="factory-test")
+
+
+@pytest.mark.asyncio
+async def test_hook_register_analyzers(pm: Any) -> None:
+    class Counter:
+        name = "session-count"
+        title = "Session count"
+
+        async def analyze(self, store: Any, params: dict[str, str]) -> dict[str, Any]:
+            if params.get("fail"):
+                raise ValueError("fail was asked for")
+            return {"sessions": await store.count_sessions()}
+
+    class Plugin:
+        @hookimpl
+        def register_analyzers(self) -> list[Any]:
+            return [Counter()]
+
+    pm.register(Plugin(), name="analyzer-test")
+    try:
+        app = create_app(Settings(store_url="memory://"), plugin_manager=pm)
+        async with app.test_app():
+            client = app.test_client()
+            listing = await (await client.get("/sentiero/api/analyzers")).get_json()
+            assert listing == {"analyzers": [{"name": "session-count", "title": "Session count"}]}
+            report = await client.get("/sentiero/api/analyzers/session-count")
+            assert await report.get_json() == {
+                "analyzer": "session-count",
+                "report": {"sessions": 0},
+            }
+            bad = await client.get("/sentiero/api/analyzers/session-count?fail=1")
+            assert bad.status_code == 400
+            assert (await client.get("/sentiero/api/analyzers/none")).status_code == 404
+    finally:
+        pm.unregister(name="analyzer-test")
+
+
+def test_hook_dashboard_panels(pm: Any) -> None:
+    class Plugin:
+        @hookimpl
+        def dashboard_panels(self) -> list[Panel]:
+            return [Panel("zeta", "Zeta", "/zeta", order=500), Panel("alpha", "Alpha", "/a", 5)]
+
+    pm.register(Plugin(), name="panel-test")
+    try:
+        app = create_app(Settings(store_url="memory://"), plugin_manager=pm)
+        names = [p.name for p in app.extensions["sentiero"].panels]
+        assert names.index("alpha") < names.index("zeta")
+    finally:
+        pm.unregister(name="panel-test")
+
+
+@pytest.mark.asyncio
+async def test_hook_register_routes(pm: Any) -> None:
+    async def hello(name: str) -> Any:
+        return jsonify({"hello": name})
+
+    class Plugin:
+        @hookimpl
+        def register_routes(self) -> list[Route]:
+            return [
+                Route("/hello/<name>", hello, name="test.hello"),
+                Route("/open/<name>", hello, public=True, name="test.open"),
+            ]
+
+    pm.register(Plugin(), name="routes-test")
+    try:
+        settings = Settings(store_url="memory://", auth_callback=lambda request: False)
+        app = create_app(settings, plugin_manager=pm)
+        async with app.test_app():
+            client = app.test_client()
+            assert (await client.get("/sentiero/hello/ada")).status_code == 403
+            response = await client.get("/sentiero/open/ada")
+            assert await response.get_json() == {"hello": "ada"}
+    finally:
+        pm.unregister(name="routes-test")
+
+
+@pytest.mark.asyncio
+async def test_hook_extra_template_vars(pm: Any, tmp_path: Any) -> None:
+    async def page() -> str:
+        return await render("extra_vars_test.html", given="core")
+
+    class Plugin:
+        @hookimpl
+        def extra_template_vars(self, template: str) -> Any:
+            async def inner() -> dict[str, str]:
+                return {"from_plugin": f"plugin:{template}", "given": "plugin"}
+
+            return inner
+
+        @hookimpl
+        def register_routes(self) -> list[Route]:
+            return [Route("/extra", page, name="test.extra")]
+
+    pm.register(Plugin(), name="extra-test")
+    try:
+        app = create_app(Settings(store_url="memory://"), plugin_manager=pm)
+        from jinja2 import ChoiceLoader, DictLoader
+
+        app.jinja_env.loader = ChoiceLoader(
+            [DictLoader({"extra_vars_test.html": "{{ from_plugin }}|{{ given }}"}),
+             app.jinja_env.loader]
+        )
+        async with app.test_app():
+            body = await (await app.test_client().get("/sentiero/extra")).get_data(as_text=True)
+            assert body == "plugin:extra_vars_test.html|core"
+    finally:
+        pm.unregister(name="extra-test")

@@ -1,0 +1,110 @@
+from pathlib import Path
+
+import pytest
+
+from sentiero_core import RedactionSettings, Settings, SettingsError, load_settings
+
+
+def test_defaults_match_the_documented_table() -> None:
+    s = Settings()
+    assert s.mount_path == "/sentiero"
+    assert s.flush_interval_ms == 10_000
+    assert s.flush_event_threshold == 50
+    assert s.max_events_per_page == 1_000
+    assert s.max_events_per_request is None
+    assert s.cross_tab_sessions is True
+    assert s.session_idle_timeout == 21_600
+    assert s.session_max_age == 604_800
+    assert s.mask_all_inputs is True
+    assert s.block_selector == "[data-rr-block]"
+    assert s.sampling == {"scroll": 150, "input": "last"}
+    assert s.respect_gpc is True and s.anonymize_ip is True
+    assert s.opt_out_cookie_name == "sentiero_optout"
+    assert s.analytics_max_scan_sessions == 5_000
+    assert s.capture_metadata is False and s.shareable_replays is False
+    assert isinstance(s.redaction, RedactionSettings)
+
+
+def test_keyword_arguments_beat_environment_beat_file(tmp_path: Path) -> None:
+    cfg = tmp_path / "sentiero.toml"
+    cfg.write_text(
+        'flush_interval_ms = 1000\nmax_sessions = 10\ncors_origins = ["https://a.example"]\n'
+        '[redaction]\nurl_mode = "strip"\n'
+    )
+    env = {"SENTIERO_MAX_SESSIONS": "20", "SENTIERO_CAPTURE_ERRORS": "yes"}
+    s = load_settings(cfg, environ=env, max_sessions=30)
+    assert s.flush_interval_ms == 1000
+    assert s.max_sessions == 30
+    assert s.capture_errors is True
+    assert s.cors_origins == ["https://a.example"]
+    assert s.redaction.url_mode == "strip"
+    assert load_settings(cfg, environ=env).max_sessions == 20
+
+
+def test_environment_values_are_read_by_type() -> None:
+    env = {
+        "SENTIERO_CORS_ORIGINS": "https://a.example, https://b.example",
+        "SENTIERO_SAMPLING": '{"scroll": 50}',
+        "SENTIERO_MAX_EVENTS_PER_REQUEST": "none",
+        "SENTIERO_SESSION_SAMPLE_RATE": "0.5",
+        "SENTIERO_REDACTION__CUSTOM_PATTERNS": '["acct-\\\\d+"]',
+    }
+    s = load_settings(environ=env)
+    assert s.cors_origins == ["https://a.example", "https://b.example"]
+    assert s.sampling == {"scroll": 50}
+    assert s.max_events_per_request is None
+    assert s.session_sample_rate == 0.5
+    assert s.redaction.custom_patterns == ["acct-\\d+"]
+
+
+def test_config_file_from_environment(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[sentiero]\nmount_path = '/rec'\n")
+    assert load_settings(environ={"SENTIERO_CONFIG": str(cfg)}).mount_path == "/rec"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"flush_interval_ms": "soon"}, "flush_interval_ms: expected an integer"),
+        ({"capture_errors": 1}, "capture_errors: expected true or false"),
+        ({"max_sessions": 0}, "max_sessions: expected a positive integer or none"),
+        ({"cors_origins": "https://a.example"}, "cors_origins: expected a list"),
+        ({"mount_path": "sentiero"}, "mount_path: expected a path starting with '/'"),
+        ({"mount_path": "/sentiero/"}, "without a trailing '/'"),
+        ({"session_sample_rate": 2}, "session_sample_rate"),
+        ({"redaction": {"url_mode": "drop"}}, "redaction.url_mode"),
+        ({"redaction": {"colour": "red"}}, "redaction: unknown option(s) ['colour']"),
+        ({"auth_callback": "no_such_module:fn"}, "auth_callback: cannot import"),
+    ],
+)
+def test_bad_values_name_the_option(kwargs: dict, message: str) -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings(environ={}, **kwargs)
+    assert message in str(info.value)
+
+
+def test_unknown_keys_stop_start_up(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="unknown option"):
+        load_settings(environ={}, flush_intervall_ms=5)
+    with pytest.raises(SettingsError, match="SENTIERO_FLUSH_INTERVALL_MS"):
+        load_settings(environ={"SENTIERO_FLUSH_INTERVALL_MS": "5"})
+    with pytest.raises(SettingsError, match="SENTIERO_MAX_SESSIONS: expected an integer"):
+        load_settings(environ={"SENTIERO_MAX_SESSIONS": "many"})
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("flush_interval_ms = [")
+    with pytest.raises(SettingsError, match="bad.toml"):
+        load_settings(cfg, environ={})
+    with pytest.raises(SettingsError, match="does not exist"):
+        load_settings(tmp_path / "missing.toml", environ={})
+
+
+def test_callables_load_from_dotted_paths() -> None:
+    s = load_settings(environ={"SENTIERO_AUTH_CALLBACK": "os.path:exists"})
+    import os.path
+
+    assert s.auth_callback is os.path.exists
+
+
+def test_mount_path_root_means_no_prefix() -> None:
+    assert Settings(mount_path="/").mount_path == ""
