@@ -108,8 +108,9 @@ class Settings:
 
     def __post_init__(self) -> None:
         _validate(self, "")
-        if not self.mount_path.startswith("/") or (
-            self.mount_path != "/" and self.mount_path.endswith("/")
+        if self.mount_path != "" and (
+            not self.mount_path.startswith("/")
+            or (self.mount_path != "/" and self.mount_path.endswith("/"))
         ):
             raise SettingsError(
                 f"mount_path: expected a path starting with '/' and without a trailing '/', "
