@@ -102,6 +102,9 @@ class Settings:
     retention_period: int | None = None
     redaction: RedactionSettings = field(default_factory=RedactionSettings)
     anonymize_ip: bool = True
+    #: Behind a reverse proxy: take the client address (and the scheme and
+    #: host recorder.js advertises) from X-Forwarded-For/-Proto/-Host.
+    trust_forwarded_for: bool = False
     audit_log: Callable[..., Any] | None = None
     # plugin sections, validated against the types plugins register
     plugins: dict[str, Any] = field(default_factory=dict)
