@@ -1,1 +1,40 @@
-"""Routes (filled in by the dashboard work)."""
+"""The dashboard as a plugin: its pages, its navigation entry, its filters."""
+
+from __future__ import annotations
+
+from quart import Quart
+
+from ..hookspecs import hookimpl
+from ..routing import Panel, Route
+from . import errors
+from .assets import asset_url
+from .formatting import FILTERS
+from .list_view import sessions_list
+from .session_view import delete_session, export_session, session_page
+
+
+@hookimpl
+def dashboard_panels() -> list[Panel]:
+    return [Panel(name="sessions", title="Sessions", path="/", order=0)]
+
+
+@hookimpl
+def register_routes() -> list[Route]:
+    return [
+        Route("/", sessions_list, name="sentiero.sessions"),
+        Route("/sessions/<session_id>", session_page, name="sentiero.session"),
+        Route("/sessions/<session_id>/export.json", export_session, name="sentiero.session_export"),
+        Route(
+            "/sessions/<session_id>/delete",
+            delete_session,
+            methods=("POST",),
+            name="sentiero.session_delete",
+        ),
+    ]
+
+
+@hookimpl
+def startup(app: Quart) -> None:
+    app.jinja_env.filters.update(FILTERS)
+    app.jinja_env.globals["asset_url"] = asset_url
+    errors.install(app)

@@ -1,0 +1,130 @@
+"""``<mount>/sessions/<id>``: the replay page, its JSON export and deletion."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from quart import Response, redirect, request, url_for
+
+from ..app import get_state, render
+from ..store import SessionSummary
+from ..store.digest import (
+    ACTIVE_GAP_CAP_MS,
+    DEAD_CLICK_WAIT_MS,
+    RAGE_CLICKS,
+    RAGE_RADIUS_PX,
+    RAGE_WINDOW_MS,
+)
+from .errors import error_page
+
+EXPORT_PAGE = 2_000
+
+
+def _start_offset(raw: str | None) -> float | None:
+    """``?t=SECONDS``; a malformed value is ignored, the replay starts at 0."""
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value >= 0 else None
+
+
+def _not_found(session_id: str) -> Any:
+    return error_page(
+        404, f"There is no session with the id {session_id!r}. It may have been deleted or purged."
+    )
+
+
+def player_config(summary: SessionSummary, window: str | None) -> dict[str, Any]:
+    """Everything the page's script needs, embedded as JSON (never as code)."""
+    sid = summary.session_id
+    settings = get_state().settings
+    return {
+        "sessionId": sid,
+        "windowId": window,
+        "eventsUrl": url_for("sentiero.api_session_events", session_id=sid),
+        "pageSize": settings.max_events_per_page,
+        "eventCount": summary.event_count if len(summary.windows) <= 1 else None,
+        "startAt": _start_offset(request.args.get("t")),
+        "startedAt": summary.started_at,
+        # The same thresholds as the ingest digest, so the page's annotations
+        # agree with the list's badges.
+        "thresholds": {
+            "rageClicks": RAGE_CLICKS,
+            "rageWindowMs": RAGE_WINDOW_MS,
+            "rageRadiusPx": RAGE_RADIUS_PX,
+            "deadClickWaitMs": DEAD_CLICK_WAIT_MS,
+            "activeGapCapMs": ACTIVE_GAP_CAP_MS,
+        },
+    }
+
+
+async def session_page(session_id: str) -> Any:
+    summary = await get_state().store.get_session(session_id)
+    if summary is None:
+        return await _not_found(session_id)
+    window = request.args.get("window") or (summary.windows[0] if summary.windows else None)
+    if summary.windows and window not in summary.windows:
+        return await error_page(404, f"This session has no window (tab) with the id {window!r}.")
+    tabs = [
+        {
+            "id": wid,
+            "label": f"Tab {i}",
+            "url": url_for("sentiero.session", session_id=session_id, window=wid),
+            "current": wid == window,
+        }
+        for i, wid in enumerate(summary.windows, start=1)
+    ]
+    return await render(
+        "sessions/session.html",
+        summary=summary,
+        window=window,
+        tabs=tabs,
+        config=player_config(summary, window),
+        export_url=url_for("sentiero.session_export", session_id=session_id),
+        delete_url=url_for("sentiero.session_delete", session_id=session_id),
+        list_url=url_for("sentiero.sessions"),
+    )
+
+
+async def export_session(session_id: str) -> Any:
+    """All events of every window with the summary, streamed page by page so
+    a long session never sits whole in memory."""
+    store = get_state().store
+    summary = await store.get_session(session_id)
+    if summary is None:
+        return await _not_found(session_id)
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b'{"session":' + orjson.dumps(summary.to_dict()) + b',"events":['
+        cursor: str | None = None
+        first = True
+        while True:
+            page = await store.read_events(session_id, cursor, limit=EXPORT_PAGE)
+            if page.events:
+                chunk = b",".join(orjson.dumps(e) for e in page.events)
+                yield chunk if first else b"," + chunk
+                first = False
+            if page.next is None:
+                break
+            cursor = page.next
+        yield b"]}"
+
+    safe_id = re.sub(r"[^A-Za-z0-9_-]", "_", session_id)[:64]
+    response = Response(body(), mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="session-{safe_id}.json"'
+    return response
+
+
+async def delete_session(session_id: str) -> Any:
+    """POST with the CSRF token (checked before this runs), then back to the list."""
+    removed = await get_state().store.delete_sessions([session_id])
+    if not removed:
+        return await _not_found(session_id)
+    return redirect(url_for("sentiero.sessions", deleted="1"), 303)
