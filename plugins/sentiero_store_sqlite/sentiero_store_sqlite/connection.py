@@ -1,0 +1,88 @@
+"""Opening connections with Sentiero's pragmas, and naming SQLite failures."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import aiosqlite
+
+from sentiero_core.store import StoreError, StoreUnavailable
+
+from .url import MEMORY, SQLiteLocation
+
+DEFAULT_BUSY_TIMEOUT_MS = 5_000
+
+
+async def connect(
+    location: SQLiteLocation, *, busy_timeout_ms: int, read_only: bool = False
+) -> aiosqlite.Connection:
+    """A connection in autocommit mode: every transaction is explicit.
+
+    Pragmas that only affect this connection are set here; the WAL journal
+    mode lives in the file and is set once by the writer (see
+    :func:`enable_wal`), after the file is known to be ours.
+    """
+    if location.path is not None:
+        parent = location.path.parent
+        if not parent.is_dir():
+            raise StoreUnavailable(
+                f"cannot open SQLite database {location}: directory {parent} does not exist"
+            )
+        if location.path.is_dir():
+            raise StoreUnavailable(f"cannot open SQLite database {location}: it is a directory")
+    target = MEMORY if location.path is None else str(location.path)
+    try:
+        db = await aiosqlite.connect(target, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StoreUnavailable(f"cannot open SQLite database {location}: {exc}") from exc
+    try:
+        await db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        await db.execute("PRAGMA foreign_keys = ON")
+        await db.execute("PRAGMA synchronous = NORMAL")
+        if read_only:
+            await db.execute("PRAGMA query_only = ON")
+    except BaseException:
+        await db.close()
+        raise
+    return db
+
+
+async def enable_wal(db: aiosqlite.Connection, location: SQLiteLocation) -> None:
+    """Switch a file database to WAL: readers then never wait for the writer."""
+    if location.in_memory:
+        return
+    rows = list(await db.execute_fetchall("PRAGMA journal_mode = WAL"))
+    mode = str(rows[0][0]).lower()
+    if mode != "wal":
+        raise StoreUnavailable(
+            f"SQLite database {location}: could not enable WAL journal mode (got {mode!r}); "
+            f"WAL needs a local file system with shared memory support"
+        )
+
+
+@contextmanager
+def sqlite_errors(location: SQLiteLocation) -> Iterator[None]:
+    """Re-raise driver errors as store errors that name the database.
+
+    Lock timeouts and I/O failures may pass (:class:`StoreUnavailable`);
+    corruption or a foreign file does not (:class:`StoreError`).
+    """
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        raise StoreUnavailable(f"SQLite database {location}: {exc}") from exc
+    except sqlite3.DatabaseError as exc:
+        message = str(exc)
+        if "not a database" in message or "malformed" in message:
+            raise StoreError(
+                f"SQLite database {location} is damaged or not a SQLite file ({message})"
+            ) from exc
+        raise StoreError(f"SQLite database {location}: {message}") from exc
+
+
+async def rollback(db: aiosqlite.Connection) -> None:
+    """Roll back if a transaction is still open (some errors end it already)."""
+    if db.in_transaction:
+        await db.execute("ROLLBACK")

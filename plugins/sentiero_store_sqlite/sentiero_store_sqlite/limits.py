@@ -1,0 +1,86 @@
+"""Enforcing StoreLimits inside the append transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiosqlite
+import orjson
+
+from sentiero_core.store import SessionSummary
+from sentiero_core.store.codec import encode_events
+from sentiero_core.store.paging import StoredBatch, trim_plan
+
+
+def _ts(event: dict[str, Any]) -> int:
+    # The same reading of a timestamp as the core's paging and digest.
+    value = event.get("timestamp")
+    return int(value) if isinstance(value, int | float) else 0
+
+
+async def trim_session(
+    db: aiosqlite.Connection, rowid: int, summary: SessionSummary, keep: int
+) -> bool:
+    """Drop the session's oldest events beyond ``keep``; update ``summary``'s
+    counts. False when nothing had to go.
+
+    Only the batches that can hold one of the doomed events are decompressed:
+    walking batches by their newest event, the first ones holding ``excess``
+    events end at some time T, so every doomed event is at or before T and
+    any batch starting after T is left alone. A long session at its cap thus
+    rewrites one or two old batches per append, not all of them.
+    """
+    metas = list(
+        await db.execute_fetchall(
+            "SELECT seq, window_id, min_ts, max_ts, event_count FROM batches "
+            "WHERE session_rowid = ?",
+            (rowid,),
+        )
+    )
+    total = sum(m[4] for m in metas)
+    excess = total - keep
+    if excess <= 0:
+        return False
+    seen = 0
+    bound = 0
+    for _seq, _window, _min_ts, max_ts, count in sorted(metas, key=lambda m: (m[3], m[0])):
+        seen += count
+        bound = max_ts
+        if seen >= excess:
+            break
+    subset = [m for m in metas if m[2] <= bound]
+    seqs = orjson.dumps([m[0] for m in subset]).decode()
+    rows = await db.execute_fetchall(
+        "SELECT seq, blob FROM batches WHERE seq IN (SELECT value FROM json_each(?))", (seqs,)
+    )
+    blobs: dict[int, bytes] = {int(r[0]): bytes(r[1]) for r in rows}
+    stored = [StoredBatch(seq, w, lo, hi, n, blobs[seq]) for seq, w, lo, hi, n in subset]
+    drop, rewrite = trim_plan(stored, sum(b.event_count for b in stored) - excess)
+    if drop:
+        await db.execute(
+            "DELETE FROM batches WHERE seq IN (SELECT value FROM json_each(?))",
+            (orjson.dumps(drop).decode(),),
+        )
+    for seq, events in rewrite.items():
+        blob, raw = encode_events(events)
+        times = [_ts(e) for e in events]
+        await db.execute(
+            "UPDATE batches SET blob = ?, raw_bytes = ?, event_count = ?, min_ts = ?, "
+            "max_ts = ? WHERE seq = ?",
+            (blob, raw, len(events), min(times), max(times), seq),
+        )
+    summary.event_count = total - excess
+    summary.batch_count = len(metas) - len(drop)
+    return True
+
+
+async def evict_least_recent(db: aiosqlite.Connection, max_sessions: int) -> None:
+    """Delete the sessions with the oldest last activity beyond ``max_sessions``."""
+    rows = list(await db.execute_fetchall("SELECT sessions FROM totals"))
+    excess = int(rows[0][0]) - max_sessions
+    if excess > 0:
+        await db.execute(
+            "DELETE FROM sessions WHERE id IN "
+            "(SELECT id FROM sessions ORDER BY ended_at, session_id LIMIT ?)",
+            (excess,),
+        )

@@ -1,0 +1,393 @@
+"""``sqlite://``: the embedded store, one SQLite file in WAL mode.
+
+One writer connection does every write, guarded by an asyncio lock, with
+concurrent appends grouped into shared transactions (see :mod:`.writes`).
+Reads go through a small pool of read-only connections: in WAL mode a
+reader sees the last committed state and never waits for the writer. A
+``:memory:`` database exists in one connection only, so there reads share
+the writer and its lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import orjson
+
+from sentiero_core.store import (
+    Batch,
+    EventPage,
+    SessionFilter,
+    SessionPage,
+    SessionSummary,
+    Store,
+    StoreError,
+    StoreLimits,
+    StoreStats,
+    merge_digest,
+)
+from sentiero_core.store.codec import encode_events
+from sentiero_core.store.memory import parse_session_cursor, session_cursor
+from sentiero_core.store.paging import StoredBatch, page_events, parse_event_cursor
+
+from .connection import DEFAULT_BUSY_TIMEOUT_MS, connect, enable_wal, rollback, sqlite_errors
+from .filters import INT64_MAX, _int, where_clause
+from .limits import evict_least_recent, trim_session
+from .schema import check_ownership, insert_search_rows, migrate
+from .url import MEMORY, SQLiteLocation, parse_sqlite_url
+from .writes import WriteQueue
+
+
+@dataclass(slots=True)
+class _Append:
+    """A batch ready to write: compressed outside the write lock."""
+
+    batch: Batch
+    blob: bytes
+    raw_bytes: int
+
+
+def _lowered(value: str | None) -> str | None:
+    return value.lower() if value is not None else None
+
+
+def _columns(s: SessionSummary) -> tuple[Any, ...]:
+    return (
+        s.started_at,
+        s.ended_at,
+        s.duration_ms,
+        s.error_count,
+        s.user_id,
+        _lowered(s.browser),
+        _lowered(s.device),
+        _lowered(s.os),
+        orjson.dumps(s.to_dict()).decode(),
+    )
+
+
+def _summary(text: str) -> SessionSummary:
+    return SessionSummary.from_dict(orjson.loads(text))
+
+
+class SQLiteStore(Store):
+    name = "sqlite"
+
+    def __init__(
+        self,
+        path: str | Path | SQLiteLocation | None,
+        limits: StoreLimits | None = None,
+        *,
+        busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+        read_connections: int = 2,
+        max_group: int = 128,
+    ) -> None:
+        """``path`` is a file, or ``None`` / ``":memory:"`` for memory."""
+        super().__init__(limits)
+        if isinstance(path, SQLiteLocation):
+            self.location = path
+        elif path is None or str(path) == MEMORY:
+            self.location = SQLiteLocation(None)
+        else:
+            self.location = SQLiteLocation(Path(path))
+        if read_connections < 1:
+            raise ValueError("read_connections must be at least 1")
+        self._busy_timeout_ms = busy_timeout_ms
+        self._read_connections = read_connections
+        self._writer: aiosqlite.Connection | None = None
+        self._readers: asyncio.Queue[aiosqlite.Connection] | None = None
+        self._reader_list: list[aiosqlite.Connection] = []
+        self._write_lock = asyncio.Lock()
+        self._writes: WriteQueue[_Append] = WriteQueue(
+            self._commit_appends, self._write_lock, max_group
+        )
+
+    @classmethod
+    def from_url(cls, url: str, limits: StoreLimits | None = None) -> SQLiteStore:
+        return cls(parse_sqlite_url(url), limits)
+
+    @property
+    def groups_committed(self) -> int:
+        """Append transactions committed so far (several appends may share one)."""
+        return self._writes.groups_committed
+
+    # -- lifecycle ----------------------------------------------------------
+
+    async def open(self) -> None:
+        if self._writer is not None:
+            return
+        where = f"SQLite database {self.location}"
+        opened: list[aiosqlite.Connection] = []
+        try:
+            with sqlite_errors(self.location):
+                writer = await connect(self.location, busy_timeout_ms=self._busy_timeout_ms)
+                opened.append(writer)
+                await check_ownership(writer, where)
+                await enable_wal(writer, self.location)
+                await migrate(writer, where)
+                if not self.location.in_memory:
+                    readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+                    for _ in range(self._read_connections):
+                        reader = await connect(
+                            self.location, busy_timeout_ms=self._busy_timeout_ms, read_only=True
+                        )
+                        opened.append(reader)
+                        readers.put_nowait(reader)
+                    self._readers = readers
+                    self._reader_list = opened[1:]
+        except BaseException:
+            for db in opened:
+                await db.close()
+            raise
+        self._writer = writer
+
+    async def close(self) -> None:
+        if self._writer is None:
+            return
+        try:
+            await self._writes.drain()
+        finally:
+            async with self._write_lock:
+                for db in self._reader_list:
+                    await db.close()
+                writer, self._writer = self._writer, None
+                self._readers, self._reader_list = None, []
+                if writer is not None:
+                    await writer.close()
+
+    def _open_writer(self) -> aiosqlite.Connection:
+        if self._writer is None:
+            raise StoreError(f"SQLite store {self.location} is not open")
+        return self._writer
+
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[aiosqlite.Connection]:
+        writer = self._open_writer()
+        if self._readers is None:
+            async with self._write_lock:
+                yield writer
+            return
+        db = await self._readers.get()
+        try:
+            yield db
+        finally:
+            self._readers.put_nowait(db)
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction; the caller holds the write lock."""
+        db = self._open_writer()
+        with sqlite_errors(self.location):
+            # IMMEDIATE takes the write lock up front: a deferred transaction
+            # that later upgrades can fail with SQLITE_BUSY without waiting.
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+                await db.execute("COMMIT")
+            except BaseException:
+                await rollback(db)
+                raise
+
+    # -- writes ---------------------------------------------------------------
+
+    async def append(self, batch: Batch) -> None:
+        self._open_writer()
+        blob, raw = encode_events(batch.events)
+        await self._writes.submit(_Append(batch, blob, raw))
+
+    async def _commit_appends(self, group: list[_Append]) -> None:
+        async with self._transaction() as db:
+            for item in group:
+                await self._apply(db, item)
+
+    async def _apply(self, db: aiosqlite.Connection, item: _Append) -> None:
+        batch = item.batch
+        digest = replace(batch.digest, raw_bytes=batch.digest.raw_bytes or item.raw_bytes)
+        async with db.execute(
+            "SELECT id, summary FROM sessions WHERE session_id = ?", (batch.session_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        previous = _summary(row[1]) if row is not None else None
+        known_pages = set(previous.pages) if previous else set()
+        known_events = set(previous.custom_events) if previous else set()
+        summary = merge_digest(previous, batch.session_id, digest)
+        if row is None:
+            inserted = await db.execute_insert(
+                "INSERT INTO sessions (started_at, ended_at, duration_ms, error_count, user_id, "
+                "browser, device, os, summary, session_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*_columns(summary), batch.session_id),
+            )
+            assert inserted is not None
+            rowid = int(inserted[0])
+        else:
+            rowid = int(row[0])
+        await db.execute(
+            "INSERT INTO batches (session_rowid, window_id, min_ts, max_ts, event_count, "
+            "raw_bytes, blob) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                rowid,
+                batch.window_id,
+                digest.first_ts,
+                digest.last_ts,
+                len(batch.events),
+                item.raw_bytes,
+                item.blob,
+            ),
+        )
+        await insert_search_rows(
+            db,
+            rowid,
+            [p for p in summary.pages if p not in known_pages],
+            [e for e in summary.custom_events if e not in known_events],
+        )
+        cap = self.limits.max_events_per_session
+        trimmed = (
+            cap is not None
+            and summary.event_count > cap
+            and await trim_session(db, rowid, summary, cap)
+        )
+        if row is not None or trimmed:
+            await db.execute(
+                "UPDATE sessions SET started_at = ?, ended_at = ?, duration_ms = ?, "
+                "error_count = ?, user_id = ?, browser = ?, device = ?, os = ?, summary = ? "
+                "WHERE id = ?",
+                (*_columns(summary), rowid),
+            )
+        if self.limits.max_sessions is not None:
+            await evict_least_recent(db, self.limits.max_sessions)
+
+    async def _delete(self, sql: str, params: Sequence[Any]) -> int:
+        async with self._write_lock, self._transaction() as db, db.execute(sql, params) as cur:
+            return max(0, cur.rowcount)
+
+    async def delete_sessions(self, session_ids: Sequence[str]) -> int:
+        wanted = sorted({sid for sid in session_ids if isinstance(sid, str)})
+        if not wanted:
+            return 0
+        # Cascading foreign keys take batches, pages and custom events along.
+        return await self._delete(
+            "DELETE FROM sessions WHERE session_id IN (SELECT value FROM json_each(?))",
+            (orjson.dumps(wanted).decode(),),
+        )
+
+    async def erase(self, filter: SessionFilter) -> int:
+        if filter.is_empty():
+            raise ValueError("erase needs at least one filter; use purge_before to clear by age")
+        where, params = where_clause(filter)
+        return await self._delete(
+            f"DELETE FROM sessions WHERE id IN (SELECT s.id FROM sessions s WHERE {where})",
+            params,
+        )
+
+    async def purge_before(self, before: int) -> int:
+        return await self._delete("DELETE FROM sessions WHERE ended_at < ?", (_int(before),))
+
+    # -- reads ------------------------------------------------------------------
+
+    async def list_sessions(
+        self, filter: SessionFilter | None = None, cursor: str | None = None, limit: int = 50
+    ) -> SessionPage:
+        after = parse_session_cursor(cursor)
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        limit = min(limit, INT64_MAX - 1)
+        where, params = where_clause(filter)
+        if after is not None:
+            where += " AND (s.started_at, s.session_id) < (?, ?)"
+            params += [_int(after[0]), after[1]]
+        sql = (
+            f"SELECT s.summary FROM sessions s WHERE {where} "
+            "ORDER BY s.started_at DESC, s.session_id DESC LIMIT ?"
+        )
+        async with self._reading() as db:
+            with sqlite_errors(self.location):
+                rows = list(await db.execute_fetchall(sql, [*params, limit + 1]))
+        page = [_summary(r[0]) for r in rows[:limit]]
+        nxt = session_cursor(page[-1]) if len(rows) > limit else None
+        return SessionPage(sessions=page, next=nxt)
+
+    async def get_session(self, session_id: str) -> SessionSummary | None:
+        async with self._reading() as db:
+            with sqlite_errors(self.location):
+                rows = list(
+                    await db.execute_fetchall(
+                        "SELECT summary FROM sessions WHERE session_id = ?", (session_id,)
+                    )
+                )
+        return _summary(rows[0][0]) if rows else None
+
+    async def read_events(
+        self,
+        session_id: str,
+        cursor: str | None = None,
+        limit: int = 1000,
+        window_id: str | None = None,
+    ) -> EventPage:
+        after = parse_event_cursor(cursor)
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        sql = (
+            "SELECT b.seq, b.window_id, b.min_ts, b.max_ts, b.event_count FROM batches b "
+            "JOIN sessions s ON s.id = b.session_rowid WHERE s.session_id = ?"
+        )
+        params: list[Any] = [session_id]
+        if window_id is not None:
+            sql += " AND b.window_id = ?"
+            params.append(window_id)
+        if after is not None:
+            sql += " AND b.max_ts >= ?"
+            params.append(_int(after[0]))
+        sql += " ORDER BY b.min_ts, b.seq"
+        async with self._reading() as db:
+            with sqlite_errors(self.location):
+                # One read transaction: batch list and blobs from one snapshot,
+                # even if a trim rewrites batches meanwhile.
+                await db.execute("BEGIN")
+                try:
+                    metas = list(await db.execute_fetchall(sql, params))
+
+                    async def batches() -> AsyncIterator[StoredBatch]:
+                        # Blobs are fetched one by one: a page usually needs
+                        # only the first few batches of a long session.
+                        for seq, window, min_ts, max_ts, count in metas:
+                            blob_rows = list(
+                                await db.execute_fetchall(
+                                    "SELECT blob FROM batches WHERE seq = ?", (seq,)
+                                )
+                            )
+                            yield StoredBatch(seq, window, min_ts, max_ts, count, blob_rows[0][0])
+
+                    return await page_events(batches(), after, limit)
+                finally:
+                    await rollback(db)
+
+    async def count_sessions(self, filter: SessionFilter | None = None) -> int:
+        if filter is None or filter.is_empty():
+            return (await self.stats()).sessions
+        where, params = where_clause(filter)
+        async with self._reading() as db:
+            with sqlite_errors(self.location):
+                rows = list(
+                    await db.execute_fetchall(
+                        f"SELECT count(*) FROM sessions s WHERE {where}", params
+                    )
+                )
+        return int(rows[0][0])
+
+    async def stats(self) -> StoreStats:
+        async with self._reading() as db:
+            with sqlite_errors(self.location):
+                rows = list(
+                    await db.execute_fetchall(
+                        "SELECT sessions, events, batches, raw_bytes, stored_bytes FROM totals"
+                    )
+                )
+        sessions, events, batches, raw, stored = rows[0]
+        return StoreStats(
+            sessions=sessions, events=events, batches=batches, raw_bytes=raw, stored_bytes=stored
+        )
