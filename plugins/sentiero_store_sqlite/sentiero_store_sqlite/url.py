@@ -39,14 +39,14 @@ def parse_sqlite_url(url: str) -> SQLiteLocation:
     parts = urlsplit(url)
     if parts.scheme.lower() != "sqlite":
         raise SettingsError(f"store_url: {url!r} is not a sqlite URL (expected {EXAMPLES})")
-    if not url[len(parts.scheme) :].startswith(":///"):
-        raise SettingsError(
-            f"store_url: {url!r} needs three slashes after 'sqlite:' (expected {EXAMPLES})"
-        )
     if parts.netloc:
         raise SettingsError(
             f"store_url: {url!r} names a host ({parts.netloc!r}); SQLite files are local "
             f"(expected {EXAMPLES})"
+        )
+    if not url[len(parts.scheme) :].startswith(":///"):
+        raise SettingsError(
+            f"store_url: {url!r} needs three slashes after 'sqlite:' (expected {EXAMPLES})"
         )
     if parts.query or parts.fragment:
         raise SettingsError(

@@ -1,0 +1,121 @@
+"""Schema versions, migrations, and refusing files that are not ours."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import aiosqlite
+import orjson
+import pytest
+from sentiero_store_sqlite import SQLiteStore
+from sentiero_store_sqlite.schema import APPLICATION_ID, LATEST, migrate
+
+from sentiero_core.store import SessionFilter, SessionSummary, StoreError
+
+
+def _versions(path: Path) -> list[int]:
+    with sqlite3.connect(path) as db:
+        return [r[0] for r in db.execute("SELECT version FROM schema_version ORDER BY version")]
+
+
+@pytest.mark.asyncio
+async def test_a_new_file_gets_every_migration_and_our_application_id(db_path: Path) -> None:
+    store = SQLiteStore(db_path)
+    await store.open()
+    await store.close()
+    assert _versions(db_path) == list(range(1, LATEST + 1))
+    with sqlite3.connect(db_path) as db:
+        assert db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+
+
+@pytest.mark.asyncio
+async def test_opening_twice_applies_nothing_again(db_path: Path, make_batch) -> None:
+    first = SQLiteStore(db_path)
+    await first.open()
+    await first.append(make_batch("s1", 1_000))
+    await first.close()
+    second = SQLiteStore(db_path)
+    await second.open()
+    try:
+        assert (await second.get_session("s1")) is not None
+    finally:
+        await second.close()
+    assert _versions(db_path) == list(range(1, LATEST + 1))
+
+
+@pytest.mark.asyncio
+async def test_a_database_at_version_1_migrates_and_its_sessions_become_searchable(
+    db_path: Path,
+) -> None:
+    """Version 2 added the page and custom-event tables: sessions written
+    before it must be found by those filters after the upgrade."""
+    summary = SessionSummary(
+        session_id="old",
+        started_at=1_000,
+        ended_at=2_000,
+        pages=["https://shop.example/Checkout"],
+        custom_events=["signup"],
+    )
+    async with aiosqlite.connect(db_path, isolation_level=None) as db:
+        assert await migrate(db, str(db_path), upto=1) == 1
+        await db.execute(
+            "INSERT INTO sessions (session_id, started_at, ended_at, duration_ms, error_count, "
+            "summary) VALUES ('old', 1000, 2000, 1000, 0, ?)",
+            (orjson.dumps(summary.to_dict()).decode(),),
+        )
+    store = SQLiteStore(db_path)
+    await store.open()
+    try:
+        assert _versions(db_path) == list(range(1, LATEST + 1))
+        assert await store.count_sessions(SessionFilter(url_contains="checkout")) == 1
+        assert await store.count_sessions(SessionFilter(custom_event="signup")) == 1
+        assert await store.count_sessions(SessionFilter(custom_event="other")) == 0
+    finally:
+        await store.close()
+
+
+@pytest.mark.asyncio
+async def test_a_database_from_a_newer_version_is_refused(db_path: Path) -> None:
+    store = SQLiteStore(db_path)
+    await store.open()
+    await store.close()
+    with sqlite3.connect(db_path) as db:
+        db.execute("INSERT INTO schema_version VALUES (?, 0)", (LATEST + 1,))
+    with pytest.raises(StoreError, match=f"schema version {LATEST + 1}, newer"):
+        await SQLiteStore(db_path).open()
+
+
+@pytest.mark.asyncio
+async def test_another_programs_database_is_refused_and_left_untouched(db_path: Path) -> None:
+    with sqlite3.connect(db_path) as db:
+        db.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+        db.execute("INSERT INTO invoices (total) VALUES (9.5)")
+    before = db_path.read_bytes()
+    with pytest.raises(StoreError, match=r"another program .*tables: invoices"):
+        await SQLiteStore(db_path).open()
+    assert db_path.read_bytes() == before
+    with sqlite3.connect(db_path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+
+
+@pytest.mark.asyncio
+async def test_a_file_that_is_not_sqlite_gives_a_clear_error(db_path: Path) -> None:
+    db_path.write_bytes(b"this is a text file, not a database\n" * 200)
+    with pytest.raises(StoreError, match="damaged or not a SQLite file"):
+        await SQLiteStore(db_path).open()
+
+
+@pytest.mark.asyncio
+async def test_a_damaged_database_gives_a_clear_error(db_path: Path, make_batch) -> None:
+    store = SQLiteStore(db_path)
+    await store.open()
+    for i in range(20):
+        await store.append(make_batch(f"s{i}", 1_000 * i, count=50))
+    await store.close()
+    data = bytearray(db_path.read_bytes())
+    data[4096:] = b"\xff" * (len(data) - 4096)  # wipe every page after the first
+    db_path.write_bytes(bytes(data))
+    damaged = SQLiteStore(db_path)
+    with pytest.raises(StoreError, match="damaged or not a SQLite file"):
+        await damaged.open()
