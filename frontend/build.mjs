@@ -1,0 +1,99 @@
+// Builds every bundle into sentiero_core/static/ and records a manifest
+// there: a hash of the sources (so a test can tell when the committed
+// bundles are stale) and each output's size. Run with `npm run build`.
+//
+// The source hash covers build.mjs, package.json, package-lock.json and
+// every file under src/ (names starting with "." skipped): for each path,
+// sorted, "<posix path>\n<sha256 of the content, CRLF read as LF>\n" is fed
+// to one SHA-256. tests/frontend/test_bundles.py computes it the same way.
+
+import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const OUT_DIR = join(HERE, '..', 'sentiero_core', 'static');
+const MANIFEST = join(OUT_DIR, 'build-manifest.json');
+
+// One line per bundle: written to sentiero_core/static/<name>.js (and
+// <name>.css when the entry imports CSS). budgetKB caps the gzipped JS.
+const ENTRIES = [
+  { name: 'recorder', entry: 'src/recorder/index.js', budgetKB: 35 },
+];
+
+const HASHED_FILES = ['build.mjs', 'package.json', 'package-lock.json'];
+
+function sha256(data) {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function walk(dir) {
+  const found = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name.startsWith('.')) continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) found.push(...walk(path));
+    else if (entry.isFile()) found.push(path);
+  }
+  return found;
+}
+
+export function sourcesHash() {
+  const paths = HASHED_FILES.concat(
+    walk(join(HERE, 'src')).map((p) => relative(HERE, p).split(sep).join('/')),
+  ).sort();
+  const hash = createHash('sha256');
+  for (const path of paths) {
+    const text = readFileSync(join(HERE, path)).toString('latin1').replace(/\r\n/g, '\n');
+    hash.update(path + '\n' + sha256(Buffer.from(text, 'latin1')) + '\n');
+  }
+  return { hash: hash.digest('hex'), files: paths.length };
+}
+
+function kb(bytes) {
+  return (bytes / 1024).toFixed(1) + ' KB';
+}
+
+async function main() {
+  const bundles = {};
+  let overBudget = false;
+  for (const { name, entry, budgetKB } of ENTRIES) {
+    const result = await build({
+      entryPoints: [join(HERE, entry)],
+      outfile: join(OUT_DIR, name + '.js'),
+      bundle: true,
+      minify: true,
+      format: 'iife',
+      target: 'es2018',
+      charset: 'ascii',
+      legalComments: 'eof',
+      define: { 'process.env.NODE_ENV': '"production"' },
+      metafile: true,
+      logLevel: 'warning',
+    });
+    for (const output of Object.keys(result.metafile.outputs).sort()) {
+      const file = output.split('/').pop();
+      const data = readFileSync(join(HERE, output));
+      const gzipped = gzipSync(data, { level: 9 }).length;
+      bundles[file] = { bytes: data.length, gzip_bytes: gzipped, sha256: sha256(data) };
+      console.log(`${file.padEnd(16)} ${kb(data.length).padStart(9)} minified ${kb(gzipped).padStart(9)} gzipped`);
+      if (budgetKB && file.endsWith('.js') && gzipped > budgetKB * 1024) {
+        console.error(`${file}: ${kb(gzipped)} gzipped is over its ${budgetKB} KB budget`);
+        overBudget = true;
+      }
+    }
+  }
+  const { hash, files } = sourcesHash();
+  const manifest = { sources_sha256: hash, hashed_files: files, bundles };
+  writeFileSync(MANIFEST, JSON.stringify(manifest, null, 2) + '\n');
+  console.log(`manifest: ${relative(process.cwd(), MANIFEST)} (sources ${hash.slice(0, 12)}, ${files} files)`);
+  if (overBudget) process.exit(1);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

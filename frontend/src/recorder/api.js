@@ -1,0 +1,27 @@
+// window.Sentiero: the page's handle on the recorder. Every method is safe to
+// call at any time, whether or not this visitor is being recorded.
+
+import { guard } from './util.js';
+
+export const VERSION = '1';
+
+export function installApi(recorder) {
+  const api = {
+    version: VERSION,
+    track: guard((name, properties) => recorder.track(name, properties)),
+    identify: guard((userId, traits) => recorder.identify(userId, traits)),
+    optOut: guard(() => recorder.optOut()),
+    optIn: guard(() => recorder.optIn()),
+    isOptedOut: guard(() => recorder.isOptedOut(), false),
+    flush: guard(() => recorder.flush(), Promise.resolve()),
+  };
+  Object.defineProperty(api, 'sessionId', {
+    enumerable: true,
+    get: guard(() => recorder.sessionId(), null),
+  });
+  Object.defineProperty(api, 'windowId', {
+    enumerable: true,
+    get: guard(() => recorder.windowId(), null),
+  });
+  window.Sentiero = api;
+}

@@ -1,0 +1,20 @@
+// Entry point of recorder.js. The server serves this bundle after a line
+// setting window.__SENTIERO_CONFIG__, so the tag needs no inline setup.
+
+import { installApi } from './api.js';
+import { readConfig } from './config.js';
+import { createRecorder } from './recorder.js';
+
+(function boot() {
+  try {
+    // a second copy of the script on the page leaves the first in charge
+    if (window.Sentiero && window.Sentiero.version) return;
+    const script = document.currentScript;
+    const config = readConfig(window.__SENTIERO_CONFIG__, script && script.src);
+    const recorder = createRecorder(config);
+    installApi(recorder);
+    recorder.boot();
+  } catch (_error) {
+    // never break the host page
+  }
+})();

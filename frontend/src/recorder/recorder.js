@@ -1,0 +1,237 @@
+// The recorder: rrweb plus our captures feeding one event pipeline, with the
+// session bookkeeping, privacy gates and the public operations behind
+// window.Sentiero.
+
+import { record } from '@rrweb/record';
+import { PLUGIN_NAME, getRecordConsolePlugin } from '@rrweb/rrweb-plugin-console-record';
+import { installCaptures, pageMeta } from './captures.js';
+import { hasOptOutCookie, privacySignal } from './consent.js';
+import { buildRecordOptions } from './privacy.js';
+import { CHANGED, IDLE, createSessions } from './session.js';
+import { TAG_CUSTOM, TAG_IDENTIFY, TAG_META } from './tags.js';
+import { createTransport } from './transport.js';
+import { cap, cleanProps, deleteCookie, guard, writeCookie } from './util.js';
+import { installVitals } from './vitals.js';
+
+const FULL_SNAPSHOT = 2;
+const INCREMENTAL = 3;
+const CUSTOM = 5;
+const PLUGIN = 6;
+// IncrementalSource values that mean a person is using the page.
+const ACTIVITY_SOURCES = [1, 2, 3, 5, 6, 12];
+const MAX_RECOVERY_CHECKOUTS = 3;
+const OPT_OUT_MAX_AGE = 365 * 24 * 3600;
+
+export function createRecorder(cfg) {
+  const sessions = createSessions(cfg);
+  const transport = createTransport(cfg, sessions, guard(recoverFromDrops));
+  let active = false;
+  let stopRrweb = null;
+  let optedOut = false;
+  let blockedBy = null;
+  let installed = false;
+  let timer = null;
+  let metaPending = false;
+  let awaitingSnapshot = false;
+  let identity = null;
+  let recoveries = 0;
+
+  function capConsole(data) {
+    if (!data || !Array.isArray(data.payload)) return;
+    let budget = cfg.consoleMaxLength;
+    data.payload = data.payload.slice(0, 20).map((part) => {
+      const text = cap(part, budget);
+      budget -= text.length;
+      return text;
+    });
+    if (Array.isArray(data.trace)) data.trace = data.trace.slice(0, 10).map((t) => cap(t, 300));
+  }
+
+  /** Every event, from rrweb or from us, goes through here. */
+  function accept(event, _isCheckout, byUser) {
+    if (!active) return;
+    const activity =
+      byUser === true ||
+      (event.type === INCREMENTAL && ACTIVITY_SOURCES.indexOf(event.data && event.data.source) >= 0);
+    const state = sessions.touch(Date.now(), activity);
+    if (state === IDLE) return;
+    if (state === CHANGED) {
+      startNewSession();
+      if (!active) return;
+    }
+    if (awaitingSnapshot) {
+      // incremental events cannot be replayed before the new session's snapshot
+      if (event.type === INCREMENTAL) return;
+      if (event.type === FULL_SNAPSHOT) awaitingSnapshot = false;
+    }
+    if (event.type === PLUGIN && event.data && event.data.plugin === PLUGIN_NAME) {
+      capConsole(event.data.payload);
+    }
+    transport.push(event, sessions.sessionId());
+    if (event.type === FULL_SNAPSHOT) setTimeout(guard(afterSnapshot), 0);
+  }
+
+  function emitCustom(tag, payload, byUser) {
+    accept({ type: CUSTOM, data: { tag, payload }, timestamp: Date.now() }, false, byUser);
+  }
+
+  /** After a full snapshot: the page-start events, then send the snapshot promptly. */
+  function afterSnapshot() {
+    if (!active) return;
+    if (metaPending) {
+      metaPending = false;
+      if (cfg.captureMetadata) emitCustom(TAG_META, pageMeta());
+    }
+    transport.flush();
+  }
+
+  function startNewSession() {
+    sessions.publish();
+    if (!sessions.sampled()) {
+      transport.beaconAll(); // what the previous session still had queued
+      stop();
+      return;
+    }
+    awaitingSnapshot = true;
+    metaPending = true;
+    if (identity) emitCustom(TAG_IDENTIFY, identity);
+    setTimeout(guard(takeCheckout), 0);
+  }
+
+  function takeCheckout() {
+    if (active && stopRrweb) record.takeFullSnapshot(true);
+  }
+
+  function recoverFromDrops() {
+    if (active && stopRrweb && recoveries < MAX_RECOVERY_CHECKOUTS) {
+      recoveries += 1;
+      takeCheckout();
+    }
+  }
+
+  function tick() {
+    if (hasOptOutCookie(cfg)) {
+      // another tab opted out: stop here too
+      optedOut = true;
+      stop();
+      return;
+    }
+    transport.flush();
+  }
+
+  function install() {
+    if (installed) return;
+    installed = true;
+    installCaptures(cfg, emitCustom);
+    if (cfg.captureWebVitals) installVitals(emitCustom, sendNowIfHidden);
+    const leave = guard(() => {
+      if (active) transport.beaconAll();
+    });
+    window.addEventListener('pagehide', leave);
+    document.addEventListener(
+      'visibilitychange',
+      guard(() => {
+        if (document.visibilityState === 'hidden') leave();
+        else if (active) sessions.publish(); // the cookies follow the tab in front
+      }),
+    );
+    window.addEventListener(
+      'pageshow',
+      guard((event) => {
+        if (event.persisted && active) {
+          // back from the back/forward cache: a new page view of the same document
+          metaPending = true;
+          takeCheckout();
+        }
+      }),
+    );
+  }
+
+  function sendNowIfHidden() {
+    if (active && document.visibilityState === 'hidden') transport.beaconAll();
+  }
+
+  function start() {
+    if (active || optedOut || blockedBy) return;
+    sessions.begin(Date.now());
+    sessions.publish();
+    if (!sessions.sampled()) return;
+    active = true;
+    metaPending = true;
+    awaitingSnapshot = false;
+    transport.start();
+    install();
+    timer = setInterval(guard(tick), cfg.flushIntervalMs);
+    const plugins = cfg.captureConsole
+      ? [
+          getRecordConsolePlugin({
+            stringifyOptions: {
+              stringLengthLimit: cfg.consoleMaxLength,
+              numOfKeysLimit: 50,
+              depthOfLimit: 4,
+            },
+          }),
+        ]
+      : [];
+    stopRrweb = record(buildRecordOptions(cfg, guard(accept), plugins)) || null;
+    if (!stopRrweb) stop();
+  }
+
+  function stop() {
+    active = false;
+    if (timer) clearInterval(timer);
+    timer = null;
+    const halt = stopRrweb;
+    stopRrweb = null;
+    if (halt) guard(halt)();
+    transport.stop();
+  }
+
+  function boot() {
+    blockedBy = privacySignal(cfg);
+    if (blockedBy) return;
+    if (hasOptOutCookie(cfg)) {
+      optedOut = true;
+      return;
+    }
+    start();
+  }
+
+  return {
+    boot,
+    track(name, properties) {
+      if (typeof name !== 'string' || !name) return;
+      const props = cleanProps(properties, 50, 1000);
+      emitCustom(TAG_CUSTOM, { name: cap(name, 200), properties: props }, true);
+    },
+    identify(userId, traits) {
+      if (userId === null || userId === undefined || userId === '') return;
+      identity = { user_id: cap(userId, 200), traits: cleanProps(traits, 50, 1000) };
+      emitCustom(TAG_IDENTIFY, identity, true);
+    },
+    optOut() {
+      optedOut = true;
+      identity = null;
+      stop();
+      sessions.forget();
+      if (cfg.userOptOut) writeCookie(cfg.optOutCookieName, '1', OPT_OUT_MAX_AGE);
+    },
+    optIn() {
+      optedOut = false;
+      deleteCookie(cfg.optOutCookieName);
+      start();
+    },
+    isOptedOut() {
+      return optedOut || hasOptOutCookie(cfg);
+    },
+    flush() {
+      return active ? transport.flush() : Promise.resolve();
+    },
+    sessionId() {
+      return active ? sessions.sessionId() : null;
+    },
+    windowId() {
+      return active ? sessions.windowId() : null;
+    },
+  };
+}

@@ -1,0 +1,228 @@
+// Batching and delivery.
+//
+// Events are serialised once, when queued, and kept as JSON strings: the
+// queue is bounded by count (maxQueueEvents) and by characters, and what
+// does not fit is counted and reported in the next batch's `dropped`.
+// Batches go out one at a time (so `seq` stays in order), gzip-compressed
+// with CompressionStream when the browser has it, and are retried with
+// exponential backoff on network errors and 5xx answers only. When the page
+// is hidden the queue leaves synchronously through sendBeacon, uncompressed
+// (compression is asynchronous and an unloading page does not wait).
+
+const MAX_EVENT_CHARS = 4000000;
+const MAX_QUEUE_CHARS = 8000000;
+const MAX_BATCH_EVENTS = 500;
+const MAX_BATCH_CHARS = 1000000;
+// sendBeacon and keepalive fetches share a 64 KiB in-flight budget.
+const BEACON_CHARS = 60000;
+const MAX_TRIES = 5;
+const FIRST_DELAY_MS = 1000;
+const MAX_DELAY_MS = 30000;
+
+const OK = 0;
+const RETRY = 1;
+const FAIL = 2;
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function gzip(text) {
+  if (typeof CompressionStream !== 'function') return null;
+  try {
+    const stream = new Blob([text]).stream().pipeThrough(new CompressionStream('gzip'));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch (_error) {
+    return null;
+  }
+}
+
+function withQuery(url, query) {
+  return url + (url.indexOf('?') < 0 ? '?' : '&') + query;
+}
+
+/**
+ * ``ids`` gives the current window id and the next batch number;
+ * ``onRecovered`` runs after a batch that reported drops was delivered.
+ */
+export function createTransport(cfg, ids, onRecovered) {
+  let queue = [];
+  let queuedChars = 0;
+  let dropped = 0;
+  let draining = null;
+  let waiting = null; // the batch being delivered: {json, gz, count, dropped, tries, inFlight}
+  let stopped = true;
+
+  function push(event, sessionId) {
+    if (stopped) return false;
+    let json;
+    try {
+      json = JSON.stringify(event);
+    } catch (_error) {
+      dropped += 1;
+      return false;
+    }
+    if (
+      json.length > MAX_EVENT_CHARS ||
+      queue.length >= cfg.maxQueueEvents ||
+      queuedChars + json.length > MAX_QUEUE_CHARS
+    ) {
+      dropped += 1;
+      return false;
+    }
+    queue.push({ json, sid: sessionId });
+    queuedChars += json.length;
+    if (queue.length >= cfg.flushEventThreshold) flush();
+    return true;
+  }
+
+  /** How many leading events form one batch: same session, within the limits. */
+  function batchLength(maxChars) {
+    const sid = queue[0].sid;
+    let n = 0;
+    let size = 0;
+    while (n < queue.length && n < MAX_BATCH_EVENTS && queue[n].sid === sid) {
+      const next = size + queue[n].json.length;
+      if (n > 0 && next > maxChars) break;
+      size = next;
+      n += 1;
+    }
+    return { n, size };
+  }
+
+  function takeBatch(maxChars) {
+    const { n, size } = batchLength(maxChars);
+    const items = queue.splice(0, n);
+    queuedChars -= size;
+    const reported = dropped;
+    dropped = 0;
+    const json =
+      '{"v":1,"session_id":' +
+      JSON.stringify(items[0].sid) +
+      ',"window_id":' +
+      JSON.stringify(ids.windowId()) +
+      ',"seq":' +
+      ids.nextSeq() +
+      ',"sent_at":' +
+      Date.now() +
+      ',"dropped":' +
+      reported +
+      ',"events":[' +
+      items.map((item) => item.json).join(',') +
+      ']}';
+    return { json, gz: null, items, size, dropped: reported, tries: 0, inFlight: false };
+  }
+
+  function putBack(batch) {
+    queue = batch.items.concat(queue);
+    queuedChars += batch.size;
+    dropped += batch.dropped;
+  }
+
+  async function post(batch) {
+    const headers = { 'Content-Type': 'application/json' };
+    if (batch.gz) headers['Content-Encoding'] = 'gzip';
+    const body = batch.gz || batch.json;
+    const size = batch.gz ? batch.gz.byteLength : batch.json.length;
+    batch.inFlight = true;
+    try {
+      const response = await fetch(cfg.endpoint, {
+        method: 'POST',
+        body,
+        headers,
+        // a keepalive request survives the page unloading, within the budget
+        keepalive: size <= BEACON_CHARS,
+      });
+      if (response.ok) return OK;
+      return response.status >= 500 ? RETRY : FAIL;
+    } catch (_error) {
+      return RETRY;
+    } finally {
+      batch.inFlight = false;
+    }
+  }
+
+  async function drain() {
+    while (!stopped) {
+      if (!waiting) {
+        if (!queue.length) return;
+        waiting = takeBatch(MAX_BATCH_CHARS);
+        const batch = waiting;
+        batch.gz = await gzip(batch.json);
+        if (waiting !== batch) continue; // a beacon delivered it meanwhile
+      }
+      const batch = waiting;
+      const outcome = await post(batch);
+      if (waiting !== batch) continue;
+      if (outcome === RETRY && !stopped && ++batch.tries < MAX_TRIES) {
+        await sleep(Math.min(FIRST_DELAY_MS * 2 ** (batch.tries - 1), MAX_DELAY_MS));
+        continue;
+      }
+      waiting = null;
+      if (outcome !== OK) {
+        dropped += batch.items.length + batch.dropped;
+      } else if (batch.dropped && onRecovered) {
+        onRecovered();
+      }
+    }
+  }
+
+  /** Send everything queued; resolves when the queue is empty or delivery gave up. */
+  function flush() {
+    if (!draining) {
+      draining = drain()
+        .catch(() => {})
+        .then(() => {
+          draining = null;
+        });
+    }
+    return draining;
+  }
+
+  function beacon(body, compressed) {
+    if (!navigator.sendBeacon) return false;
+    const url = compressed ? withQuery(cfg.endpoint, 'encoding=gzip') : cfg.endpoint;
+    try {
+      // text/plain keeps the beacon a simple request (no CORS preflight)
+      const payload = compressed ? new Blob([body], { type: 'text/plain' }) : body;
+      return navigator.sendBeacon(url, payload);
+    } catch (_error) {
+      return false;
+    }
+  }
+
+  /** Hand the queue to sendBeacon now (page hidden or unloading). */
+  function beaconAll() {
+    if (stopped) return;
+    if (waiting && !waiting.inFlight) {
+      const batch = waiting;
+      const body = batch.gz || batch.json;
+      const size = batch.gz ? batch.gz.byteLength : batch.json.length;
+      if (size <= BEACON_CHARS && beacon(body, !!batch.gz)) waiting = null;
+    }
+    while (queue.length && queue[0].json.length <= BEACON_CHARS) {
+      const batch = takeBatch(BEACON_CHARS);
+      if (!beacon(batch.json, false)) {
+        putBack(batch);
+        break;
+      }
+    }
+    // whatever did not fit goes the normal way, if the page lives on
+    if (queue.length || waiting) flush();
+  }
+
+  function start() {
+    stopped = false;
+  }
+
+  /** Stop and discard everything not yet sent (opt-out, sampling). */
+  function stop() {
+    stopped = true;
+    queue = [];
+    queuedChars = 0;
+    dropped = 0;
+    waiting = null;
+  }
+
+  return { push, flush, beaconAll, start, stop };
+}

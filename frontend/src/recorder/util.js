@@ -1,0 +1,145 @@
+// Small helpers shared by the recorder modules. Nothing here may throw into
+// the host page: every entry point from the page goes through guard().
+
+export const ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
+
+/** Wrap a callback so an exception in our code never reaches the host page. */
+export function guard(fn, fallback) {
+  return function guarded() {
+    try {
+      return fn.apply(this, arguments);
+    } catch (_error) {
+      return fallback;
+    }
+  };
+}
+
+/** 16 random bytes as base64url: 22 characters of [A-Za-z0-9_-]. */
+export function newId() {
+  const bytes = new Uint8Array(16);
+  const crypto = window.crypto;
+  if (crypto && crypto.getRandomValues) {
+    crypto.getRandomValues(bytes);
+  } else {
+    for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
+  }
+  let binary = '';
+  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** ``value`` as a string of at most ``max`` characters ("" for null/undefined). */
+export function cap(value, max) {
+  let text;
+  try {
+    text = value == null ? '' : String(value);
+  } catch (_error) {
+    text = '';
+  }
+  return text.length > max ? text.slice(0, max) : text;
+}
+
+function describe(value) {
+  try {
+    const json = JSON.stringify(value);
+    return json === undefined ? String(value) : json;
+  } catch (_error) {
+    return cap(value, 1000);
+  }
+}
+
+/**
+ * A flat, bounded copy of app-supplied properties: at most ``maxKeys`` keys,
+ * primitives kept, anything else turned into capped text. App objects can be
+ * huge, circular or hostile; what we send must stay small and serialisable.
+ */
+export function cleanProps(source, maxKeys, maxLength) {
+  const out = {};
+  if (!source || typeof source !== 'object') return out;
+  const keys = Object.keys(source).slice(0, maxKeys);
+  for (const key of keys) {
+    const value = source[key];
+    const name = cap(key, 100);
+    if (value === null || value === undefined) out[name] = null;
+    else if (typeof value === 'boolean') out[name] = value;
+    else if (typeof value === 'number') out[name] = isFinite(value) ? value : null;
+    else if (typeof value === 'string') out[name] = cap(value, maxLength);
+    else out[name] = cap(describe(value), maxLength);
+  }
+  return out;
+}
+
+// -- cookies ----------------------------------------------------------------
+
+export function readCookie(name) {
+  const parts = document.cookie ? document.cookie.split(';') : [];
+  for (const part of parts) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim());
+      } catch (_error) {
+        return part.slice(eq + 1).trim();
+      }
+    }
+  }
+  return null;
+}
+
+export function writeCookie(name, value, maxAgeSeconds) {
+  let cookie = name + '=' + encodeURIComponent(value) + '; path=/; SameSite=Lax';
+  if (maxAgeSeconds !== undefined) cookie += '; max-age=' + maxAgeSeconds;
+  if (location.protocol === 'https:') cookie += '; Secure';
+  document.cookie = cookie;
+}
+
+export function deleteCookie(name) {
+  writeCookie(name, '', 0);
+}
+
+// -- storage ----------------------------------------------------------------
+
+/**
+ * JSON values in localStorage or sessionStorage, falling back to memory when
+ * the storage is missing or refuses writes (private modes, quotas, sandboxed
+ * frames): recording then works per page instead of failing.
+ */
+export function makeStorage(kind) {
+  let backend = null;
+  try {
+    backend = window[kind];
+    backend.setItem('sentiero_probe', '1');
+    backend.removeItem('sentiero_probe');
+  } catch (_error) {
+    backend = null;
+  }
+  const memory = {};
+  return {
+    get(key) {
+      try {
+        const raw = backend ? backend.getItem(key) : memory[key];
+        return raw ? JSON.parse(raw) : null;
+      } catch (_error) {
+        return null;
+      }
+    },
+    set(key, value) {
+      const raw = JSON.stringify(value);
+      memory[key] = raw;
+      if (!backend) return;
+      try {
+        backend.setItem(key, raw);
+      } catch (_error) {
+        backend = null;
+      }
+    },
+    remove(key) {
+      delete memory[key];
+      try {
+        if (backend) backend.removeItem(key);
+      } catch (_error) {
+        // nothing to undo
+      }
+    },
+  };
+}
