@@ -1,1 +1,119 @@
-"""Routes (filled in by the ingest work)."""
+"""``POST <mount>/events``: where recorders send their batches.
+
+Cheap refusals come first (privacy signals, content type, declared size),
+then the body is read and inflated as a stream under both caps, parsed,
+checked, and handed to the pipeline. Answers are 204 with no body, or a
+JSON ``{"error": ...}`` with 400, 403 (preflight only), 413, 415, 422, 500
+or 503.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from quart import Response, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ..app import Sentiero, get_state
+from ..hookspecs import hookimpl
+from ..routing import Route
+from ..settings import Settings
+from ..store import RequestMeta
+from ..utils import now_ms
+from .cors import apply_cors, preflight_response
+from .decoding import BodyDecoder, parse_encoding, read_body
+from .envelope import parse_json, validate_envelope
+from .errors import IngestError
+from .ip import stored_address
+from .pipeline import store_batch
+
+#: text/plain is what sendBeacon sends for a string, octet-stream for a blob
+CONTENT_TYPES = frozenset({"application/json", "text/plain", "application/octet-stream", ""})
+MAX_USER_AGENT = 512
+
+
+def no_content() -> Response:
+    response = Response(b"", status=204)
+    del response.headers["Content-Type"]
+    return response
+
+
+def error_response(status: int, reason: str) -> Response:
+    return Response(orjson.dumps({"error": reason}), status=status, content_type="application/json")
+
+
+def declined(settings: Settings) -> bool:
+    """The visitor asked not to be recorded (checked again here because a
+    recorder may be stale, cached or not ours)."""
+    headers = request.headers
+    if settings.respect_gpc and headers.get("Sec-GPC", "").strip() == "1":
+        return True
+    if settings.respect_dnt and headers.get("DNT", "").strip() == "1":
+        return True
+    if settings.user_opt_out:
+        value = request.cookies.get(settings.opt_out_cookie_name)
+        if value is not None and value not in ("", "0"):
+            return True
+    return False
+
+
+async def _ingest(state: Sentiero) -> Response:
+    settings = state.settings
+    if declined(settings):
+        return no_content()
+    if request.mimetype not in CONTENT_TYPES:
+        raise IngestError(415, "unsupported content type (use application/json or text/plain)")
+    declared = request.content_length
+    if declared is not None and declared > settings.max_request_bytes:
+        raise IngestError(413, f"request body over {settings.max_request_bytes} bytes")
+    encoding = parse_encoding(request.headers.get("Content-Encoding"), request.args.get("encoding"))
+    decoder = BodyDecoder(
+        encoding, max_raw=settings.max_request_bytes, max_decoded=settings.max_decoded_bytes
+    )
+    try:
+        body = await read_body(request.body, decoder)
+    except RequestEntityTooLarge:
+        raise IngestError(413, f"request body over {settings.max_request_bytes} bytes") from None
+    envelope = validate_envelope(parse_json(body), max_events=settings.max_events_per_request)
+    user_agent = request.headers.get("User-Agent")
+    meta = RequestMeta(
+        received_at=now_ms(),
+        ip=stored_address(
+            request.scope,
+            request.headers,
+            anonymize_ip=settings.anonymize_ip,
+            trust_forwarded_for=settings.trust_forwarded_for,
+        ),
+        user_agent=user_agent[:MAX_USER_AGENT] if user_agent else None,
+    )
+    await store_batch(state, envelope, body, meta)
+    return no_content()
+
+
+async def ingest_events() -> Response:
+    state = get_state()
+    origin = request.headers.get("Origin")
+    allowed = state.settings.cors_origins
+    if request.method == "OPTIONS":
+        return preflight_response(origin, allowed)
+    try:
+        response = await _ingest(state)
+    except IngestError as exc:
+        response = error_response(exc.status, exc.reason)
+    apply_cors(response, origin, allowed)
+    return response
+
+
+@hookimpl
+def register_routes(settings: Settings) -> list[Any]:
+    return [
+        Route(
+            "/events",
+            ingest_events,
+            methods=("POST", "OPTIONS"),
+            public=True,
+            name="sentiero.ingest_events",
+            csrf=False,
+        )
+    ]

@@ -1,1 +1,82 @@
-"""Routes (filled in by the recorder work)."""
+"""``GET <mount>/recorder.js``: the config line, then the recorder bundle.
+
+The config carries the absolute ``events`` URL of the server that served
+the script, so a page on another origin posts back here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from typing import Any
+
+from quart import Response, request
+
+from ..app import get_state
+from ..hookspecs import hookimpl
+from ..routing import Route
+from ..settings import Settings
+from .bundle import BUNDLE, BundleMissing
+from .config import config_line, recorder_config
+
+log = logging.getLogger("sentiero.recorder")
+
+#: short: settings changes reach visitors within minutes; ETag saves the bytes
+CACHE_CONTROL = "public, max-age=300"
+_HOST = re.compile(r"[A-Za-z0-9.\-]+(?::\d{1,5})?|\[[0-9A-Fa-f:.]+\](?::\d{1,5})?")
+
+
+def _first(value: str | None) -> str | None:
+    return value.split(",", 1)[0].strip() if value else None
+
+
+def events_url(settings: Settings) -> str | None:
+    """``<scheme>://<host><root_path><mount>/events`` for this request, or
+    ``None`` when the host is not a plain host name (the recorder then
+    derives the URL from its own ``src``)."""
+    scheme, host = request.scheme, request.host
+    if settings.trust_forwarded_for:
+        scheme = _first(request.headers.get("X-Forwarded-Proto")) or scheme
+        host = _first(request.headers.get("X-Forwarded-Host")) or host
+    if scheme not in ("http", "https") or not host or _HOST.fullmatch(host) is None:
+        return None
+    return f"{scheme}://{host}{request.root_path}{settings.mount_path}/events"
+
+
+async def recorder_js() -> Response:
+    settings = get_state().settings
+    try:
+        bundle = BUNDLE.get()
+    except BundleMissing as exc:
+        log.error("%s", exc)
+        return Response(
+            b"console.error('Sentiero: the recorder bundle is not built');\n",
+            status=503,
+            content_type="text/javascript; charset=utf-8",
+        )
+    head = config_line(recorder_config(settings, events_url(settings)))
+    etag = hashlib.sha256(head + bundle.digest.encode()).hexdigest()[:32]
+    if request.if_none_match.contains(etag):
+        response = Response(b"", status=304)
+    else:
+        response = Response(head + bundle.data, content_type="text/javascript; charset=utf-8")
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    # loadable from pages that isolate themselves (COEP)
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
+
+
+@hookimpl
+def register_routes(settings: Settings) -> list[Any]:
+    return [
+        Route(
+            "/recorder.js",
+            recorder_js,
+            methods=("GET",),
+            public=True,
+            name="sentiero.recorder_js",
+            csrf=False,
+        )
+    ]

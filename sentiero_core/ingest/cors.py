@@ -1,0 +1,57 @@
+"""CORS for the public ingest endpoint.
+
+Origins in ``cors_origins`` match exactly; ``"*"`` in the list allows any
+origin, without credentials (browsers refuse credentials with a wildcard).
+A listed origin gets credentials so the opt-out cookie reaches the server.
+Other origins get no Access-Control-Allow-Origin header at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from quart import Response
+
+ALLOW_METHODS = "POST"
+ALLOW_HEADERS = "Content-Type, Content-Encoding"
+PREFLIGHT_MAX_AGE = "7200"  # Chromium caps preflight caching at two hours
+
+
+def allow_origin(origin: str | None, allowed: Sequence[str]) -> str | None:
+    """The Access-Control-Allow-Origin value for ``origin``, or ``None``."""
+    if not origin:
+        return None
+    if origin in allowed:
+        return origin
+    if "*" in allowed:
+        return "*"
+    return None
+
+
+def apply_cors(response: Response, origin: str | None, allowed: Sequence[str]) -> bool:
+    """Add the allow headers when ``origin`` may read; ``True`` if it may."""
+    if allowed:
+        response.vary.add("Origin")
+    value = allow_origin(origin, allowed)
+    if value is None:
+        return False
+    response.headers["Access-Control-Allow-Origin"] = value
+    if value != "*":
+        response.headers["Access-Control-Allow-Credentials"] = "true"
+    return True
+
+
+def preflight_response(origin: str | None, allowed: Sequence[str]) -> Response:
+    """204 with the allow headers for a listed origin, 403 for any other."""
+    response = Response(b"", status=204)
+    if not apply_cors(response, origin, allowed):
+        response = Response(
+            b'{"error": "origin not allowed"}', status=403, content_type="application/json"
+        )
+        if allowed:
+            response.vary.add("Origin")
+        return response
+    response.headers["Access-Control-Allow-Methods"] = ALLOW_METHODS
+    response.headers["Access-Control-Allow-Headers"] = ALLOW_HEADERS
+    response.headers["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
+    return response

@@ -1,0 +1,142 @@
+"""Reading a request body as a stream, inflating gzip/deflate with caps.
+
+Both caps are enforced while bytes arrive: ``max_raw`` on what the client
+sends and ``max_decoded`` on what inflating produces, so a gzip bomb is
+refused after at most ``max_decoded`` bytes of output, never after inflating
+all of it.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import AsyncIterable
+
+from .errors import IngestError
+
+GZIP_MAGIC = b"\x1f\x8b"
+ENCODINGS = {
+    "identity": "identity",
+    "gzip": "gzip",
+    "x-gzip": "gzip",
+    "deflate": "deflate",
+}
+
+
+def parse_encoding(header: str | None, query: str | None) -> str:
+    """The body's encoding from ``Content-Encoding``, else ``?encoding=``
+    (sendBeacon cannot set headers). Unknown or stacked codings are 415."""
+    raw = header if header and header.strip() else query
+    if raw is None or not raw.strip():
+        return "identity"
+    name = ENCODINGS.get(raw.strip().lower())
+    if name is None:
+        raise IngestError(415, "unsupported content encoding (use gzip, deflate or none)")
+    return name
+
+
+def _is_zlib_header(head: bytes) -> bool:
+    # RFC 1950: CM = 8 (deflate) and the 16-bit header is a multiple of 31.
+    return len(head) >= 2 and head[0] & 0x0F == 8 and (head[0] << 8 | head[1]) % 31 == 0
+
+
+class BodyDecoder:
+    """Feed raw chunks, then :meth:`finish` for the decoded bytes.
+
+    ``deflate`` accepts both the zlib format (what HTTP and
+    ``CompressionStream("deflate")`` produce) and raw deflate. An identity
+    body that starts with the gzip magic bytes is inflated too: a client
+    that compressed but could not say so still gets its batch stored.
+    """
+
+    def __init__(self, encoding: str, *, max_raw: int, max_decoded: int) -> None:
+        self.encoding = encoding
+        self.max_raw = max_raw
+        self.max_decoded = max_decoded
+        self.raw_size = 0
+        self.decoded_size = 0
+        self._parts: list[bytes] = []
+        self._head = b""
+        self._inflater: zlib._Decompress | None = (
+            zlib.decompressobj(wbits=31) if encoding == "gzip" else None
+        )
+        self._sniffing = encoding in ("identity", "deflate")
+
+    def feed(self, chunk: bytes) -> None:
+        if not chunk:
+            return
+        self.raw_size += len(chunk)
+        if self.raw_size > self.max_raw:
+            raise IngestError(413, f"request body over {self.max_raw} bytes")
+        if self._sniffing:
+            # two bytes decide the format; hold them back until they arrived
+            self._head += chunk
+            if len(self._head) < 2:
+                return
+            chunk, self._head = self._head, b""
+            self._start(chunk[:2])
+        if self._inflater is None:
+            self._emit(chunk)
+        else:
+            self._inflate(chunk)
+
+    def _start(self, head: bytes) -> None:
+        self._sniffing = False
+        if self.encoding == "identity" and head == GZIP_MAGIC:
+            self.encoding = "gzip"
+        if self.encoding == "gzip":
+            self._inflater = zlib.decompressobj(wbits=31)
+        elif self.encoding == "deflate":
+            self._inflater = zlib.decompressobj(wbits=15 if _is_zlib_header(head) else -15)
+
+    def _emit(self, data: bytes) -> None:
+        self.decoded_size += len(data)
+        if self.decoded_size > self.max_decoded:
+            raise IngestError(413, f"decoded body over {self.max_decoded} bytes")
+        self._parts.append(data)
+
+    def _inflate(self, data: bytes) -> None:
+        inflater = self._inflater
+        assert inflater is not None
+        while data:
+            if inflater.eof:
+                # gzip allows several members back to back (RFC 1952 2.2)
+                if self.encoding != "gzip" or not data.startswith(GZIP_MAGIC[:1]):
+                    raise IngestError(400, "unexpected bytes after the end of the compressed body")
+                inflater = self._inflater = zlib.decompressobj(wbits=31)
+            # one byte over the room left is enough to know the cap is passed
+            room = self.max_decoded - self.decoded_size + 1
+            try:
+                out = inflater.decompress(data, room)
+            except zlib.error:
+                raise IngestError(400, f"body is not valid {self.encoding} data") from None
+            self._emit(out)
+            data = inflater.unconsumed_tail or (inflater.unused_data if inflater.eof else b"")
+
+    def finish(self) -> bytes:
+        if self._sniffing and self._head:
+            # a one-byte body: too short to be compressed
+            if self.encoding == "deflate":
+                raise IngestError(400, "body is not valid deflate data")
+            self._sniffing = False
+            self._emit(self._head)
+        inflater = self._inflater
+        if inflater is not None:
+            # output zlib still holds is drained under the same cap (flush() has none)
+            while not inflater.eof:
+                try:
+                    out = inflater.decompress(b"", self.max_decoded - self.decoded_size + 1)
+                except zlib.error:
+                    raise IngestError(400, f"body is not valid {self.encoding} data") from None
+                if not out:
+                    raise IngestError(400, f"truncated {self.encoding} body")
+                self._emit(out)
+        if self.raw_size == 0:
+            raise IngestError(400, "empty body")
+        return b"".join(self._parts)
+
+
+async def read_body(chunks: AsyncIterable[bytes], decoder: BodyDecoder) -> bytes:
+    """Feed ``chunks`` to ``decoder`` as they arrive; stop at the first cap."""
+    async for chunk in chunks:
+        decoder.feed(chunk)
+    return decoder.finish()

@@ -1,0 +1,105 @@
+"""Checking the JSON envelope a recorder posts before anything else reads it.
+
+Shape (see the recording contract)::
+
+    {"v": 1, "session_id": "<id>", "window_id": "<id>", "seq": 3,
+     "sent_at": 1700000000000, "dropped": 0, "events": [<rrweb events>]}
+
+Only the ids and ``events`` are required. Malformed JSON is a 400, a valid
+document of the wrong shape a 422 naming the field, too many events a 413.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from .errors import IngestError
+
+ENVELOPE_VERSION = 1
+ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,64}")
+# rrweb timestamps are ms since the epoch; 2**53 keeps them exact as floats
+# and inside every store's 64-bit integer columns.
+MAX_TIMESTAMP = 2**53
+MAX_EVENT_TYPE = 2**31
+MAX_COUNTER = 2**53
+
+
+@dataclass(slots=True)
+class Envelope:
+    session_id: str
+    window_id: str
+    events: list[dict[str, Any]]
+    seq: int | None = None
+    sent_at: int | None = None
+    dropped: int = 0
+
+
+def parse_json(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        if "depth" in str(exc) or "recursion" in str(exc):
+            raise IngestError(400, "body JSON is nested too deeply") from None
+        raise IngestError(400, "body is not valid JSON") from None
+
+
+def _id(doc: dict[str, Any], key: str) -> str:
+    value = doc.get(key)
+    if value is None:
+        raise IngestError(422, f"{key}: missing")
+    if not isinstance(value, str) or ID_PATTERN.fullmatch(value) is None:
+        raise IngestError(422, f"{key}: expected 8 to 64 characters from A-Z a-z 0-9 _ -")
+    return value
+
+
+def _counter(doc: dict[str, Any], key: str) -> int | None:
+    value = doc.get(key)
+    if value is None:
+        return None
+    if type(value) is not int or not 0 <= value <= MAX_COUNTER:
+        raise IngestError(422, f"{key}: expected a non-negative integer")
+    return value
+
+
+def _check_event(event: Any, index: int) -> None:
+    if type(event) is not dict:
+        raise IngestError(422, f"events[{index}]: expected an object")
+    etype = event.get("type")
+    # bool is an int subclass in Python; rrweb never sends one
+    if type(etype) is not int or not 0 <= etype < MAX_EVENT_TYPE:
+        raise IngestError(422, f"events[{index}].type: expected a non-negative integer")
+    ts = event.get("timestamp")
+    if type(ts) is not int and type(ts) is not float:
+        raise IngestError(422, f"events[{index}].timestamp: expected a number")
+    if not 0 <= ts <= MAX_TIMESTAMP:
+        raise IngestError(422, f"events[{index}].timestamp: out of range")
+
+
+def validate_envelope(doc: Any, *, max_events: int | None) -> Envelope:
+    """The checked envelope, or :class:`IngestError` naming what is wrong."""
+    if type(doc) is not dict:
+        raise IngestError(400, "body must be a JSON object")
+    version = doc.get("v", ENVELOPE_VERSION)
+    if version != ENVELOPE_VERSION or type(version) is not int:
+        raise IngestError(422, f"v: unsupported envelope version (expected {ENVELOPE_VERSION})")
+    session_id = _id(doc, "session_id")
+    window_id = _id(doc, "window_id")
+    events = doc.get("events")
+    if type(events) is not list:
+        raise IngestError(422, "events: expected a list")
+    if max_events is not None and len(events) > max_events:
+        raise IngestError(413, f"events: more than {max_events} events in one request")
+    for index, event in enumerate(events):
+        _check_event(event, index)
+    return Envelope(
+        session_id=session_id,
+        window_id=window_id,
+        events=events,
+        seq=_counter(doc, "seq"),
+        sent_at=_counter(doc, "sent_at"),
+        dropped=_counter(doc, "dropped") or 0,
+    )

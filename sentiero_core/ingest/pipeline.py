@@ -1,0 +1,145 @@
+"""From an accepted envelope to a stored batch: redact, append, collect, notify.
+
+Redaction fails closed: a rule that raises (or returns something that is
+not a list of events) stops the batch before the store sees any of it.
+Collectors and notifications run after the append; their failures are
+logged and never undo or fail the request, since the batch is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from ..store import Batch, RequestMeta, StoreUnavailable, digest_events
+from ..utils import await_me_maybe
+from .envelope import Envelope
+from .errors import IngestError
+
+if TYPE_CHECKING:
+    from ..app import Sentiero
+
+log = logging.getLogger("sentiero.ingest")
+
+
+def rule_name(rule: Any) -> str:
+    return str(
+        getattr(rule, "name", None)
+        or getattr(rule, "__qualname__", None)
+        or type(rule).__qualname__
+    )
+
+
+def redact(
+    rules: Sequence[Any], envelope: Envelope, raw_json: bytes, settings: Any
+) -> list[dict[str, Any]]:
+    """The events after every rule, in order; :class:`IngestError` (422) if
+    any rule fails. ``raw_json`` is the body as received, for rules that
+    pre-screen it (only sound for a rule that runs first, like the built-in)."""
+    events = envelope.events
+    context: dict[str, Any] = {
+        "session_id": envelope.session_id,
+        "window_id": envelope.window_id,
+        "settings": settings,
+        "raw_json": raw_json,
+    }
+    for rule in rules:
+        try:
+            result = rule(events, context)
+        except Exception:
+            log.exception(
+                "redaction rule %s raised; batch for session %s dropped",
+                rule_name(rule),
+                envelope.session_id,
+            )
+            raise IngestError(422, "redaction failed") from None
+        if result is not None:
+            if type(result) is not list or any(type(e) is not dict for e in result):
+                log.error(
+                    "redaction rule %s returned %s, not a list of events; batch dropped",
+                    rule_name(rule),
+                    type(result).__name__,
+                )
+                raise IngestError(422, "redaction failed")
+            events = result
+            # the raw body no longer describes these events
+            context["raw_json"] = None
+    return events
+
+
+def serialized_size(events: list[dict[str, Any]]) -> int:
+    """The JSON size stores will keep; also proves the events can be stored
+    (orjson, which every store uses, refuses nesting past 254 levels)."""
+    try:
+        return len(orjson.dumps(events))
+    except TypeError as exc:
+        if "ecursion" in str(exc):
+            raise IngestError(422, "events: nested too deeply") from None
+        log.error("events could not be serialized after redaction: %s", exc)
+        raise IngestError(422, "redaction failed") from None
+
+
+async def _call_each(hook: Any, kwargs: dict[str, Any], what: str) -> None:
+    """Call every implementation on its own, in pluggy's order, so one
+    plugin's failure (sync or async) does not skip the others."""
+    for impl in reversed(hook.get_hookimpls()):
+        try:
+            await await_me_maybe(impl.function(*[kwargs[name] for name in impl.argnames]))
+        except Exception:
+            log.exception("%s hook of %s failed (the batch is stored)", what, impl.plugin_name)
+
+
+def _wants(hook: Any, argument: str) -> bool:
+    return any(argument in impl.argnames for impl in hook.get_hookimpls())
+
+
+async def store_batch(
+    state: Sentiero, envelope: Envelope, raw_json: bytes, meta: RequestMeta
+) -> Batch | None:
+    """Redact, append, collect and notify; the stored batch, or ``None``
+    when no event was left to store."""
+    settings = state.settings
+    events = redact(state.redaction_rules, envelope, raw_json, settings)
+    if not events:
+        return None
+    digest = digest_events(
+        envelope.window_id,
+        events,
+        raw_bytes=serialized_size(events),
+        ip=meta.ip,
+        user_agent=meta.user_agent,
+        dropped_events=envelope.dropped,
+    )
+    batch = Batch(envelope.session_id, envelope.window_id, events, meta, digest)
+    store = state.store
+    try:
+        await store.append(batch)
+    except StoreUnavailable as exc:
+        log.error("store unavailable, batch for session %s not stored: %s", batch.session_id, exc)
+        raise IngestError(503, "store unavailable, retry later") from None
+    except Exception:
+        log.exception("the store failed to append a batch for session %s", batch.session_id)
+        raise IngestError(500, "the batch could not be stored") from None
+
+    hooks = state.pm.hook
+    collect = hooks.collect_batch
+    if collect.get_hookimpls():
+        # a summary costs a read; fetch it only for collectors that take it
+        summary = None
+        if _wants(collect, "summary"):
+            try:
+                summary = await store.get_session(batch.session_id)
+            except Exception:
+                log.exception("reading the summary for collectors failed (the batch is stored)")
+        await _call_each(
+            collect,
+            {"batch": batch, "summary": summary, "store": store, "settings": settings},
+            "collect_batch",
+        )
+    await _call_each(
+        hooks.after_batch_stored, {"batch": batch, "settings": settings}, "after_batch_stored"
+    )
+    return batch
