@@ -7,11 +7,15 @@ read-modify-write; Mongo applies the same rules as atomic operators).
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..events import (
+    CLICK,
     CUSTOM,
+    FULL_SNAPSHOT,
     INCREMENTAL,
     META,
     SOURCE_INPUT,
@@ -23,7 +27,6 @@ from ..events import (
     TAG_IDENTIFY,
     TAG_META,
     USER_ACTIVITY_SOURCES,
-    CLICK,
 )
 from ..useragent import parse_user_agent
 
@@ -32,6 +35,8 @@ RAGE_WINDOW_MS = 1000
 RAGE_RADIUS_PX = 30
 DEAD_CLICK_WAIT_MS = 1000
 ACTIVE_GAP_CAP_MS = 5000
+#: Distinct custom event names a batch contributes (the summary keeps 100).
+MAX_DIGEST_NAMES = 100
 
 
 @dataclass(slots=True)
@@ -63,21 +68,46 @@ class BatchDigest:
     dropped_events: int = 0
 
 
-def _ts(event: dict[str, Any]) -> int:
+#: Timestamps outside [0, 2**53) are treated as 0: they are not real times
+#: and would not survive JSON, SQLite integers or BSON longs unchanged.
+MAX_TIMESTAMP = 2**53
+
+
+def event_time(event: Any) -> int:
+    """An event's timestamp in ms, or 0 when missing or not a sane number.
+    Stores order events by this value, so every store must use it."""
+    if not isinstance(event, dict):
+        return 0
     value = event.get("timestamp")
-    return int(value) if isinstance(value, int | float) else 0
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0
+    if not 0 <= value < MAX_TIMESTAMP:  # NaN fails both comparisons too
+        return 0
+    return int(value)
+
+
+def _data(event: Any) -> dict[str, Any]:
+    data = event.get("data") if isinstance(event, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+def _incremental_source(event: Any) -> Any:
+    if not isinstance(event, dict) or event.get("type") != INCREMENTAL:
+        return None
+    return _data(event).get("source")
 
 
 def _clicks(events: list[dict[str, Any]]) -> list[tuple[int, float, float]]:
     found = []
     for e in events:
-        if e.get("type") != INCREMENTAL:
-            continue
-        data = e.get("data") or {}
-        if data.get("source") == SOURCE_MOUSE_INTERACTION and data.get("type") == CLICK:
-            x, y = data.get("x"), data.get("y")
-            found.append((_ts(e), float(x) if isinstance(x, int | float) else 0.0,
-                          float(y) if isinstance(y, int | float) else 0.0))
+        if _incremental_source(e) == SOURCE_MOUSE_INTERACTION:
+            data = _data(e)
+            if data.get("type") == CLICK:
+                found.append((event_time(e), _number(data.get("x")), _number(data.get("y"))))
     return found
 
 
@@ -108,33 +138,38 @@ def _count_dead_clicks(events: list[dict[str, Any]], last_ts: int) -> int:
     """Clicks after which the page did not change within DEAD_CLICK_WAIT_MS.
     A click too close to the end of the batch cannot be judged and is skipped."""
     change_times = sorted(
-        _ts(e)
+        event_time(e)
         for e in events
-        if e.get("type") in (META, 2)
-        or (e.get("type") == INCREMENTAL and (e.get("data") or {}).get("source")
-            in (SOURCE_MUTATION, SOURCE_INPUT))
+        if (isinstance(e, dict) and e.get("type") in (META, FULL_SNAPSHOT))
+        or _incremental_source(e) in (SOURCE_MUTATION, SOURCE_INPUT)
     )
     dead = 0
     for t, _x, _y in _clicks(events):
         if last_ts - t < DEAD_CLICK_WAIT_MS:
             continue
-        if not any(t <= c <= t + DEAD_CLICK_WAIT_MS for c in change_times):
+        # Bisect rather than scan: a hostile batch may hold many of both.
+        i = bisect.bisect_left(change_times, t)
+        if i == len(change_times) or change_times[i] > t + DEAD_CLICK_WAIT_MS:
             dead += 1
     return dead
 
 
 def _active_ms(events: list[dict[str, Any]]) -> int:
-    times = sorted(
-        _ts(e)
-        for e in events
-        if e.get("type") == INCREMENTAL
-        and (e.get("data") or {}).get("source") in USER_ACTIVITY_SOURCES
-    )
-    return sum(min(b - a, ACTIVE_GAP_CAP_MS) for a, b in zip(times, times[1:], strict=False))
+    times = sorted(event_time(e) for e in events if _incremental_source(e) in USER_ACTIVITY_SOURCES)
+    return sum(min(b - a, ACTIVE_GAP_CAP_MS) for a, b in itertools.pairwise(times))
 
 
 def _text(value: Any, limit: int = 2048) -> str | None:
     return value[:limit] if isinstance(value, str) and value else None
+
+
+def _size(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def _viewport(width: Any, height: Any) -> str | None:
+    w, h = _size(width), _size(height)
+    return f"{w}x{h}" if w is not None and h is not None else None
 
 
 def digest_events(
@@ -146,8 +181,9 @@ def digest_events(
     user_agent: str | None = None,
     dropped_events: int = 0,
 ) -> BatchDigest:
-    """Digest a batch of (already redacted) rrweb events."""
-    times = [_ts(e) for e in events]
+    """Digest a batch of (already redacted) rrweb events. Anything malformed
+    is skipped rather than trusted: events come from browsers."""
+    times = [event_time(e) for e in events]
     first, last = (min(times), max(times)) if times else (0, 0)
     d = BatchDigest(
         window_id=window_id,
@@ -159,48 +195,50 @@ def digest_events(
         user_agent=_text(user_agent, 512),
         dropped_events=max(0, int(dropped_events)),
     )
+    seen_custom: set[str] = set()
     for e in events:
-        etype = e.get("type")
-        data = e.get("data")
-        if not isinstance(data, dict):
+        if not isinstance(e, dict):
             continue
+        etype = e.get("type")
+        data = _data(e)
         if etype == META:
             href = _text(data.get("href"))
             if href:
-                d.page_views.append((_ts(e), href))
-            w, h = data.get("width"), data.get("height")
-            if isinstance(w, int) and isinstance(h, int) and d.viewport is None:
-                d.viewport = f"{w}x{h}"
+                d.page_views.append((event_time(e), href))
+            d.viewport = d.viewport or _viewport(data.get("width"), data.get("height"))
         elif etype == CUSTOM:
             tag = data.get("tag")
-            payload = data.get("payload") if isinstance(data.get("payload"), dict) else {}
+            raw_payload = data.get("payload")
+            payload: dict[str, Any] = raw_payload if isinstance(raw_payload, dict) else {}
             if tag == TAG_ERROR:
                 d.error_count += 1
             elif tag == TAG_CUSTOM:
                 name = _text(payload.get("name"), 200)
-                if name and name not in d.custom_events:
+                # Bounded like the summary's list, and a set: a batch may
+                # carry thousands of names.
+                if name and name not in seen_custom and len(d.custom_events) < MAX_DIGEST_NAMES:
+                    seen_custom.add(name)
                     d.custom_events.append(name)
             elif tag == TAG_FORM_SUBMIT:
                 d.form_submit_count += 1
             elif tag == TAG_IDENTIFY:
                 uid = payload.get("user_id")
-                if isinstance(uid, str | int) and str(uid):
+                if isinstance(uid, str | int) and not isinstance(uid, bool) and str(uid):
                     d.user_id = str(uid)[:200]
                     traits = payload.get("traits")
-                    if isinstance(traits, dict):
-                        d.user_traits = dict(list(traits.items())[:50])
+                    d.user_traits = (
+                        dict(list(traits.items())[:50]) if isinstance(traits, dict) else {}
+                    )
             elif tag == TAG_META:
                 d.referrer = d.referrer or _text(payload.get("referrer"))
                 vp = payload.get("viewport")
-                if isinstance(vp, dict) and d.viewport is None:
-                    w, h = vp.get("width"), vp.get("height")
-                    if isinstance(w, int) and isinstance(h, int):
-                        d.viewport = f"{w}x{h}"
+                if isinstance(vp, dict):
+                    d.viewport = d.viewport or _viewport(vp.get("width"), vp.get("height"))
     clicks = _clicks(events)
     d.click_count = len(clicks)
     d.rage_click_count = count_rage_clicks(sorted(clicks))
     d.dead_click_count = _count_dead_clicks(events, last)
     d.active_ms = _active_ms(events)
-    if user_agent:
-        d.browser, d.os, d.device = parse_user_agent(user_agent)
+    if d.user_agent:
+        d.browser, d.os, d.device = parse_user_agent(d.user_agent)
     return d

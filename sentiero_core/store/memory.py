@@ -7,12 +7,15 @@ memory use tell the truth about what a real store would hold.
 from __future__ import annotations
 
 import asyncio
+import bisect
+import heapq
 from collections.abc import Sequence
 from dataclasses import replace
 
 from .base import (
     Batch,
     EventPage,
+    InvalidCursor,
     SessionFilter,
     SessionPage,
     SessionSummary,
@@ -22,20 +25,40 @@ from .base import (
 )
 from .codec import encode_events
 from .cursors import decode_cursor, encode_cursor
+from .digest import event_time
 from .paging import StoredBatch, page_events, parse_event_cursor, trim_plan
 from .summary import merge_digest
-from .base import InvalidCursor
 
 
 def _order_key(s: SessionSummary) -> tuple[int, str]:
     return (s.started_at, s.session_id)
 
 
+def _batch_key(b: StoredBatch) -> tuple[int, int]:
+    return (b.min_ts, b.seq)
+
+
+def _snapshot(s: SessionSummary) -> SessionSummary:
+    """A copy the caller may change without touching the stored summary."""
+    return replace(
+        s,
+        pages=list(s.pages),
+        windows=list(s.windows),
+        custom_events=list(s.custom_events),
+        user_traits=dict(s.user_traits),
+    )
+
+
 def parse_session_cursor(cursor: str | None) -> tuple[int, str] | None:
     if cursor is None:
         return None
     value = decode_cursor(cursor)
-    if len(value) != 2 or not isinstance(value[0], int) or not isinstance(value[1], str):
+    if (
+        len(value) != 2
+        or not isinstance(value[0], int)
+        or isinstance(value[0], bool)
+        or not isinstance(value[1], str)
+    ):
         raise InvalidCursor(f"invalid cursor: {cursor[:40]!r}")
     return (value[0], value[1])
 
@@ -50,11 +73,13 @@ class MemoryStore(Store):
     def __init__(self, limits: StoreLimits | None = None) -> None:
         super().__init__(limits)
         self._summaries: dict[str, SessionSummary] = {}
+        # Per session, kept sorted by (min_ts, seq): the order reads visit them.
         self._batches: dict[str, list[StoredBatch]] = {}
         self._seq = 0
         self._lock = asyncio.Lock()
 
     async def append(self, batch: Batch) -> None:
+        # Compress outside the lock: it is the slow part.
         blob, raw = encode_events(batch.events)
         digest = replace(batch.digest, raw_bytes=batch.digest.raw_bytes or raw)
         async with self._lock:
@@ -67,7 +92,7 @@ class MemoryStore(Store):
                 event_count=len(batch.events),
                 blob=blob,
             )
-            self._batches.setdefault(batch.session_id, []).append(stored)
+            bisect.insort(self._batches.setdefault(batch.session_id, []), stored, key=_batch_key)
             self._summaries[batch.session_id] = merge_digest(
                 self._summaries.get(batch.session_id), batch.session_id, digest
             )
@@ -75,30 +100,37 @@ class MemoryStore(Store):
 
     def _enforce_limits(self, session_id: str) -> None:
         cap = self.limits.max_events_per_session
-        if cap is not None:
-            batches = self._batches[session_id]
-            drop, rewrite = trim_plan(batches, cap)
-            if drop or rewrite:
-                kept: list[StoredBatch] = []
-                for b in batches:
-                    if b.seq in drop:
-                        continue
-                    if b.seq in rewrite:
-                        events = rewrite[b.seq]
-                        blob, _raw = encode_events(events)
-                        times = [int(e.get("timestamp") or 0) for e in events]
-                        b = replace(b, blob=blob, event_count=len(events),
-                                    min_ts=min(times), max_ts=max(times))
-                    kept.append(b)
-                self._batches[session_id] = kept
-                summary = self._summaries[session_id]
-                summary.event_count = sum(b.event_count for b in kept)
-                summary.batch_count = len(kept)
+        summary = self._summaries[session_id]
+        if cap is not None and summary.event_count > cap:
+            self._trim(session_id, summary, cap)
         cap = self.limits.max_sessions
         if cap is not None and len(self._summaries) > cap:
-            by_age = sorted(self._summaries.values(), key=lambda s: (s.ended_at, s.session_id))
-            for s in by_age[: len(self._summaries) - cap]:
+            excess = len(self._summaries) - cap
+            doomed = heapq.nsmallest(
+                excess, self._summaries.values(), key=lambda s: (s.ended_at, s.session_id)
+            )
+            for s in doomed:
                 self._drop(s.session_id)
+
+    def _trim(self, session_id: str, summary: SessionSummary, keep: int) -> None:
+        drop, rewrite = trim_plan(self._batches[session_id], keep)
+        dropped = set(drop)
+        kept: list[StoredBatch] = []
+        for b in self._batches[session_id]:
+            if b.seq in dropped:
+                continue
+            events = rewrite.get(b.seq)
+            if events is not None:
+                blob, _raw = encode_events(events)
+                times = [event_time(e) for e in events]
+                b = replace(
+                    b, blob=blob, event_count=len(events), min_ts=min(times), max_ts=max(times)
+                )
+            kept.append(b)
+        kept.sort(key=_batch_key)
+        self._batches[session_id] = kept
+        summary.event_count = sum(b.event_count for b in kept)
+        summary.batch_count = len(kept)
 
     def _drop(self, session_id: str) -> bool:
         self._batches.pop(session_id, None)
@@ -110,21 +142,19 @@ class MemoryStore(Store):
         after = parse_session_cursor(cursor)
         if limit < 1:
             raise ValueError("limit must be at least 1")
-        rows = sorted(
-            (s for s in self._summaries.values() if filter is None or filter.matches(s)),
-            key=_order_key,
-            reverse=True,
-        )
-        if after is not None:
-            rows = [s for s in rows if _order_key(s) < after]
-        page = [replace(s) for s in rows[:limit]]
-        nxt = session_cursor(page[-1]) if len(rows) > limit else None
+        rows = [
+            s
+            for s in self._summaries.values()
+            if (filter is None or filter.matches(s)) and (after is None or _order_key(s) < after)
+        ]
+        newest = heapq.nlargest(limit + 1, rows, key=_order_key)
+        page = [_snapshot(s) for s in newest[:limit]]
+        nxt = session_cursor(page[-1]) if len(newest) > limit else None
         return SessionPage(sessions=page, next=nxt)
 
     async def get_session(self, session_id: str) -> SessionSummary | None:
         s = self._summaries.get(session_id)
-        return replace(s, pages=list(s.pages), windows=list(s.windows),
-                       custom_events=list(s.custom_events)) if s else None
+        return _snapshot(s) if s else None
 
     async def read_events(
         self,
@@ -134,15 +164,15 @@ class MemoryStore(Store):
         window_id: str | None = None,
     ) -> EventPage:
         after = parse_event_cursor(cursor)
-        batches = sorted(
-            (
-                b
-                for b in self._batches.get(session_id, [])
-                if (window_id is None or b.window_id == window_id)
-                and (after is None or b.max_ts >= after[0])
-            ),
-            key=lambda b: (b.min_ts, b.seq),
-        )
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        # A snapshot of the list: appends may run while the page is merged.
+        batches = [
+            b
+            for b in self._batches.get(session_id, ())
+            if (window_id is None or b.window_id == window_id)
+            and (after is None or b.max_ts >= after[0])
+        ]
         return await page_events(batches, after, limit)
 
     async def delete_sessions(self, session_ids: Sequence[str]) -> int:

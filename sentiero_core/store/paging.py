@@ -5,25 +5,31 @@ are visited by their first timestamp and the merge stops as soon as no
 unvisited batch can hold an event earlier than the page's last one. Each
 event's position is (timestamp, batch seq, index in batch); cursors carry
 the last position returned.
+
+Stores keeping batches as :class:`StoredBatch`-like rows can use
+:func:`page_events` for reads and :func:`trim_plan` for
+``max_events_per_session``; both decode only the batches they must.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import AsyncIterable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import NamedTuple
 
-from .base import EventPage, InvalidCursor
+from .base import Event, EventPage, InvalidCursor
 from .codec import decode_events
 from .cursors import decode_cursor, encode_cursor
+from .digest import event_time
 
 Position = tuple[int, int, int]
 
 
 @dataclass(frozen=True, slots=True)
 class StoredBatch:
-    """A batch as a store keeps it. ``seq`` grows with arrival order."""
+    """A batch as a store keeps it. ``seq`` grows with arrival order;
+    ``min_ts``/``max_ts`` bound its events' :func:`event_time`."""
 
     seq: int
     window_id: str
@@ -37,18 +43,79 @@ def parse_event_cursor(cursor: str | None) -> Position | None:
     if cursor is None:
         return None
     value = decode_cursor(cursor)
-    if len(value) != 3 or not all(isinstance(v, int) for v in value):
+    if (
+        len(value) != 3
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        or min(value) < 0
+    ):
         raise InvalidCursor(f"invalid cursor: {cursor[:40]!r}")
     return (value[0], value[1], value[2])
 
 
-def _ts(event: dict[str, Any]) -> int:
-    t = event.get("timestamp")
-    return int(t) if isinstance(t, int | float) else 0
+def event_cursor(position: Position) -> str:
+    return encode_cursor(list(position))
 
 
-def _positions(batch: StoredBatch) -> list[tuple[Position, dict[str, Any]]]:
-    return [((_ts(e), batch.seq, i), e) for i, e in enumerate(decode_events(batch.blob))]
+def positions(batch: StoredBatch) -> list[tuple[Position, Event]]:
+    """Decode ``batch``: each event with its position."""
+    return [((event_time(e), batch.seq, i), e) for i, e in enumerate(decode_events(batch.blob))]
+
+
+class _Merge:
+    """Keeps the ``limit`` smallest positions seen after ``after``.
+
+    A max-heap of negated positions holds the candidates; ``overflow``
+    records that an eligible event did not fit, so there is a next page.
+    """
+
+    def __init__(self, after: Position | None, limit: int) -> None:
+        self.after = after
+        self.limit = limit
+        self.heap: list[tuple[tuple[int, int, int], int, Event]] = []
+        self.overflow = False
+
+    def full(self) -> bool:
+        return len(self.heap) >= self.limit
+
+    def worst(self) -> Position:
+        t, s, i = self.heap[0][0]
+        return (-t, -s, -i)
+
+    def can_use(self, batch: StoredBatch) -> bool:
+        """Whether ``batch`` may hold an event for this page. Batches come
+        ordered by ``min_ts``, so once this is false for a non-empty batch
+        it is false for every later one."""
+        return not self.full() or batch.min_ts <= self.worst()[0]
+
+    def add(self, batch: StoredBatch, decoded: list[tuple[Position, Event]] | None = None) -> None:
+        if batch.event_count == 0 or (self.after is not None and batch.max_ts < self.after[0]):
+            return
+        for pos, event in positions(batch) if decoded is None else decoded:
+            if self.after is not None and pos <= self.after:
+                continue
+            key = (-pos[0], -pos[1], -pos[2])
+            if not self.full():
+                heapq.heappush(self.heap, (key, 0, event))
+            elif pos < self.worst():
+                heapq.heapreplace(self.heap, (key, 0, event))
+                self.overflow = True
+            else:
+                self.overflow = True
+
+    def chosen(self) -> list[tuple[Position, Event]]:
+        ordered = sorted(self.heap, key=lambda item: item[0], reverse=True)
+        return [((-k[0], -k[1], -k[2]), e) for k, _tb, e in ordered]
+
+
+async def _each(
+    batches: AsyncIterable[StoredBatch] | Iterable[StoredBatch],
+) -> AsyncIterator[StoredBatch]:
+    if isinstance(batches, AsyncIterable):
+        async for b in batches:
+            yield b
+    else:
+        for b in batches:
+            yield b
 
 
 async def page_events(
@@ -56,59 +123,63 @@ async def page_events(
     after: Position | None,
     limit: int,
 ) -> EventPage:
-    """One page from ``batches``, which must come ordered by ``min_ts`` and
-    may be pre-filtered to ``max_ts >= after[0]``."""
+    """One page from ``batches``, which must come ordered by ``min_ts`` (then
+    ``seq``) and may be pre-filtered to ``max_ts >= after[0]``. Iteration
+    stops at the first batch that cannot contribute, so page 1 of a long
+    session decodes only its first batches."""
     if limit < 1:
         raise ValueError("limit must be at least 1")
-    heap: list[tuple[Position, int, dict[str, Any]]] = []
-    tiebreak = 0
+    merge = _Merge(after, limit)
     more_batches = False
-
-    async def _aiter() -> Any:
-        if isinstance(batches, AsyncIterable):
-            async for b in batches:
-                yield b
-        else:
-            for b in batches:
-                yield b
-
-    async for batch in _aiter():
-        if len(heap) >= limit:
-            kth = heapq.nsmallest(limit, heap)[-1][0]
-            if batch.min_ts > kth[0]:
-                more_batches = True
-                break
-        for pos, event in _positions(batch):
-            if after is None or pos > after:
-                heapq.heappush(heap, (pos, tiebreak, event))
-                tiebreak += 1
-    chosen = heapq.nsmallest(limit, heap)
-    events = [e for _pos, _tb, e in chosen]
-    has_more = more_batches or len(heap) > limit
-    nxt = encode_cursor(list(chosen[-1][0])) if chosen and has_more else None
-    return EventPage(events=events, next=nxt)
+    async for batch in _each(batches):
+        if batch.event_count == 0:
+            continue
+        if not merge.can_use(batch):
+            more_batches = True
+            break
+        merge.add(batch)
+    chosen = merge.chosen()
+    has_more = more_batches or merge.overflow
+    nxt = event_cursor(chosen[-1][0]) if chosen and has_more else None
+    return EventPage(events=[e for _pos, e in chosen], next=nxt)
 
 
-def trim_plan(batches: list[StoredBatch], keep: int) -> tuple[list[int], dict[int, list[dict[str, Any]]]]:
-    """Which batches to drop and which to rewrite so that only the newest
-    ``keep`` events (by timestamp) remain: (seqs to delete, {seq: kept events})."""
-    total = sum(b.event_count for b in batches)
-    excess = total - keep
+class TrimPlan(NamedTuple):
+    """How to cut a session down to its newest events: the seqs of batches
+    to delete whole, and the batches to rewrite with the events they keep.
+    Unpacks as ``drop, rewrite = trim_plan(...)``."""
+
+    drop: list[int]
+    rewrite: dict[int, list[Event]]
+
+
+def trim_plan(batches: Iterable[StoredBatch], keep: int) -> TrimPlan:
+    """Which batches to drop or rewrite so that only the newest ``keep``
+    events (by position) remain. The doomed events are exactly the first
+    ``total - keep`` in reading order, so this is a page read from the
+    start: only the oldest batches are decoded, each once."""
+    if keep < 0:
+        raise ValueError("keep must not be negative")
+    ordered = sorted(batches, key=lambda b: (b.min_ts, b.seq))
+    excess = sum(b.event_count for b in ordered) - keep
     if excess <= 0:
-        return [], {}
-    ordered = sorted(batches, key=lambda b: (b.max_ts, b.seq))
-    drop: list[int] = []
-    # Whole batches whose every event is older than the rest go first.
-    candidates: list[tuple[Position, dict[str, Any]]] = []
-    for b in ordered:
-        candidates.extend(_positions(b))
-    candidates.sort(key=lambda pe: pe[0])
-    doomed = {pos for pos, _e in candidates[:excess]}
-    rewrite: dict[int, list[dict[str, Any]]] = {}
-    for b in batches:
-        kept = [e for pos, e in _positions(b) if pos not in doomed]
+        return TrimPlan([], {})
+    merge = _Merge(None, excess)
+    visited: list[tuple[StoredBatch, list[tuple[Position, Event]]]] = []
+    for batch in ordered:
+        if batch.event_count == 0:
+            continue
+        if not merge.can_use(batch):
+            break
+        decoded = positions(batch)
+        merge.add(batch, decoded)
+        visited.append((batch, decoded))
+    doomed = {pos for pos, _e in merge.chosen()}
+    plan = TrimPlan([], {})
+    for batch, decoded in visited:
+        kept = [e for pos, e in decoded if pos not in doomed]
         if not kept:
-            drop.append(b.seq)
-        elif len(kept) != b.event_count:
-            rewrite[b.seq] = kept
-    return drop, rewrite
+            plan.drop.append(batch.seq)
+        elif len(kept) != len(decoded):
+            plan.rewrite[batch.seq] = kept
+    return plan

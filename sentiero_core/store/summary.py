@@ -22,9 +22,7 @@ def _extend_bounded(target: list[str], values: list[str], bound: int) -> None:
             target.append(v)
 
 
-def merge_digest(
-    summary: SessionSummary | None, session_id: str, d: BatchDigest
-) -> SessionSummary:
+def merge_digest(summary: SessionSummary | None, session_id: str, d: BatchDigest) -> SessionSummary:
     """Return ``summary`` updated with ``d`` (a new summary when ``None``)."""
     s = summary or SessionSummary(session_id=session_id, started_at=d.first_ts, ended_at=d.last_ts)
     if summary is not None and d.event_count:
