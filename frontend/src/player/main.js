@@ -1,0 +1,213 @@
+// The session page: rrweb-player fed page by page from the events API, with
+// our timeline, activity sidebar, overlays and keyboard shortcuts around it.
+// Configuration comes from a JSON <script> element: nothing here is inline.
+
+import Player from "rrweb-player";
+import "rrweb-player/dist/style.css";
+
+import { Analysis } from "./analysis.js";
+import { byId, h } from "./dom.js";
+import { vitalValue } from "./format.js";
+import { setupHelp, setupKeyboard } from "./keyboard.js";
+import { eventPages } from "./loader.js";
+import { ClickOverlay, ScrollDepth } from "./overlay.js";
+import { Sidebar } from "./sidebar.js";
+import { SPEEDS, Timeline } from "./timeline.js";
+
+const VITAL_ORDER = ["LCP", "FCP", "INP", "CLS", "TTFB"];
+const RATINGS = new Set(["good", "needs-improvement", "poor"]);
+
+function say(message, problem = false) {
+  const status = byId("replay-status");
+  status.textContent = message;
+  status.hidden = !message;
+  status.classList.toggle("problem", problem);
+}
+
+function stageSize(stage, viewport) {
+  const ratio = viewport && viewport.width > 0 && viewport.height > 0 ? viewport.height / viewport.width : 9 / 16;
+  const width = Math.max(280, stage.clientWidth);
+  const height = Math.round(Math.min(width * ratio, window.innerHeight * 0.68, 900));
+  return { width, height: Math.max(200, height) };
+}
+
+function firstViewport(events) {
+  const meta = events.find((e) => e.type === 4 && e.data);
+  return meta && meta.data.width > 0 ? { width: meta.data.width, height: meta.data.height } : null;
+}
+
+function setupCopyLink(currentMs) {
+  const input = byId("share-link");
+  const status = byId("copy-status");
+  const copy = () => {
+    const url = new URL(window.location.href);
+    url.searchParams.set("t", String(Math.floor(currentMs() / 1000)));
+    input.value = url.toString();
+    input.hidden = false;
+    input.select();
+    const done = (text) => {
+      status.textContent = text;
+      status.hidden = false;
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(input.value).then(
+        () => done("Link copied to the clipboard."),
+        () => done("Copy the selected link above."),
+      );
+    } else {
+      done("Copy the selected link above.");
+    }
+  };
+  byId("copy-link").addEventListener("click", copy);
+  return copy;
+}
+
+function renderVitals(analysis, seek) {
+  const names = [...analysis.vitals.keys()].sort(
+    (a, b) => (VITAL_ORDER.indexOf(a) + 99) % 99 - (VITAL_ORDER.indexOf(b) + 99) % 99,
+  );
+  byId("vitals").replaceChildren(
+    ...names.map((name) => {
+      const vital = analysis.vitals.get(name);
+      const rating = RATINGS.has(vital.rating) ? vital.rating : "";
+      return h("button", {
+        type: "button",
+        class: `badge ${rating}`,
+        title: `${name}${rating ? ` (${rating.replace("-", " ")})` : ""}: go to the moment it was measured`,
+        text: `${name} ${vitalValue(name, vital.value)}`,
+        onclick: () => seek(vital.t),
+      });
+    }),
+  );
+}
+
+async function start(config) {
+  const analysis = new Analysis(config.thresholds);
+  const pages = eventPages(config);
+  let copyFrom = () => 0;
+  const copyLink = setupCopyLink(() => copyFrom());
+  const help = setupHelp();
+
+  // rrweb needs two events to start; a tiny first page is topped up.
+  const events = [];
+  let more = true;
+  while (more && events.length < 2) {
+    const next = await pages.next();
+    if (next.done) break;
+    events.push(...next.value.events);
+    more = next.value.more;
+  }
+  if (events.length < 2) {
+    say(events.length ? "This window has a single event: nothing to replay." : "No events were recorded in this window.");
+    return;
+  }
+  analysis.add(events);
+  const viewport = firstViewport(events) || analysis.meta?.viewport;
+
+  const stage = byId("player");
+  const startAt = typeof config.startAt === "number" ? config.startAt * 1000 : null;
+  const player = new Player({
+    target: stage,
+    props: {
+      events,
+      ...stageSize(stage, viewport),
+      autoPlay: startAt === null,
+      showController: false,
+      skipInactive: true,
+      speedOption: SPEEDS,
+      speed: 1,
+    },
+  });
+  const replayer = player.getReplayer();
+  const timeline = new Timeline(player, analysis);
+  copyFrom = () => timeline.current;
+  const seek = (t) => timeline.seek(t);
+  const sidebar = new Sidebar(analysis, seek);
+  const clicks = new ClickOverlay(replayer, analysis);
+  const depth = new ScrollDepth(replayer, analysis);
+  const currentUrl = byId("current-url");
+  timeline.on((t) => {
+    sidebar.highlight(t);
+    clicks.update(t);
+    depth.update(t);
+    const page = analysis.pageAt(t);
+    if (page && page.href) currentUrl.textContent = page.href;
+  });
+  setupKeyboard({ timeline, sidebar, overlay: clicks, help, copyLink });
+  replayer.on("skip-start", () => say("Skipping inactivity…"));
+  replayer.on("skip-end", () => say(""));
+
+  let loaded = events.length;
+  let loading = more;
+  let resumeAt = null;
+  let pendingSeek = startAt;
+  replayer.on("finish", () => {
+    // The end of what is loaded is not the end of the session: wait for more.
+    if (loading) {
+      resumeAt = timeline.current;
+      say("Buffering…");
+    }
+  });
+  const refresh = () => {
+    const fraction = config.eventCount ? Math.min(1, loaded / config.eventCount) : loading ? 0.5 : 1;
+    timeline.layout(analysis.duration, loading ? fraction : 1);
+    sidebar.render();
+    sidebar.highlight(timeline.current, false);
+    renderVitals(analysis, seek);
+    if (pendingSeek !== null && (!loading || analysis.duration >= pendingSeek)) {
+      timeline.seek(Math.min(pendingSeek, analysis.duration), false);
+      pendingSeek = null;
+    }
+  };
+  byId("controls").hidden = false;
+  refresh();
+  timeline.emit();
+
+  window.addEventListener("resize", () => {
+    clearTimeout(start.resizeTimer);
+    start.resizeTimer = setTimeout(() => {
+      player.$set(stageSize(stage, viewport));
+      player.triggerResize();
+    }, 150);
+  });
+
+  say(loading ? `Loading events… ${loaded.toLocaleString()}` : "");
+  while (loading) {
+    const next = await pages.next();
+    if (next.done) break;
+    const page = next.value;
+    for (const event of page.events) player.addEvent(event);
+    analysis.add(page.events);
+    loaded += page.events.length;
+    loading = page.more;
+    refresh();
+    if (resumeAt !== null) {
+      timeline.seek(resumeAt, true);
+      resumeAt = null;
+    }
+    say(loading ? `Loading events… ${loaded.toLocaleString()}` : "");
+  }
+  loading = false;
+  refresh();
+  if (!analysis.hasSnapshot) {
+    say("This window has no full page snapshot, so the page cannot be drawn " +
+      "(its first events may have been dropped by a limit).", true);
+  }
+  document.body.dataset.replayLoaded = String(loaded);
+}
+
+function boot() {
+  const element = byId("sentiero-player-config");
+  if (!element) return;
+  let config;
+  try {
+    config = JSON.parse(element.textContent);
+  } catch {
+    say("The replay's configuration is unreadable.", true);
+    return;
+  }
+  start(config).catch((error) => say(`The replay failed: ${error.message}`, true));
+}
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);
+else boot();
