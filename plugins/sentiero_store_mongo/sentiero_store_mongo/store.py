@@ -1,0 +1,396 @@
+"""``mongodb://`` and ``mongodb+srv://``: the store for several app servers.
+
+Each append is two single-document writes that any number of servers may
+issue at once: the batch document (keyed by session, so a hashed session id
+shards it), then one atomic pipeline update of the session summary. Limits
+are enforced after the append, as the other stores do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
+from functools import partial
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ReturnDocument, WriteConcern
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
+
+from sentiero_core.store import (
+    Batch,
+    EventPage,
+    SessionFilter,
+    SessionPage,
+    SessionSummary,
+    Store,
+    StoreError,
+    StoreLimits,
+    StoreStats,
+    StoreUnavailable,
+)
+from sentiero_core.store.memory import parse_session_cursor, session_cursor
+from sentiero_core.store.paging import StoredBatch, page_events, parse_event_cursor, trim_plan
+
+from . import driver
+from .documents import (
+    INTERNAL_SUMMARY_FIELDS,
+    Document,
+    SeqClock,
+    batch_documents,
+    check_batch,
+    expiry,
+    rewritten_fields,
+    stored_batch,
+    summary_from_document,
+)
+from .filters import LIST_ORDER, after_cursor, session_query
+from .fold import fold_pipeline
+from .indexes import ensure_indexes
+from .retry import Retrier, short_cause
+from .settings import MongoSettings
+from .url import DEFAULT_DATABASE, parse_url
+
+#: Session ids per delete command, to keep each command small.
+DELETE_CHUNK = 1_000
+#: Batch documents per round trip while reading events (they can be large).
+READ_BATCH_SIZE = 16
+_SUMMARY_PROJECTION = {name: 0 for name in INTERNAL_SUMMARY_FIELDS}
+_BATCH_FIELDS = {"_id": 1, "seq": 1, "win": 1, "t0": 1, "t1": 1, "n": 1, "blob": 1}
+
+
+class _StoredBatches:
+    """A cursor of batch documents seen as :class:`StoredBatch` values."""
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def __aiter__(self) -> AsyncIterator[StoredBatch]:
+        return self
+
+    async def __anext__(self) -> StoredBatch:
+        return stored_batch(await self._cursor.__anext__())
+
+
+class MongoStore(Store):
+    """Sessions in MongoDB. Give it a URL, or an already built
+    ``AsyncMongoClient`` / Motor ``AsyncIOMotorClient`` (``client=``), which
+    it then uses but never closes."""
+
+    name = "mongodb"
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        client: Any | None = None,
+        database: str | None = None,
+        settings: MongoSettings | None = None,
+        limits: StoreLimits | None = None,
+        retention_period: int | None = None,
+    ) -> None:
+        super().__init__(limits)
+        if url is None and client is None:
+            raise ValueError("MongoStore needs a mongodb:// URL or a client")
+        self.settings = settings or MongoSettings()
+        self.url = parse_url(url) if url is not None else None
+        self.database_name = database or (self.url.database if self.url else DEFAULT_DATABASE)
+        self.retention_period = retention_period
+        self._client = client
+        self._owns_client = client is None
+        hosts = self.url.hosts if self.url else driver.client_hosts(client)
+        self._retry = Retrier(hosts, self.settings.retry_attempts)
+        self._clock = SeqClock()
+        self._lock = asyncio.Lock()
+        self._db: Any = None
+
+    # -- lifecycle -----------------------------------------------------------
+
+    @property
+    def batches(self) -> Any:
+        return self._collection("batches")
+
+    @property
+    def sessions(self) -> Any:
+        return self._collection("sessions")
+
+    def _collection(self, kind: str) -> Any:
+        if self._db is None:
+            raise StoreError("the MongoDB store is not open; call open() first")
+        return self._db[self.settings.collection_prefix + kind]
+
+    def _where(self) -> str:
+        return self.url.redacted if self.url else f"the injected client's {self.database_name}"
+
+    async def open(self) -> None:
+        if self._db is not None:
+            return
+        if self._client is None:
+            assert self.url is not None
+            try:
+                self._client = driver.connect(
+                    self.url.url,
+                    server_selection_timeout_ms=self.settings.server_selection_timeout_ms,
+                    connect_timeout_ms=self.settings.connect_timeout_ms,
+                )
+            except PyMongoError as exc:
+                raise StoreUnavailable(
+                    f"cannot use the MongoDB URL {self.url.redacted}: {short_cause(exc)}"
+                ) from exc
+        # "Durable when append returns": a majority of the replica set has
+        # the batch, unless the URL chose its own write concern.
+        concern = None if self._client.write_concern.document else WriteConcern(w="majority")
+        db = self._client.get_database(self.database_name, write_concern=concern)
+        try:
+            await db.command("ping")
+        except PyMongoError as exc:
+            await self._release()
+            raise StoreUnavailable(
+                f"cannot reach MongoDB at {self._retry.hosts} ({self._where()}) within "
+                f"{self.settings.server_selection_timeout_ms / 1000:g} s: {short_cause(exc)}"
+            ) from exc
+        self._db = db
+        ttl = self.retention_period is not None and self.settings.ttl_index
+        try:
+            await self._retry.run(
+                "creating indexes", lambda: ensure_indexes(self.batches, self.sessions, ttl=ttl)
+            )
+        except BaseException:
+            await self._release()
+            raise
+
+    async def close(self) -> None:
+        await self._release()
+
+    async def _release(self) -> None:
+        self._db = None
+        if self._owns_client and self._client is not None:
+            client, self._client = self._client, None
+            await driver.close_client(client)
+
+    # -- appending -----------------------------------------------------------
+
+    async def append(self, batch: Batch) -> None:
+        check_batch(batch)
+        exp = expiry(batch.meta.received_at, self.retention_period)
+        docs, raw = batch_documents(batch, self._clock, exp)
+        digest = replace(batch.digest, raw_bytes=batch.digest.raw_bytes or raw)
+        batch_id: ObjectId = docs[0]["_id"]
+        pipeline = fold_pipeline(digest, batch_id, exp)
+        await self._retry.run("storing a batch", lambda: self._insert(docs))
+        summary = await self._retry.run(
+            "updating a session summary", lambda: self._fold(batch.session_id, batch_id, pipeline)
+        )
+        await self._enforce_limits(summary, batch_id)
+
+    async def _insert(self, docs: list[Document]) -> None:
+        # Documents carry their ids, so a repeated insert is recognised.
+        try:
+            if len(docs) == 1:
+                await self.batches.insert_one(docs[0])
+            else:
+                await self.batches.insert_many(docs, ordered=False)
+        except DuplicateKeyError:
+            pass
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if not errors or any(e.get("code") != 11000 for e in errors):
+                raise
+
+    async def _fold(
+        self, session_id: str, batch_id: ObjectId, pipeline: list[Document]
+    ) -> Document:
+        # The filter skips a summary that already folded this batch; the
+        # upsert then collides on _id and the summary is returned as it is.
+        for _attempt in range(5):
+            try:
+                doc = await self.sessions.find_one_and_update(
+                    {"_id": session_id, "recent": {"$ne": batch_id}},
+                    pipeline,
+                    upsert=True,
+                    return_document=ReturnDocument.AFTER,
+                )
+            except DuplicateKeyError:
+                # Folded by an earlier attempt, or another writer created the
+                # session at the same moment: look, and fold again if needed.
+                doc = await self.sessions.find_one({"_id": session_id})
+                if doc is None or batch_id not in doc.get("recent", []):
+                    continue
+            if doc is None:
+                # An upsert always writes; some servers (SecantusDB) answer
+                # without the document when a concurrent writer created it
+                # between their read and their write.
+                doc = await self.sessions.find_one({"_id": session_id})
+            if doc is not None:
+                return dict(doc)
+        raise StoreError(f"could not update the summary of session {session_id!r}")
+
+    async def _enforce_limits(self, summary: Document, batch_id: ObjectId) -> None:
+        session_id = summary["_id"]
+        keep = self.limits.max_events_per_session
+        if keep is not None and summary["event_count"] > keep:
+            async with self._lock:
+                await self._retry.run("trimming a session", lambda: self._trim(session_id, keep))
+        cap = self.limits.max_sessions
+        # Only a new session (this very batch created it) can push the count up.
+        if cap is not None and summary.get("created_by") == batch_id:
+            async with self._lock:
+                await self._retry.run("evicting old sessions", lambda: self._evict(cap))
+
+    async def _trim(self, session_id: str, keep: int) -> None:
+        docs = await self.batches.find({"sid": session_id}, _BATCH_FIELDS).to_list(None)
+        by_seq = {doc["seq"]: doc for doc in docs}
+        drop, rewrite = trim_plan([stored_batch(doc) for doc in docs], keep)
+        removed_events = removed_batches = 0
+        for seq in drop:
+            gone = await self.batches.find_one_and_delete(
+                {"_id": by_seq[seq]["_id"], "sid": session_id}, projection={"n": 1}
+            )
+            if gone is not None:  # another server may have trimmed it first
+                removed_events += gone["n"]
+                removed_batches += 1
+        for seq, events in rewrite.items():
+            old = by_seq[seq]
+            result = await self.batches.update_one(
+                {"_id": old["_id"], "sid": session_id, "n": old["n"]},
+                {"$set": rewritten_fields(events)},
+            )
+            if result.modified_count:
+                removed_events += old["n"] - len(events)
+        if removed_events or removed_batches:
+            await self.sessions.update_one(
+                {"_id": session_id},
+                {"$inc": {"event_count": -removed_events, "batch_count": -removed_batches}},
+            )
+
+    async def _evict(self, cap: int) -> None:
+        excess = await self.sessions.count_documents({}) - cap
+        if excess > 0:
+            oldest = self.sessions.find({}, {"_id": 1}).sort([("ended_at", 1), ("_id", 1)])
+            doomed = [doc["_id"] for doc in await oldest.limit(excess).to_list(None)]
+            await self._delete(doomed)
+
+    # -- reading -------------------------------------------------------------
+
+    async def list_sessions(
+        self, filter: SessionFilter | None = None, cursor: str | None = None, limit: int = 50
+    ) -> SessionPage:
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        query = after_cursor(session_query(filter), parse_session_cursor(cursor))
+
+        async def fetch() -> list[Document]:
+            found = self.sessions.find(query, _SUMMARY_PROJECTION).sort(LIST_ORDER)
+            return list(await found.limit(limit + 1).to_list(None))
+
+        docs = await self._retry.run("listing sessions", fetch)
+        page = [summary_from_document(doc) for doc in docs[:limit]]
+        nxt = session_cursor(page[-1]) if len(docs) > limit else None
+        return SessionPage(sessions=page, next=nxt)
+
+    async def get_session(self, session_id: str) -> SessionSummary | None:
+        doc = await self._retry.run(
+            "reading a session",
+            lambda: self.sessions.find_one({"_id": session_id}, _SUMMARY_PROJECTION),
+        )
+        return summary_from_document(doc) if doc is not None else None
+
+    async def read_events(
+        self,
+        session_id: str,
+        cursor: str | None = None,
+        limit: int = 1000,
+        window_id: str | None = None,
+    ) -> EventPage:
+        after = parse_event_cursor(cursor)
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        query: Document = {"sid": session_id}
+        if window_id is not None:
+            query["win"] = window_id
+        if after is not None:
+            query["t1"] = {"$gte": after[0]}
+
+        async def fetch() -> EventPage:
+            found = self.batches.find(query, _BATCH_FIELDS).sort([("t0", 1), ("seq", 1)])
+            found = found.batch_size(READ_BATCH_SIZE)
+            try:
+                return await page_events(_StoredBatches(found), after, limit)
+            finally:
+                await found.close()
+
+        return await self._retry.run("reading events", fetch)
+
+    async def count_sessions(self, filter: SessionFilter | None = None) -> int:
+        query = session_query(filter)
+        return int(
+            await self._retry.run("counting sessions", lambda: self.sessions.count_documents(query))
+        )
+
+    async def stats(self) -> StoreStats:
+        batch_totals = [
+            {
+                "$group": {
+                    "_id": None,
+                    "batches": {"$sum": 1},
+                    "events": {"$sum": "$n"},
+                    "stored": {"$sum": "$size"},
+                }
+            }
+        ]
+        session_totals = [
+            {"$group": {"_id": None, "sessions": {"$sum": 1}, "raw": {"$sum": "$raw_bytes"}}}
+        ]
+        b = await self._retry.run(
+            "totalling batches", lambda: driver.aggregate(self.batches, batch_totals)
+        )
+        s = await self._retry.run(
+            "totalling sessions", lambda: driver.aggregate(self.sessions, session_totals)
+        )
+        b0 = b[0] if b else {}
+        s0 = s[0] if s else {}
+        return StoreStats(
+            sessions=int(s0.get("sessions", 0)),
+            events=int(b0.get("events", 0)),
+            batches=int(b0.get("batches", 0)),
+            raw_bytes=int(s0.get("raw", 0)),
+            stored_bytes=int(b0.get("stored", 0)),
+        )
+
+    # -- removing ------------------------------------------------------------
+
+    async def delete_sessions(self, session_ids: Sequence[str]) -> int:
+        return await self._delete(list(dict.fromkeys(session_ids)))
+
+    async def erase(self, filter: SessionFilter) -> int:
+        if filter.is_empty():
+            raise ValueError("erase needs at least one filter; use purge_before to clear by age")
+        return await self._delete_matching(session_query(filter), "erasing sessions")
+
+    async def purge_before(self, before: int) -> int:
+        return await self._delete_matching({"ended_at": {"$lt": before}}, "purging sessions")
+
+    async def _delete_matching(self, query: Document, what: str) -> int:
+        async def ids() -> list[str]:
+            found = self.sessions.find(query, {"_id": 1})
+            return [doc["_id"] for doc in await found.to_list(None)]
+
+        return await self._delete(await self._retry.run(what, ids))
+
+    async def _delete(self, session_ids: list[str]) -> int:
+        # Summaries go first: a batch appended meanwhile then recreates a
+        # visible summary instead of lingering unlisted (and unerasable).
+        removed = 0
+        for start in range(0, len(session_ids), DELETE_CHUNK):
+            chunk = {"$in": session_ids[start : start + DELETE_CHUNK]}
+            sessions = partial(self._delete_many, self.sessions, {"_id": chunk})
+            removed += await self._retry.run("deleting sessions", sessions)
+            batches = partial(self._delete_many, self.batches, {"sid": chunk})
+            await self._retry.run("deleting batches", batches)
+        return removed
+
+    @staticmethod
+    async def _delete_many(collection: Any, query: Document) -> int:
+        result = await collection.delete_many(query)
+        return int(result.deleted_count)
