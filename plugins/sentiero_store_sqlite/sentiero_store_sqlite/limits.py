@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import aiosqlite
 import orjson
 
 from sentiero_core.store import SessionSummary
 from sentiero_core.store.codec import encode_events
+from sentiero_core.store.digest import event_time
 from sentiero_core.store.paging import StoredBatch, trim_plan
-
-
-def _ts(event: dict[str, Any]) -> int:
-    # The same reading of a timestamp as the core's paging and digest.
-    value = event.get("timestamp")
-    return int(value) if isinstance(value, int | float) else 0
 
 
 async def trim_session(
@@ -63,7 +56,7 @@ async def trim_session(
         )
     for seq, events in rewrite.items():
         blob, raw = encode_events(events)
-        times = [_ts(e) for e in events]
+        times = [event_time(e) for e in events]
         await db.execute(
             "UPDATE batches SET blob = ?, raw_bytes = ?, event_count = ?, min_ts = ?, "
             "max_ts = ? WHERE seq = ?",
@@ -74,13 +67,11 @@ async def trim_session(
     return True
 
 
-async def evict_least_recent(db: aiosqlite.Connection, max_sessions: int) -> None:
-    """Delete the sessions with the oldest last activity beyond ``max_sessions``."""
-    rows = list(await db.execute_fetchall("SELECT sessions FROM totals"))
-    excess = int(rows[0][0]) - max_sessions
-    if excess > 0:
-        await db.execute(
-            "DELETE FROM sessions WHERE id IN "
-            "(SELECT id FROM sessions ORDER BY ended_at, session_id LIMIT ?)",
-            (excess,),
-        )
+async def evict_least_recent(db: aiosqlite.Connection, count: int) -> list[str]:
+    """Delete the ``count`` sessions with the oldest last activity; their ids."""
+    rows = await db.execute_fetchall(
+        "DELETE FROM sessions WHERE id IN "
+        "(SELECT id FROM sessions ORDER BY ended_at, session_id LIMIT ?) RETURNING session_id",
+        (count,),
+    )
+    return [str(r[0]) for r in rows]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,49 +29,32 @@ from sentiero_core.store import (
     StoreError,
     StoreLimits,
     StoreStats,
-    merge_digest,
 )
 from sentiero_core.store.codec import encode_events
 from sentiero_core.store.memory import parse_session_cursor, session_cursor
 from sentiero_core.store.paging import StoredBatch, page_events, parse_event_cursor
 
+from .appends import AppendGroup, PendingAppend, load_summary
 from .connection import DEFAULT_BUSY_TIMEOUT_MS, connect, enable_wal, rollback, sqlite_errors
-from .filters import INT64_MAX, _int, where_clause
-from .limits import evict_least_recent, trim_session
-from .schema import check_ownership, insert_search_rows, migrate
+from .filters import INT64_MAX, INT64_MIN, _int, where_clause
+from .schema import check_ownership, migrate
 from .url import MEMORY, SQLiteLocation, parse_sqlite_url
 from .writes import WriteQueue
 
 
-@dataclass(slots=True)
-class _Append:
-    """A batch ready to write: compressed outside the write lock."""
-
-    batch: Batch
-    blob: bytes
-    raw_bytes: int
-
-
-def _lowered(value: str | None) -> str | None:
-    return value.lower() if value is not None else None
-
-
-def _columns(s: SessionSummary) -> tuple[Any, ...]:
-    return (
-        s.started_at,
-        s.ended_at,
-        s.duration_ms,
-        s.error_count,
-        s.user_id,
-        _lowered(s.browser),
-        _lowered(s.device),
-        _lowered(s.os),
-        orjson.dumps(s.to_dict()).decode(),
-    )
-
-
-def _summary(text: str) -> SessionSummary:
-    return SessionSummary.from_dict(orjson.loads(text))
+def _check_batch(batch: Batch) -> None:
+    """Refuse what SQLite cannot hold before it can fail a shared transaction."""
+    for name in ("session_id", "window_id"):
+        value = getattr(batch, name)
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"{name} must be a non-empty string, got {value!r}")
+        try:
+            value.encode()
+        except UnicodeEncodeError as exc:
+            raise ValueError(f"{name} is not valid Unicode text: {value!r}") from exc
+    for ts in (batch.digest.first_ts, batch.digest.last_ts):
+        if not INT64_MIN <= ts <= INT64_MAX:
+            raise ValueError(f"timestamp {ts} is outside the 64-bit range SQLite stores")
 
 
 class SQLiteStore(Store):
@@ -103,7 +85,7 @@ class SQLiteStore(Store):
         self._readers: asyncio.Queue[aiosqlite.Connection] | None = None
         self._reader_list: list[aiosqlite.Connection] = []
         self._write_lock = asyncio.Lock()
-        self._writes: WriteQueue[_Append] = WriteQueue(
+        self._writes: WriteQueue[PendingAppend] = WriteQueue(
             self._commit_appends, self._write_lock, max_group
         )
 
@@ -158,7 +140,12 @@ class SQLiteStore(Store):
                 writer, self._writer = self._writer, None
                 self._readers, self._reader_list = None, []
                 if writer is not None:
-                    await writer.close()
+                    try:
+                        # SQLite's advice for long-lived connections: refresh
+                        # the planner's statistics where they have drifted.
+                        await writer.execute("PRAGMA optimize")
+                    finally:
+                        await writer.close()
 
     def _open_writer(self) -> aiosqlite.Connection:
         if self._writer is None:
@@ -197,69 +184,13 @@ class SQLiteStore(Store):
 
     async def append(self, batch: Batch) -> None:
         self._open_writer()
+        _check_batch(batch)
         blob, raw = encode_events(batch.events)
-        await self._writes.submit(_Append(batch, blob, raw))
+        await self._writes.submit(PendingAppend(batch, blob, raw))
 
-    async def _commit_appends(self, group: list[_Append]) -> None:
+    async def _commit_appends(self, group: list[PendingAppend]) -> None:
         async with self._transaction() as db:
-            for item in group:
-                await self._apply(db, item)
-
-    async def _apply(self, db: aiosqlite.Connection, item: _Append) -> None:
-        batch = item.batch
-        digest = replace(batch.digest, raw_bytes=batch.digest.raw_bytes or item.raw_bytes)
-        async with db.execute(
-            "SELECT id, summary FROM sessions WHERE session_id = ?", (batch.session_id,)
-        ) as cur:
-            row = await cur.fetchone()
-        previous = _summary(row[1]) if row is not None else None
-        known_pages = set(previous.pages) if previous else set()
-        known_events = set(previous.custom_events) if previous else set()
-        summary = merge_digest(previous, batch.session_id, digest)
-        if row is None:
-            inserted = await db.execute_insert(
-                "INSERT INTO sessions (started_at, ended_at, duration_ms, error_count, user_id, "
-                "browser, device, os, summary, session_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (*_columns(summary), batch.session_id),
-            )
-            assert inserted is not None
-            rowid = int(inserted[0])
-        else:
-            rowid = int(row[0])
-        await db.execute(
-            "INSERT INTO batches (session_rowid, window_id, min_ts, max_ts, event_count, "
-            "raw_bytes, blob) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                rowid,
-                batch.window_id,
-                digest.first_ts,
-                digest.last_ts,
-                len(batch.events),
-                item.raw_bytes,
-                item.blob,
-            ),
-        )
-        await insert_search_rows(
-            db,
-            rowid,
-            [p for p in summary.pages if p not in known_pages],
-            [e for e in summary.custom_events if e not in known_events],
-        )
-        cap = self.limits.max_events_per_session
-        trimmed = (
-            cap is not None
-            and summary.event_count > cap
-            and await trim_session(db, rowid, summary, cap)
-        )
-        if row is not None or trimmed:
-            await db.execute(
-                "UPDATE sessions SET started_at = ?, ended_at = ?, duration_ms = ?, "
-                "error_count = ?, user_id = ?, browser = ?, device = ?, os = ?, summary = ? "
-                "WHERE id = ?",
-                (*_columns(summary), rowid),
-            )
-        if self.limits.max_sessions is not None:
-            await evict_least_recent(db, self.limits.max_sessions)
+            await AppendGroup(db, self.limits).write(group)
 
     async def _delete(self, sql: str, params: Sequence[Any]) -> int:
         async with self._write_lock, self._transaction() as db, db.execute(sql, params) as cur:
@@ -307,7 +238,7 @@ class SQLiteStore(Store):
         async with self._reading() as db:
             with sqlite_errors(self.location):
                 rows = list(await db.execute_fetchall(sql, [*params, limit + 1]))
-        page = [_summary(r[0]) for r in rows[:limit]]
+        page = [load_summary(r[0]) for r in rows[:limit]]
         nxt = session_cursor(page[-1]) if len(rows) > limit else None
         return SessionPage(sessions=page, next=nxt)
 
@@ -319,7 +250,7 @@ class SQLiteStore(Store):
                         "SELECT summary FROM sessions WHERE session_id = ?", (session_id,)
                     )
                 )
-        return _summary(rows[0][0]) if rows else None
+        return load_summary(rows[0][0]) if rows else None
 
     async def read_events(
         self,

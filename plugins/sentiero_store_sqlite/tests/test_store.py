@@ -5,12 +5,19 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from sentiero_store_sqlite import SQLiteStore
 
-from sentiero_core.store import SessionFilter, StoreError, StoreLimits, StoreUnavailable
+from sentiero_core.store import (
+    SessionFilter,
+    StoreError,
+    StoreLimits,
+    StoreUnavailable,
+)
+from sentiero_core.store.memory import MemoryStore
 
 TABLES = ("sessions", "batches", "session_pages", "session_custom_events")
 
@@ -84,18 +91,73 @@ async def test_close_commits_appends_already_queued(db_path: Path, make_batch) -
 
 
 @pytest.mark.asyncio
-async def test_a_failing_batch_fails_alone_when_it_shares_a_transaction(
+async def test_a_batch_sqlite_cannot_hold_is_refused_before_it_is_queued(
     store: SQLiteStore, make_batch
 ) -> None:
-    # A lone surrogate cannot be encoded as UTF-8 for SQLite: this append
-    # fails inside the shared transaction, and the others must still land.
-    good = [make_batch(f"good{i}", 1_000 + i) for i in range(5)]
-    bad = make_batch("bad\udc00", 1_000)
-    results = await asyncio.gather(
-        *(store.append(b) for b in [*good[:2], bad, *good[2:]]), return_exceptions=True
-    )
-    assert [isinstance(r, Exception) for r in results] == [False, False, True, False, False, False]
-    assert await store.count_sessions() == 5
+    # A lone surrogate has no UTF-8 form: refused up front, so it can never
+    # fail a transaction that other requests share.
+    with pytest.raises(ValueError, match="session_id is not valid Unicode"):
+        await store.append(make_batch("bad\udc00", 1_000))
+    huge = make_batch("s1", 1_000)
+    huge.digest = replace(huge.digest, last_ts=2**63)
+    with pytest.raises(ValueError, match="outside the 64-bit range"):
+        await store.append(huge)
+    assert await store.count_sessions() == 0
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "limits",
+    [
+        StoreLimits(max_sessions=3),
+        StoreLimits(max_events_per_session=7),
+        StoreLimits(max_sessions=2, max_events_per_session=5),
+    ],
+)
+async def test_a_shared_transaction_equals_appending_one_by_one(
+    db_path: Path, make_batch, limits: StoreLimits
+) -> None:
+    """Limits inside a group: a session evicted mid-group and appended to
+    again starts afresh, as it does one batch at a time (memory store)."""
+    plan = [
+        ("a", 1_000),
+        ("b", 2_000),
+        ("a", 9_000),
+        ("c", 3_000),
+        ("d", 4_000),
+        ("b", 8_000),
+        ("e", 5_000),
+        ("c", 10_000),
+        ("a", 11_000),
+        ("f", 500),
+    ]
+    reference = MemoryStore(limits)
+    for sid, start in plan:
+        await reference.append(make_batch(sid, start, count=3, href=f"https://x.example/{sid}"))
+    store = SQLiteStore(db_path, limits)
+    await store.open()
+    try:
+        await asyncio.gather(
+            *(
+                store.append(make_batch(sid, start, count=3, href=f"https://x.example/{sid}"))
+                for sid, start in plan
+            )
+        )
+        assert store.groups_committed == 1
+        expected = (await reference.list_sessions(limit=100)).sessions
+        got = (await store.list_sessions(limit=100)).sessions
+        assert [s.to_dict() for s in got] == [s.to_dict() for s in expected]
+        for s in expected:
+            want = (await reference.read_events(s.session_id)).events
+            assert (await store.read_events(s.session_id)).events == want
+        stats, want_stats = await store.stats(), await reference.stats()
+        assert (stats.sessions, stats.batches, stats.events) == (
+            want_stats.sessions,
+            want_stats.batches,
+            want_stats.events,
+        )
+    finally:
+        await store.close()
 
 
 @pytest.mark.asyncio
