@@ -66,6 +66,9 @@ class LiveServer:
         except BaseException as exc:  # surfaced by start()
             self._error = exc
             self._ready.set()
+        finally:
+            # an unclosed loop leaks its self-pipe: a ResourceWarning, an error here
+            self.loop.close()
 
     def start(self) -> LiveServer:
         self._thread.start()
