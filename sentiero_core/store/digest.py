@@ -68,7 +68,7 @@ class BatchDigest:
     dropped_events: int = 0
 
 
-#: Timestamps outside [0, 2**53) are treated as 0: they are not real times
+#: Timestamps outside [0, 2**53] are treated as 0: they are not real times
 #: and would not survive JSON, SQLite integers or BSON longs unchanged.
 MAX_TIMESTAMP = 2**53
 
@@ -81,7 +81,7 @@ def event_time(event: Any) -> int:
     value = event.get("timestamp")
     if isinstance(value, bool) or not isinstance(value, int | float):
         return 0
-    if not 0 <= value < MAX_TIMESTAMP:  # NaN fails both comparisons too
+    if not 0 <= value <= MAX_TIMESTAMP:  # NaN fails both comparisons too
         return 0
     return int(value)
 
@@ -95,10 +95,12 @@ def _number(value: Any) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
 
-def _incremental_source(event: Any) -> Any:
+def _incremental_source(event: Any) -> int | None:
     if not isinstance(event, dict) or event.get("type") != INCREMENTAL:
         return None
-    return _data(event).get("source")
+    source = _data(event).get("source")
+    # Only an int may reach set lookups: a list there would raise.
+    return source if isinstance(source, int) and not isinstance(source, bool) else None
 
 
 def _clicks(events: list[dict[str, Any]]) -> list[tuple[int, float, float]]:

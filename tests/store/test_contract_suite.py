@@ -1,0 +1,228 @@
+"""The contract suite itself: it catches buggy stores, explains a missing
+fixture, and runs the same in pytest-asyncio's strict and auto modes.
+
+Each case writes a third party's test module into a temporary project and
+runs pytest on it in a subprocess, exactly as an outside user would.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+HEADER = """
+from __future__ import annotations
+
+import pytest
+import pytest_asyncio
+
+from sentiero_core.store import EventPage, SessionPage, StoreLimits
+from sentiero_core.store.codec import decode_events
+from sentiero_core.store.cursors import decode_cursor, encode_cursor
+from sentiero_core.store.memory import MemoryStore
+from sentiero_core.testing import StoreContract
+"""
+
+FIXTURE = """
+    @pytest_asyncio.fixture
+    async def store(self, store_limits: StoreLimits):
+        s = {cls}(limits=store_limits)
+        await s.open()
+        yield s
+        await s.close()
+"""
+
+GHOST_STORE = '''
+class GhostStore(MemoryStore):
+    """Bug: deleting forgets a session everywhere except in listings."""
+
+    def __init__(self, limits=None):
+        super().__init__(limits)
+        self._ghosts = {}
+
+    async def delete_sessions(self, session_ids):
+        for sid in session_ids:
+            summary = await self.get_session(sid)
+            if summary is not None:
+                self._ghosts[sid] = summary
+        return await super().delete_sessions(session_ids)
+
+    async def list_sessions(self, filter=None, cursor=None, limit=50):
+        page = await super().list_sessions(filter, cursor, limit)
+        if page.next is not None:
+            return page
+        ghosts = [g for g in self._ghosts.values() if filter is None or filter.matches(g)]
+        return SessionPage(sessions=page.sessions + ghosts, next=None)
+'''
+
+ARRIVAL_ORDER_STORE = '''
+class ArrivalOrderStore(MemoryStore):
+    """Bug: trusts batches to arrive in time order and concatenates them."""
+
+    async def read_events(self, session_id, cursor=None, limit=1000, window_id=None):
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        batches = sorted(self._batches.get(session_id, []), key=lambda b: b.seq)
+        events = [
+            e for b in batches if window_id is None or b.window_id == window_id
+            for e in decode_events(b.blob)
+        ]
+        start = decode_cursor(cursor)[0] if cursor is not None else 0
+        end = start + limit
+        nxt = encode_cursor([end]) if end < len(events) else None
+        return EventPage(events=events[start:end], next=nxt)
+'''
+
+
+def run_suite(
+    project: Path, module: str, *, mode: str = "strict", args: tuple[str, ...] = ()
+) -> tuple[int, str]:
+    """Run pytest on ``module`` in a fresh project directory; (exit code, output)."""
+    project.mkdir(parents=True, exist_ok=True)
+    (project / "pytest.ini").write_text(
+        textwrap.dedent(f"""
+            [pytest]
+            asyncio_mode = {mode}
+            asyncio_default_fixture_loop_scope = function
+            filterwarnings = error
+        """)
+    )
+    (project / "test_third_party.py").write_text(module)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-rfE",
+            "-p",
+            "no:cacheprovider",
+            "test_third_party.py",
+            *args,
+        ],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+def counts(output: str) -> dict[str, int]:
+    """{"passed": n, "failed": n, ...} from pytest's last summary line."""
+    return {
+        word: int(n) for n, word in re.findall(r"(\d+) (passed|failed|skipped|errors?)", output)
+    }
+
+
+def failed_tests(output: str) -> set[str]:
+    return set(re.findall(r"^FAILED \S+::(test_\w+)", output, re.MULTILINE))
+
+
+def test_suite_fails_a_store_that_lists_deleted_sessions(tmp_path: Path) -> None:
+    module = (
+        HEADER
+        + GHOST_STORE
+        + "\n\nclass TestGhostStore(StoreContract):"
+        + FIXTURE.format(cls="GhostStore")
+    )
+    code, output = run_suite(tmp_path, module)
+    assert code == 1, output
+    failed = failed_tests(output)
+    assert "test_deleted_session_is_gone_everywhere" in failed, output
+    assert "test_session_cursor_survives_deleting_its_session" in failed, output
+    assert counts(output)["passed"] > 80, output
+
+
+def test_suite_fails_a_store_returning_events_out_of_order(tmp_path: Path) -> None:
+    module = (
+        HEADER
+        + ARRIVAL_ORDER_STORE
+        + "\n\nclass TestArrivalStore(StoreContract):"
+        + (FIXTURE.format(cls="ArrivalOrderStore"))
+    )
+    code, output = run_suite(tmp_path, module)
+    assert code == 1, output
+    failed = failed_tests(output)
+    assert {
+        "test_batches_out_of_time_order_read_in_timestamp_order",
+        "test_overlapping_windows_interleave_by_timestamp",
+        "test_events_out_of_order_within_a_batch_are_sorted",
+    } <= failed, output
+    assert counts(output)["passed"] > 80, output
+
+
+@pytest.mark.parametrize("mode", ["strict", "auto"])
+def test_suite_passes_the_memory_store_in_each_asyncio_mode(tmp_path: Path, mode: str) -> None:
+    module = HEADER + "\n\nclass TestMemory(StoreContract):" + FIXTURE.format(cls="MemoryStore")
+    code, output = run_suite(tmp_path, module, mode=mode)
+    assert code == 0, output
+    assert counts(output).get("failed", 0) == 0, output
+    assert counts(output)["passed"] > 100, output
+
+
+def test_suite_runs_with_a_sync_store_fixture(tmp_path: Path) -> None:
+    module = HEADER + textwrap.dedent("""
+
+        class TestSyncFixture(StoreContract):
+            @pytest.fixture
+            def store(self, store_limits):
+                return MemoryStore(limits=store_limits)
+    """)
+    code, output = run_suite(tmp_path, module, args=("-k", "limits or max_ or fixture"))
+    assert code == 0, output
+    assert counts(output)["passed"] >= 5, output
+
+
+def test_missing_store_fixture_is_explained(tmp_path: Path) -> None:
+    module = HEADER + "\n\nclass TestForgotTheFixture(StoreContract):\n    pass\n"
+    code, output = run_suite(tmp_path, module, args=("-x",))
+    assert code == 1, output
+    assert "NotImplementedError" in output, output
+    assert "TestForgotTheFixture must provide the `store` fixture" in output, output
+
+
+def test_limits_ignored_by_the_fixture_are_explained(tmp_path: Path) -> None:
+    module = HEADER + textwrap.dedent("""
+
+        class TestNoLimits(StoreContract):
+            @pytest_asyncio.fixture
+            async def store(self):
+                yield MemoryStore()
+    """)
+    code, output = run_suite(tmp_path, module, args=("-k", "max_sessions"))
+    assert code == 1, output
+    assert "build the store in your `store` fixture with the `store_limits`" in output, output
+
+
+def test_core_imports_without_pytest() -> None:
+    """The core must not need pytest; only sentiero_core.testing does."""
+    script = textwrap.dedent("""
+        import importlib, pkgutil, sys
+        sys.modules["pytest"] = None
+        sys.modules["pytest_asyncio"] = None
+        import sentiero_core
+        for info in pkgutil.walk_packages(sentiero_core.__path__, "sentiero_core."):
+            if info.name.startswith("sentiero_core.testing"):
+                continue
+            importlib.import_module(info.name)
+        try:
+            import sentiero_core.testing
+        except ImportError:
+            print("testing needs pytest")
+    """)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "testing needs pytest"
