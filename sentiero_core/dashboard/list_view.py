@@ -54,7 +54,8 @@ async def sessions_list() -> Any:
         page = await state.store.list_sessions(query.filter, query.cursor, query.limit)
         sessions = page.sessions
         if page.next:
-            next_url = _list_url(values, cursor=page.next)
+            extra = {"limit": str(query.limit)} if "limit" in request.args else {}
+            next_url = _list_url(values, cursor=page.next, **extra)
         paged = query.cursor is not None
     except FilterError as exc:
         error, paged = str(exc), False
