@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from sentiero_store_sqlite import SQLiteStore
+from sentiero_store_sqlite.appends import summary_columns
 
 from sentiero_core.store import (
     Batch,
@@ -32,14 +34,14 @@ from sentiero_core.store import (
     SessionFilter,
     SessionSummary,
     digest_events,
-    merge_digest,
 )
-from sentiero_store_sqlite import SQLiteStore
-from sentiero_store_sqlite.appends import summary_columns
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / ".." / "shared" / "fixtures" / "rrweb-demo-81s.json"
-UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
+UA = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/124.0 Safari/537.36"
+)
 FLUSH_MS = 10_000
 FLUSH_EVENTS = 50
 APPEND_SESSIONS = 120
@@ -82,8 +84,9 @@ def session_batches(cuts: list[list[dict[str, Any]]], n: int) -> list[Batch]:
         events = [{**e, "timestamp": e["timestamp"] + shift} for e in cut]
         raw = len(orjson.dumps(events))
         digest = digest_events("w1", events, raw_bytes=raw, user_agent=UA)
-        out.append(Batch(f"bench-{n:05d}", "w1", events, RequestMeta(events[-1]["timestamp"]),
-                         digest))
+        out.append(
+            Batch(f"bench-{n:05d}", "w1", events, RequestMeta(events[-1]["timestamp"]), digest)
+        )
     return out
 
 
@@ -125,22 +128,31 @@ async def bench_appends(path: Path, events: list[dict[str, Any]]) -> None:
         await store.close()
     raw_mb = stats.raw_bytes / 1e6
     print(f"recording: {len(events)} events in {len(cuts)} recorder batches per session")
-    print(f"append, one at a time : {seq_events / sequential:9,.0f} events/s "
-          f"({seq_batches / sequential:,.0f} batches/s)")
-    print(f"append, {CONCURRENCY} concurrent  : {con_events / concurrent:9,.0f} events/s "
-          f"({con_batches / concurrent:,.0f} batches/s, {con_batches} appends "
-          f"in {groups} transactions)")
+    print(
+        f"append, one at a time : {seq_events / sequential:9,.0f} events/s "
+        f"({seq_batches / sequential:,.0f} batches/s)"
+    )
+    print(
+        f"append, {CONCURRENCY} concurrent  : {con_events / concurrent:9,.0f} events/s "
+        f"({con_batches / concurrent:,.0f} batches/s, {con_batches} appends "
+        f"in {groups} transactions)"
+    )
     print(f"read a whole session  : {read_ms:6.1f} ms for {len(replay.events)} events")
-    print(f"compression           : {raw_mb:.1f} MB of JSON stored in "
-          f"{stats.stored_bytes / 1e6:.1f} MB, ratio {stats.compression_ratio:.3f} "
-          f"({1 / stats.compression_ratio:.1f}x smaller)")
+    print(
+        f"compression           : {raw_mb:.1f} MB of JSON stored in "
+        f"{stats.stored_bytes / 1e6:.1f} MB, ratio {stats.compression_ratio:.3f} "
+        f"({1 / stats.compression_ratio:.1f}x smaller)"
+    )
 
 
 def _fake_summary(rng: random.Random, n: int) -> SessionSummary:
     started = NOW - rng.randrange(30 * DAY_MS)
     duration = rng.randrange(5_000, 1_800_000)
-    s = SessionSummary(session_id=f"s{n:06d}-{rng.getrandbits(32):08x}", started_at=started,
-                       ended_at=started + duration)
+    s = SessionSummary(
+        session_id=f"s{n:06d}-{rng.getrandbits(32):08x}",
+        started_at=started,
+        ended_at=started + duration,
+    )
     pages = rng.sample(PAGES, rng.randint(1, 5))
     s.pages, s.page_count, s.entry_url = pages, len(pages), pages[0]
     s.event_count, s.batch_count = rng.randrange(50, 5_000), rng.randrange(1, 60)
@@ -154,11 +166,18 @@ def _fake_summary(rng: random.Random, n: int) -> SessionSummary:
     return s
 
 
-PAGES = [f"https://shop.example/{section}/{i}" for section in ("product", "cart", "blog")
-         for i in range(60)] + ["https://shop.example/checkout", "https://shop.example/"]
-AGENTS = [("Chrome", "Windows", "desktop"), ("Firefox", "Linux", "desktop"),
-          ("Safari", "iOS", "mobile"), ("Chrome", "Android", "tablet"), ("Edge", "Windows",
-          "desktop")]
+PAGES = [
+    f"https://shop.example/{section}/{i}"
+    for section in ("product", "cart", "blog")
+    for i in range(60)
+] + ["https://shop.example/checkout", "https://shop.example/"]
+AGENTS = [
+    ("Chrome", "Windows", "desktop"),
+    ("Firefox", "Linux", "desktop"),
+    ("Safari", "iOS", "mobile"),
+    ("Chrome", "Android", "tablet"),
+    ("Edge", "Windows", "desktop"),
+]
 
 
 def load_summaries(path: Path, count: int) -> None:
@@ -173,10 +192,13 @@ def load_summaries(path: Path, count: int) -> None:
                 "browser, device, os, summary, session_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (*summary_columns(s), s.session_id),
             ).lastrowid
-            db.executemany("INSERT INTO session_pages VALUES (?, ?)",
-                           [(rowid, p.lower()) for p in s.pages])
-            db.executemany("INSERT INTO session_custom_events VALUES (?, ?)",
-                           [(rowid, e) for e in s.custom_events])
+            db.executemany(
+                "INSERT INTO session_pages VALUES (?, ?)", [(rowid, p.lower()) for p in s.pages]
+            )
+            db.executemany(
+                "INSERT INTO session_custom_events VALUES (?, ?)",
+                [(rowid, e) for e in s.custom_events],
+            )
         db.execute("COMMIT")
         db.execute("ANALYZE")
 
@@ -198,8 +220,10 @@ async def bench_listing(path: Path) -> None:
     started = time.perf_counter()
     load_summaries(path, LISTED_SESSIONS)
     loaded = time.perf_counter() - started
-    print(f"\nlisting: {LISTED_SESSIONS:,} sessions bulk-loaded in {loaded:.1f} s "
-          f"({path.stat().st_size / 1e6:.0f} MB file)")
+    print(
+        f"\nlisting: {LISTED_SESSIONS:,} sessions bulk-loaded in {loaded:.1f} s "
+        f"({path.stat().st_size / 1e6:.0f} MB file)"
+    )
     store = SQLiteStore(path)
     await store.open()
     try:
@@ -212,15 +236,24 @@ async def bench_listing(path: Path) -> None:
             ("has_errors", lambda: store.list_sessions(SessionFilter(has_errors=True))),
             ("browser=firefox", lambda: store.list_sessions(SessionFilter(browser="firefox"))),
             ("user_id", lambda: store.list_sessions(SessionFilter(user_id="user-42"))),
-            ("custom_event=signup",
-             lambda: store.list_sessions(SessionFilter(custom_event="signup"))),
-            ("url_contains=checkout",
-             lambda: store.list_sessions(SessionFilter(url_contains="checkout"))),
-            ("url_contains (no match)",
-             lambda: store.list_sessions(SessionFilter(url_contains="/nowhere"))),
-            ("last 24 h, >= 10 min",
-             lambda: store.list_sessions(SessionFilter(started_after=NOW - DAY_MS,
-                                                       min_duration_ms=600_000))),
+            (
+                "custom_event=signup",
+                lambda: store.list_sessions(SessionFilter(custom_event="signup")),
+            ),
+            (
+                "url_contains=checkout",
+                lambda: store.list_sessions(SessionFilter(url_contains="checkout")),
+            ),
+            (
+                "url_contains (no match)",
+                lambda: store.list_sessions(SessionFilter(url_contains="/nowhere")),
+            ),
+            (
+                "last 24 h, >= 10 min",
+                lambda: store.list_sessions(
+                    SessionFilter(started_after=NOW - DAY_MS, min_duration_ms=600_000)
+                ),
+            ),
             ("count, no filter", lambda: store.count_sessions()),
             ("count has_errors", lambda: store.count_sessions(SessionFilter(has_errors=True))),
             ("stats", lambda: store.stats()),

@@ -72,11 +72,13 @@ class SQLiteStore(Store):
         """``path`` is a file, or ``None`` / ``":memory:"`` for memory."""
         super().__init__(limits)
         if isinstance(path, SQLiteLocation):
-            self.location = path
-        elif path is None or str(path) == MEMORY:
+            path = path.path
+        # Made absolute now: messages name the real file, and a later chdir
+        # cannot move the database.
+        if path is None or str(path) == MEMORY:
             self.location = SQLiteLocation(None)
         else:
-            self.location = SQLiteLocation(Path(path))
+            self.location = SQLiteLocation(Path(path).absolute())
         if read_connections < 1:
             raise ValueError("read_connections must be at least 1")
         self._busy_timeout_ms = busy_timeout_ms
@@ -84,6 +86,7 @@ class SQLiteStore(Store):
         self._writer: aiosqlite.Connection | None = None
         self._readers: asyncio.Queue[aiosqlite.Connection] | None = None
         self._reader_list: list[aiosqlite.Connection] = []
+        self._closing = False
         self._write_lock = asyncio.Lock()
         self._writes: WriteQueue[PendingAppend] = WriteQueue(
             self._commit_appends, self._write_lock, max_group
@@ -129,32 +132,43 @@ class SQLiteStore(Store):
         self._writer = writer
 
     async def close(self) -> None:
-        if self._writer is None:
+        if self._writer is None or self._closing:
             return
+        self._closing = True  # new appends and reads are refused from here
         try:
             await self._writes.drain()
         finally:
+            # Taking back every read connection waits for reads in flight.
+            if self._readers is not None:
+                for _ in self._reader_list:
+                    await self._readers.get()
             async with self._write_lock:
                 for db in self._reader_list:
                     await db.close()
                 writer, self._writer = self._writer, None
                 self._readers, self._reader_list = None, []
-                if writer is not None:
-                    try:
-                        # SQLite's advice for long-lived connections: refresh
-                        # the planner's statistics where they have drifted.
-                        await writer.execute("PRAGMA optimize")
-                    finally:
-                        await writer.close()
+                self._closing = False
+                try:
+                    # SQLite's advice for long-lived connections: refresh
+                    # the planner's statistics where they have drifted.
+                    await writer.execute("PRAGMA optimize")
+                finally:
+                    await writer.close()
 
     def _open_writer(self) -> aiosqlite.Connection:
         if self._writer is None:
             raise StoreError(f"SQLite store {self.location} is not open")
         return self._writer
 
+    def _usable_writer(self) -> aiosqlite.Connection:
+        """The writer, for a new request: refused once closing has begun."""
+        if self._closing:
+            raise StoreError(f"SQLite store {self.location} is closing")
+        return self._open_writer()
+
     @asynccontextmanager
     async def _reading(self) -> AsyncIterator[aiosqlite.Connection]:
-        writer = self._open_writer()
+        writer = self._usable_writer()
         if self._readers is None:
             async with self._write_lock:
                 yield writer
@@ -183,7 +197,7 @@ class SQLiteStore(Store):
     # -- writes ---------------------------------------------------------------
 
     async def append(self, batch: Batch) -> None:
-        self._open_writer()
+        self._usable_writer()
         _check_batch(batch)
         blob, raw = encode_events(batch.events)
         await self._writes.submit(PendingAppend(batch, blob, raw))
@@ -193,6 +207,7 @@ class SQLiteStore(Store):
             await AppendGroup(db, self.limits).write(group)
 
     async def _delete(self, sql: str, params: Sequence[Any]) -> int:
+        self._usable_writer()
         async with self._write_lock, self._transaction() as db, db.execute(sql, params) as cur:
             return max(0, cur.rowcount)
 

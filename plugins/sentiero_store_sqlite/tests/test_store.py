@@ -91,6 +91,19 @@ async def test_close_commits_appends_already_queued(db_path: Path, make_batch) -
 
 
 @pytest.mark.asyncio
+async def test_close_lets_reads_in_flight_finish(db_path: Path, make_batch) -> None:
+    store = SQLiteStore(db_path)
+    await store.open()
+    await store.append(make_batch("s1", 1_000, count=500))
+    reads = [asyncio.create_task(store.read_events("s1", limit=100)) for _ in range(8)]
+    await asyncio.sleep(0)  # every read has started
+    await store.close()
+    assert [len((await r).events) for r in reads] == [100] * 8
+    with pytest.raises(StoreError, match="not open"):
+        await store.list_sessions()
+
+
+@pytest.mark.asyncio
 async def test_a_batch_sqlite_cannot_hold_is_refused_before_it_is_queued(
     store: SQLiteStore, make_batch
 ) -> None:
