@@ -159,7 +159,8 @@ class RemovalContract:
         self, store: Store, store_limits: StoreLimits
     ) -> None:
         """Ensure that past ``max_events_per_session`` the oldest events (by
-        timestamp) are dropped, down to exactly the limit, even mid-batch."""
+        timestamp) are dropped, down to exactly the limit, even mid-batch,
+        and the summary's event and batch counts follow."""
         _check_limits(store, store_limits)
         for b in range(4):
             await store.append(
@@ -170,7 +171,13 @@ class RemovalContract:
         expected = ["2.3", "2.4"] + [f"3.{i}" for i in range(5)]
         assert labels(await read_all(store, "s1")) == expected
         assert labels(await read_all(store, "s1", limit=2)) == expected
-        assert (await store.stats()).events == 7
+        stats = await store.stats()
+        assert (stats.events, stats.batches) == (7, 2)
+        summary = await store.get_session("s1")
+        assert summary is not None
+        # The counts describe what is kept; times and pages the whole recording.
+        assert (summary.event_count, summary.batch_count) == (7, 2)
+        assert (summary.started_at, summary.ended_at) == (T0, T0 + 304)
 
     @pytest.mark.asyncio
     @pytest.mark.parametrize(

@@ -141,6 +141,8 @@ def test_suite_fails_a_store_that_lists_deleted_sessions(tmp_path: Path) -> None
     failed = failed_tests(output)
     assert "test_deleted_session_is_gone_everywhere" in failed, output
     assert "test_session_cursor_survives_deleting_its_session" in failed, output
+    # The suite's asserts are rewritten: the failure shows the compared values.
+    assert re.search(r"AssertionError: .*\n.*assert .* not in \[", output), output
     assert counts(output)["passed"] > 80, output
 
 
@@ -226,3 +228,24 @@ def test_core_imports_without_pytest() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "testing needs pytest"
+
+
+def test_every_contract_test_says_what_it_ensures() -> None:
+    from sentiero_core.testing import StoreContract
+
+    names = [n for n in dir(StoreContract) if n.startswith("test_")]
+    assert len(names) > 50
+    for name in names:
+        doc = getattr(StoreContract, name).__doc__ or ""
+        assert doc.startswith("Ensure that "), name
+
+
+def test_no_contract_test_shadows_another() -> None:
+    from sentiero_core.testing import StoreContract
+
+    seen: dict[str, str] = {}
+    for cls in StoreContract.__mro__:
+        for name in vars(cls):
+            if name.startswith("test_"):
+                assert name not in seen, f"{name} is defined in {seen[name]} and {cls.__name__}"
+                seen[name] = cls.__name__
