@@ -46,7 +46,7 @@ def parse_event_cursor(cursor: str | None) -> Position | None:
     if (
         len(value) != 3
         or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-        or min(value) < 0
+        or not all(0 <= v < 2**63 for v in value)
     ):
         raise InvalidCursor(f"invalid cursor: {cursor[:40]!r}")
     return (value[0], value[1], value[2])

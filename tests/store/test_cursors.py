@@ -37,6 +37,11 @@ def test_garbage_is_invalid(cursor: str) -> None:
         decode_cursor(cursor)
 
 
+def test_overlong_cursor_is_refused_unread() -> None:
+    with pytest.raises(InvalidCursor):
+        decode_cursor(encode_cursor(["x" * 2000]))
+
+
 def test_wrong_shape_is_invalid() -> None:
     with pytest.raises(InvalidCursor):
         decode_cursor(encode_cursor({"a": 1}))

@@ -114,7 +114,18 @@ async def test_page_events_accepts_an_async_iterable() -> None:
 
 
 @pytest.mark.parametrize(
-    "value", [[1, 2], [1, 2, 3, 4], [1, "2", 3], [True, 1, 1], [-1, 1, 1], [1.5, 1, 1], {"a": 1}]
+    "value",
+    [
+        [1, 2],
+        [1, 2, 3, 4],
+        [1, "2", 3],
+        [True, 1, 1],
+        [-1, 1, 1],
+        [1.5, 1, 1],
+        {"a": 1},
+        [2**63, 0, 0],
+        [0, 2**64 - 1, 0],
+    ],
 )
 def test_event_cursor_of_the_wrong_shape_is_invalid(value: object) -> None:
     with pytest.raises(InvalidCursor):
