@@ -166,7 +166,25 @@ class Settings:
 # -- validation -------------------------------------------------------------
 
 
+_WORDS = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+
+
 def _type_name(tp: Any) -> str:
+    """Words for a type in error messages: ``int | None`` is "an integer or none"."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        parts = [_type_name(a) for a in typing.get_args(tp) if a is not type(None)]
+        if type(None) in typing.get_args(tp):
+            parts.append("none")
+        return " or ".join(parts)
+    if tp in _WORDS:
+        return _WORDS[tp]
+    if origin is list:
+        return "a list"
+    if origin is dict or dataclasses.is_dataclass(tp):
+        return "a table"
+    if origin is not None and getattr(origin, "__name__", "") == "Callable":
+        return "a callable or 'module:function'"
     return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
 
 

@@ -1,0 +1,70 @@
+"""The `sentiero` command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from sentiero_core.cli import build_parser, main
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sentiero_core.cli", *args], capture_output=True, text=True
+    )
+
+
+def test_plugins_lists_every_installed_distribution(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plugins"]) == 0
+    out = capsys.readouterr().out
+    for name in ("sentiero-core", "sentiero-store-sqlite", "sentiero-store-mongo",
+                 "sentiero-analytics", "sentiero-reporter"):
+        assert name in out
+
+
+def test_plugins_json(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    assert main(["plugins", "--json"]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    assert listing[0]["name"] == "sentiero-core"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "the following arguments are required: COMMAND"),
+        (["serve", "--port", "eighty"], "expected a port number, got 'eighty'"),
+        (["serve", "--port", "70000"], "between 1 and 65535"),
+        (["serve", "--colour"], "unrecognized arguments: --colour"),
+        (["launch"], "invalid choice: 'launch'"),
+    ],
+)
+def test_wrong_flags_print_a_usage_error(args: list[str], message: str) -> None:
+    result = run(*args)
+    assert result.returncode == 2
+    assert "usage: sentiero" in result.stderr
+    assert message in result.stderr
+
+
+def test_serve_with_an_unknown_store_scheme_says_so() -> None:
+    result = run("serve", "--store", "mongo://oops")
+    assert result.returncode == 2
+    assert "no installed store handles 'mongo' URLs" in result.stderr
+
+
+def test_serve_with_a_bad_config_file_names_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    cfg = tmp_path / "s.toml"
+    cfg.write_text("max_sessions = 'lots'\n")
+    result = run("serve", "--config", str(cfg))
+    assert result.returncode == 2
+    assert "max_sessions: expected an integer" in result.stderr
+
+
+def test_cors_origin_is_repeatable() -> None:
+    args = build_parser().parse_args(
+        ["serve", "--cors-origin", "https://a.example", "--cors-origin", "https://b.example"]
+    )
+    assert args.cors_origin == ["https://a.example", "https://b.example"]
