@@ -213,7 +213,7 @@ async def timed(call: Callable[[], Awaitable[Any]], runs: int = 15) -> float:
     return statistics.median(samples)
 
 
-async def bench_listing(path: Path) -> None:
+async def bench_listing(path: Path, cuts: list[list[dict[str, Any]]]) -> None:
     store = SQLiteStore(path)
     await store.open()
     await store.close()
@@ -235,6 +235,10 @@ async def bench_listing(path: Path) -> None:
             ("page 101 by cursor", lambda: store.list_sessions(cursor=deep, limit=50)),
             ("has_errors", lambda: store.list_sessions(SessionFilter(has_errors=True))),
             ("browser=firefox", lambda: store.list_sessions(SessionFilter(browser="firefox"))),
+            (
+                "browser=opera (no match)",
+                lambda: store.list_sessions(SessionFilter(browser="opera")),
+            ),
             ("user_id", lambda: store.list_sessions(SessionFilter(user_id="user-42"))),
             (
                 "custom_event=signup",
@@ -260,6 +264,15 @@ async def bench_listing(path: Path) -> None:
         ]
         for label, call in cases:
             print(f"  {label:26s} {await timed(call):7.2f} ms (median)")
+        batches = [b for n in range(20) for b in session_batches(cuts, 90_000 + n)]
+        started = time.perf_counter()
+        for b in batches:
+            await store.append(b)
+        elapsed = time.perf_counter() - started
+        print(
+            f"  append into this file      {elapsed / len(batches) * 1000:7.2f} ms per batch "
+            f"(one at a time, {len(batches)} batches)"
+        )
     finally:
         await store.close()
 
@@ -268,7 +281,7 @@ async def main() -> None:
     events = load_recording()
     with tempfile.TemporaryDirectory(prefix="sentiero-bench-") as tmp:
         await bench_appends(Path(tmp) / "appends.db", events)
-        await bench_listing(Path(tmp) / "listing.db")
+        await bench_listing(Path(tmp) / "listing.db", recorder_batches(events))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The plugin: offers ``sqlite://`` store URLs."""
+"""The plugin: offers ``sqlite://`` store URLs and the ``[plugins.store_sqlite]`` section."""
 
 from __future__ import annotations
 
@@ -8,14 +8,30 @@ from sentiero_core.hookspecs import hookimpl
 from sentiero_core.settings import Settings
 from sentiero_core.stores import limits_from
 
+from .settings import SECTION, SQLiteSettings
 from .store import SQLiteStore
 from .url import parse_sqlite_url
 
 
+def build_store(url: str, settings: Settings) -> SQLiteStore:
+    # Parsed now, not at open(): a bad URL stops start-up with its reason.
+    location = parse_sqlite_url(url)
+    section = settings.plugin(SECTION)
+    tuning = section if isinstance(section, SQLiteSettings) else SQLiteSettings()
+    return SQLiteStore(
+        location,
+        limits_from(settings),
+        busy_timeout_ms=tuning.busy_timeout_ms,
+        read_connections=tuning.read_connections,
+        max_group=tuning.max_group,
+    )
+
+
 @hookimpl
 def store_factories() -> dict[str, Any]:
-    def factory(url: str, settings: Settings) -> SQLiteStore:
-        # Parsed now, not at open(): a bad URL stops start-up with its reason.
-        return SQLiteStore(parse_sqlite_url(url), limits_from(settings))
+    return {"sqlite": build_store}
 
-    return {"sqlite": factory}
+
+@hookimpl
+def register_settings() -> dict[str, type]:
+    return {SECTION: SQLiteSettings}

@@ -1,15 +1,13 @@
-"""sqlite: URLs, and the factory the plugin offers for them."""
+"""Reading sqlite: URLs."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from sentiero_store_sqlite import SQLiteStore, parse_sqlite_url
+from sentiero_store_sqlite import parse_sqlite_url
 
-from sentiero_core.plugins import get_plugin_manager
-from sentiero_core.settings import Settings, SettingsError
-from sentiero_core.stores import build_store
+from sentiero_core.settings import SettingsError
 
 
 def test_three_slashes_name_a_path_relative_to_the_working_directory() -> None:
@@ -45,18 +43,3 @@ def test_percent_escapes_are_decoded() -> None:
 def test_bad_urls_are_refused_with_the_reason(url: str, reason: str) -> None:
     with pytest.raises(SettingsError, match=reason):
         parse_sqlite_url(url)
-
-
-def test_the_plugin_offers_the_sqlite_scheme_with_the_configured_limits(tmp_path: Path) -> None:
-    pm = get_plugin_manager(environ={"SENTIERO_LOAD_PLUGINS": "store_sqlite"})
-    url = f"sqlite:///{tmp_path}/x.db"
-    store = build_store(pm, Settings(store_url=url, max_sessions=7, max_events_per_session=99))
-    assert isinstance(store, SQLiteStore)
-    assert store.location.path == tmp_path / "x.db"
-    assert (store.limits.max_sessions, store.limits.max_events_per_session) == (7, 99)
-
-
-def test_the_factory_refuses_a_bad_url_at_build_time() -> None:
-    pm = get_plugin_manager(environ={"SENTIERO_LOAD_PLUGINS": "store_sqlite"})
-    with pytest.raises(SettingsError, match=r"store_url: .* names a host"):
-        build_store(pm, Settings(store_url="sqlite://db.example.com/x.db"))
