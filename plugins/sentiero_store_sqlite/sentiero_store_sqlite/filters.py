@@ -18,7 +18,7 @@ INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 
 
-def _int(value: int) -> int:
+def clamp_int64(value: int) -> int:
     # Every stored time fits in 64 bits, so clamping an absurd bound keeps
     # its meaning instead of overflowing the driver.
     return max(INT64_MIN, min(INT64_MAX, int(value)))
@@ -35,10 +35,10 @@ def where_clause(f: SessionFilter | None) -> tuple[str, list[Any]]:
         params.append(orjson.dumps([v for v in f.session_ids if isinstance(v, str)]).decode())
     if f.started_after is not None:
         clauses.append("s.started_at >= ?")
-        params.append(_int(f.started_after))
+        params.append(clamp_int64(f.started_after))
     if f.started_before is not None:
         clauses.append("s.started_at < ?")
-        params.append(_int(f.started_before))
+        params.append(clamp_int64(f.started_before))
     if f.url_contains is not None:
         # The unary + keeps the planner walking the listing index in order
         # and testing membership in the matching set, built by one pass over
@@ -53,7 +53,7 @@ def where_clause(f: SessionFilter | None) -> tuple[str, list[Any]]:
         clauses.append("s.error_count > 0" if f.has_errors else "s.error_count <= 0")
     if f.min_duration_ms is not None:
         clauses.append("s.duration_ms >= ?")
-        params.append(_int(f.min_duration_ms))
+        params.append(clamp_int64(f.min_duration_ms))
     if f.user_id is not None:
         clauses.append("s.user_id = ?")
         params.append(f.user_id)

@@ -36,7 +36,7 @@ from sentiero_core.store.paging import StoredBatch, page_events, parse_event_cur
 
 from .appends import AppendGroup, PendingAppend, load_summary
 from .connection import DEFAULT_BUSY_TIMEOUT_MS, connect, enable_wal, rollback, sqlite_errors
-from .filters import INT64_MAX, INT64_MIN, _int, where_clause
+from .filters import INT64_MAX, INT64_MIN, clamp_int64, where_clause
 from .schema import check_ownership, migrate
 from .url import MEMORY, SQLiteLocation, parse_sqlite_url
 from .writes import WriteQueue
@@ -231,7 +231,7 @@ class SQLiteStore(Store):
         )
 
     async def purge_before(self, before: int) -> int:
-        return await self._delete("DELETE FROM sessions WHERE ended_at < ?", (_int(before),))
+        return await self._delete("DELETE FROM sessions WHERE ended_at < ?", (clamp_int64(before),))
 
     # -- reads ------------------------------------------------------------------
 
@@ -245,7 +245,7 @@ class SQLiteStore(Store):
         where, params = where_clause(filter)
         if after is not None:
             where += " AND (s.started_at, s.session_id) < (?, ?)"
-            params += [_int(after[0]), after[1]]
+            params += [clamp_int64(after[0]), after[1]]
         sql = (
             f"SELECT s.summary FROM sessions s WHERE {where} "
             "ORDER BY s.started_at DESC, s.session_id DESC LIMIT ?"
@@ -287,7 +287,7 @@ class SQLiteStore(Store):
             params.append(window_id)
         if after is not None:
             sql += " AND b.max_ts >= ?"
-            params.append(_int(after[0]))
+            params.append(clamp_int64(after[0]))
         sql += " ORDER BY b.min_ts, b.seq"
         async with self._reading() as db:
             with sqlite_errors(self.location):
