@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -22,7 +24,15 @@ def _host(sentiero: Any) -> Starlette:
     async def home(request: Any) -> PlainTextResponse:
         return PlainTextResponse("the host app")
 
-    return Starlette(routes=[Route("/", home), Mount(PREFIX, app=sentiero)])
+    @asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        await sentiero.startup()
+        try:
+            yield
+        finally:
+            await sentiero.shutdown()
+
+    return Starlette(routes=[Route("/", home), Mount(PREFIX, app=sentiero)], lifespan=lifespan)
 
 
 def _events() -> list[dict[str, Any]]:
@@ -39,10 +49,11 @@ def _events() -> list[dict[str, Any]]:
 async def test_links_and_redirects_keep_the_prefix(mount_path: str) -> None:
     sentiero = create_app(Settings(store_url="memory://", mount_path=mount_path))
     base = PREFIX + ("" if mount_path == "/" else mount_path)
-    async with sentiero.test_app():
+    host = _host(sentiero)
+    async with host.router.lifespan_context(host):
         store = sentiero.extensions["sentiero"].store
         await store.append(make_batch("sessionAAAA1", "windowAAAA1", _events()))
-        transport = httpx.ASGITransport(app=_host(sentiero))
+        transport = httpx.ASGITransport(app=host)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             assert (await client.get("/")).text == "the host app"
             pages = [base + "/", base + "/sessions/sessionAAAA1"]
