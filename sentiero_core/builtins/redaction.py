@@ -2,11 +2,11 @@
 custom patterns, in every string of every event (keys included).
 
 The rule is registered first (``tryfirst``) so it sees the batch exactly as
-received. That lets it skip the walk entirely: every detector below only
-matches characters that JSON never escapes, so if none of them finds
-anything in the raw JSON text, no string inside it can hold a match
-either. A body with ``\\u`` escapes, or custom patterns (whose matches we
-cannot reason about), always gets the full walk.
+received, which lets it skip walking the events for most batches: every
+detector matches only characters JSON never escapes, and its matches never
+cross a string's quotes, so when none fires on the raw JSON bytes no string
+inside can hold a match either. Bodies with ``\\u`` escapes, and custom
+patterns (which we cannot reason about), always get the full walk.
 """
 
 from __future__ import annotations
@@ -18,33 +18,43 @@ from typing import Any
 from ..hookspecs import hookimpl
 from ..settings import RedactionSettings, Settings, SettingsError
 
+Span = tuple[int, int]
+
 # -- e-mail addresses --------------------------------------------------------
 
-_LOCAL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-")
+_LOCAL = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-"
+_LOCAL_CHARS = frozenset(_LOCAL)
+_LOCAL_BYTES = frozenset(_LOCAL.encode())
 _DOMAIN = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
+_DOMAIN_BYTES = re.compile(rb"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
 
 
-def _email_spans(text: str) -> list[tuple[int, int]]:
-    """Spans of ``local@domain.tld``. Found from each ``@`` outwards rather
-    than with one regex, whose start-anywhere scan is quadratic on long runs."""
-    spans: list[tuple[int, int]] = []
-    at = text.find("@")
+def _email_spans(text: Any) -> list[Span]:
+    """Spans of ``local@domain.tld`` in ``text`` (str or bytes), found from
+    each ``@`` outwards: one regex would retry at every position of a long
+    run of name characters, which is quadratic."""
+    is_bytes = isinstance(text, bytes)
+    at_sign, local, domain_re = (
+        (b"@", _LOCAL_BYTES, _DOMAIN_BYTES) if is_bytes else ("@", _LOCAL_CHARS, _DOMAIN)
+    )
+    spans: list[Span] = []
+    at = text.find(at_sign)
     while at != -1:
         start = at
-        while start > 0 and text[start - 1] in _LOCAL_CHARS:
+        while start > 0 and text[start - 1] in local:
             start -= 1
-        m = _DOMAIN.match(text, at + 1) if start < at else None
+        m = domain_re.match(text, at + 1) if start < at else None
         if m is not None:
-            domain = m.group()
-            labels = domain.split(".")
-            # the last label must be a TLD (letters, 2+); drop trailing labels until it is
+            domain: Any = m.group()
+            labels = domain.split(b".") if is_bytes else domain.split(".")
+            # the last label must be a TLD (2+ letters); drop labels until it is
             while len(labels) > 1 and not (labels[-1].isalpha() and len(labels[-1]) >= 2):
                 labels.pop()
             if len(labels) > 1:
-                end = at + 1 + len(".".join(labels))
+                end = at + 1 + sum(len(label) + 1 for label in labels) - 1
                 if not spans or start >= spans[-1][1]:
                     spans.append((start, end))
-        at = text.find("@", at + 1)
+        at = text.find(at_sign, at + 1)
     return spans
 
 
@@ -53,13 +63,28 @@ def _email_spans(text: str) -> list[tuple[int, int]]:
 # 13-19 digits starting 2-6 (the major networks), either unbroken or in the
 # printed groupings (4-4-4-4[-3], Amex 4-6-5, Diners 4-6-4) with one kind of
 # separator. Looser digit runs would catch SVG paths and version strings.
-_CARD = re.compile(
-    r"(?<![\d.])(?:"
-    r"[2-6]\d{12,18}"
-    r"|[2-6]\d{3}([ -])\d{4}\1\d{4}\1\d{4}(?:\1\d{3})?"
-    r"|3\d{3}([ -])\d{6}\2\d{4,5}"
-    r")(?!\d)"
+_CARD_PATTERN = (
+    r"(?<![0-9.])(?:"
+    r"[2-6][0-9]{12,18}"
+    r"|[2-6][0-9]{3}([ -])[0-9]{4}\1[0-9]{4}\1[0-9]{4}(?:\1[0-9]{3})?"
+    r"|3[0-9]{3}([ -])[0-9]{6}\2[0-9]{4,5}"
+    r")(?![0-9])"
 )
+_CARD = re.compile(_CARD_PATTERN)
+_CARD_BYTES = re.compile(_CARD_PATTERN.encode())
+
+# Screening raw bodies: digits become "0", separators stay, the rest "x";
+# then plain substring searches find every place a card could start.
+_SCREEN = bytes(48 if 48 <= b <= 57 else b if b in (32, 45) else 120 for b in range(256))
+_NEEDLES = (
+    b"0" * 13,
+    b"0000 0000 0000 0000",
+    b"0000-0000-0000-0000",
+    b"0000 000000 0000",
+    b"0000-000000-0000",
+)
+_RUN_CHARS = frozenset(b"0 -")
+_RUN = re.compile(rb"[0 \-]+")
 
 
 def luhn_valid(digits: str) -> bool:
@@ -72,30 +97,89 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _card_spans(text: str) -> list[tuple[int, int]]:
-    return [
-        m.span()
-        for m in _CARD.finditer(text)
-        if luhn_valid(m.group().replace(" ", "").replace("-", ""))
-    ]
+def _digits(match: str) -> str:
+    return match.replace(" ", "").replace("-", "")
+
+
+def _card_spans(text: str) -> list[Span]:
+    return [m.span() for m in _CARD.finditer(text) if luhn_valid(_digits(m.group()))]
+
+
+def _raw_has_card(raw: bytes) -> bool:
+    screened = raw.translate(_SCREEN)
+    for needle in _NEEDLES:
+        pos = screened.find(needle)
+        while pos != -1:
+            start = pos
+            while start > 0 and screened[start - 1] in _RUN_CHARS:
+                start -= 1
+            run = _RUN.match(screened, pos)
+            end = run.end() if run is not None else pos + len(needle)
+            if 32 not in screened[start:end] and 45 not in screened[start:end]:
+                # unbroken digits (every event's timestamp): no regex needed
+                if (
+                    end - start <= 19
+                    and 50 <= raw[start] <= 54
+                    and (start == 0 or raw[start - 1] != 46)
+                    and luhn_valid(raw[start:end].decode("ascii"))
+                ):
+                    return True
+                pos = screened.find(needle, end)
+                continue
+            for m in _CARD_BYTES.finditer(raw, start, end):
+                if luhn_valid(_digits(m.group().decode("ascii"))):
+                    return True
+            pos = screened.find(needle, end)
+    return False
 
 
 # -- URL query strings -------------------------------------------------------
 
 # key=value after ?, & or # (tokens also travel in fragments: #access_token=).
-# Keys and values stop at every character JSON escapes (and at the next
-# separator), so a match in the raw JSON text is exactly a match in a string.
+# Keys and values stop at every character JSON escapes and at the next
+# separator, so a match in the raw bytes is exactly a match in a string.
+# Raw keys may be 4x longer: a UTF-8 character takes up to 4 bytes.
 _QUERY_PAIR = re.compile(r"([?&#])([^=&#?\s\"'<>\\]{1,100})=([^&#?\s\"'<>\\]*)")
+_QUERY_PAIR_BYTES = re.compile(rb"[?&#]([^=&#?\s\"'<>\\]{1,400})=")
 _QUERY = re.compile(r"\?[^#\s\"'<>\\]+")
 
 
-def _strip_spans(text: str) -> list[tuple[int, int]]:
+def _strip_spans(text: str) -> list[Span]:
     """Query strings attached to something (``/path?x``, ``page.html?a=1``)."""
     return [
         m.span()
         for m in _QUERY.finditer(text)
         if m.start() > 0 and not text[m.start() - 1].isspace()
     ]
+
+
+def _raw_query_keys(raw: bytes) -> list[str]:
+    """Every ``key`` of ``[?&#]key=`` in ``raw``, decoded."""
+    keys = []
+    for sep in b"?&#":
+        pos = raw.find(sep)
+        while pos != -1:
+            m = _QUERY_PAIR_BYTES.match(raw, pos)
+            if m is not None:
+                keys.append(m.group(1).decode("utf-8", "replace"))
+            pos = raw.find(sep, pos + 1)
+    return keys
+
+
+def _raw_has_attached_query(raw: bytes) -> bool:
+    pos = raw.find(b"?")
+    while pos != -1:
+        after = raw[pos + 1 : pos + 2]
+        if (
+            pos > 0
+            and not raw[pos - 1 : pos].isspace()
+            and after
+            and after not in b"#\"'<>\\"
+            and not after.isspace()
+        ):
+            return True
+        pos = raw.find(b"?", pos + 1)
+    return False
 
 
 class Redactor:
@@ -123,19 +207,11 @@ class Redactor:
     def active(self) -> bool:
         return self.emails or self.cards or self.queries or bool(self.custom)
 
-    # -- one string ---------------------------------------------------------
-
     def _denied(self, key: str) -> bool:
         lowered = key.lower()
         return any(word in lowered for word in self.denylist)
 
-    def _spans(self, text: str) -> list[tuple[int, int]]:
-        spans: list[tuple[int, int]] = []
-        if self.emails and "@" in text:
-            spans += _email_spans(text)
-        if self.cards and len(text) >= 13:
-            spans += _card_spans(text)
-        return spans
+    # -- one string ---------------------------------------------------------
 
     def _redact_queries(self, text: str) -> str:
         if self.url_mode == "strip":
@@ -153,7 +229,11 @@ class Redactor:
     def redact_text(self, text: str) -> str:
         """``text`` with every match replaced (the same object if none)."""
         original = text
-        spans = self._spans(text)
+        spans: list[Span] = []
+        if self.emails and "@" in text:
+            spans += _email_spans(text)
+        if self.cards and len(text) >= 13:
+            spans += _card_spans(text)
         if spans:
             text = _splice(text, spans, self.replacement)
         for pattern in self.custom:
@@ -162,21 +242,27 @@ class Redactor:
             text = self._redact_queries(text)
         return original if text == original else text
 
-    def might_match(self, raw: str) -> bool:
-        """``False`` only when no string inside the JSON text ``raw`` can
-        hold a match; the detectors run over the raw text as if it were one
-        string (see the module docstring for why that is exact)."""
-        if self.custom or "\\u" in raw:
+    # -- the raw body -------------------------------------------------------
+
+    def might_match(self, raw: bytes) -> bool:
+        """``False`` only when no string inside the JSON document ``raw``
+        can hold a match (see the module docstring for why that is exact)."""
+        if self.custom or b"\\u" in raw:
             return True
-        if self._spans(raw):
+        if self.emails and b"@" in raw and _email_spans(raw):
+            return True
+        if self.cards and _raw_has_card(raw):
             return True
         if not self.queries:
             return False
-        if self.url_mode == "strip" and _strip_spans(raw):
+        if self.url_mode == "strip" and _raw_has_attached_query(raw):
             return True
+        if b"=" not in raw:
+            return False
+        keys = _raw_query_keys(raw)
         if self.url_mode != "keep":
-            return _QUERY_PAIR.search(raw) is not None
-        return any(self._denied(m[2]) for m in _QUERY_PAIR.finditer(raw))
+            return bool(keys)
+        return any(self._denied(key) for key in keys)
 
     # -- a whole batch ------------------------------------------------------
 
@@ -184,9 +270,7 @@ class Redactor:
         if not self.active:
             return
         raw = context.get("raw_json")
-        if isinstance(raw, bytes | bytearray) and not self.might_match(
-            bytes(raw).decode("utf-8", "replace")
-        ):
+        if isinstance(raw, bytes) and not self.might_match(raw):
             return
         self.walk(events)
 
@@ -226,7 +310,7 @@ class Redactor:
                         stack.append(value)
 
 
-def _splice(text: str, spans: list[tuple[int, int]], replacement: str) -> str:
+def _splice(text: str, spans: list[Span], replacement: str) -> str:
     """``text`` with each span replaced; overlapping spans merge."""
     out: list[str] = []
     pos = 0

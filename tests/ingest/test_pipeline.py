@@ -1,0 +1,180 @@
+"""The path to the store: fail-closed redaction, collector isolation,
+store failures."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pluggy
+import pytest
+
+from sentiero_core import Batch, Settings, StoreUnavailable, create_app, hookimpl
+from sentiero_core.store.memory import MemoryStore
+from tests.ingest.helpers import (
+    JSON,
+    SESSION,
+    body,
+    click_event,
+    envelope,
+    plugin_manager,
+    running,
+)
+
+
+@pytest.fixture
+def pm() -> Iterator[pluggy.PluginManager]:
+    yield plugin_manager()
+
+
+class Rules:
+    def __init__(self, *rules: Any) -> None:
+        self.rules = list(rules)
+
+    @hookimpl
+    def redaction_rules(self, settings: Settings) -> list[Any]:
+        return self.rules
+
+
+def exploding_rule(events: list[dict[str, Any]], context: dict[str, Any]) -> None:
+    if any(e.get("data", {}).get("boom") for e in events):
+        raise ValueError("cannot parse this")
+
+
+@pytest.mark.asyncio
+async def test_raising_rule_drops_the_batch_and_keeps_earlier_data(
+    pm: pluggy.PluginManager, caplog: pytest.LogCaptureFixture
+) -> None:
+    pm.register(Rules(exploding_rule), name="exploding")
+    try:
+        async with running(pm) as r:
+            assert (await r.post(body(envelope()))).status_code == 204
+            before = await r.stored_events()
+            bad = click_event(1_700_000_000_500)
+            bad["data"]["boom"] = True
+            with caplog.at_level(logging.ERROR, logger="sentiero.ingest"):
+                response = await r.post(body(envelope([bad], seq=2)))
+            assert response.status_code == 422
+            assert await r.error(response) == "redaction failed"
+            assert "exploding_rule" in caplog.text and "ValueError" in caplog.text
+            assert await r.stored_events() == before
+            summary = await r.store.get_session(SESSION)
+            assert summary is not None and summary.batch_count == 1
+    finally:
+        pm.unregister(name="exploding")
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("result", ["text", {"events": []}, [1, 2], ({},)])
+async def test_rule_returning_something_else_fails_closed(
+    pm: pluggy.PluginManager, result: Any
+) -> None:
+    pm.register(Rules(lambda events, context: result), name="odd")
+    try:
+        async with running(pm) as r:
+            response = await r.post(body(envelope()))
+            assert response.status_code == 422
+            assert await r.store.count_sessions() == 0
+    finally:
+        pm.unregister(name="odd")
+
+
+@pytest.mark.asyncio
+async def test_rule_emptying_the_batch_stores_nothing(pm: pluggy.PluginManager) -> None:
+    pm.register(Rules(lambda events, context: []), name="empty")
+    try:
+        async with running(pm) as r:
+            assert (await r.post(body(envelope()))).status_code == 204
+            assert await r.store.count_sessions() == 0
+    finally:
+        pm.unregister(name="empty")
+
+
+@pytest.mark.asyncio
+async def test_rule_adding_unserializable_values_fails_closed(pm: pluggy.PluginManager) -> None:
+    def add_object(events: list[dict[str, Any]], context: dict[str, Any]) -> None:
+        events[0]["data"]["obj"] = object()
+
+    pm.register(Rules(add_object), name="unserializable")
+    try:
+        async with running(pm) as r:
+            assert (await r.post(body(envelope()))).status_code == 422
+            assert await r.store.count_sessions() == 0
+    finally:
+        pm.unregister(name="unserializable")
+
+
+@pytest.mark.asyncio
+async def test_failing_collectors_are_logged_and_isolated(
+    pm: pluggy.PluginManager, caplog: pytest.LogCaptureFixture
+) -> None:
+    calls: list[str] = []
+
+    class SyncFailure:
+        @hookimpl
+        def collect_batch(self, batch: Batch) -> None:
+            raise RuntimeError("sync collector broke")
+
+    class AsyncFailure:
+        @hookimpl
+        def collect_batch(self, batch: Batch) -> Any:
+            async def run() -> None:
+                raise RuntimeError("async collector broke")
+
+            return run()
+
+    class Healthy:
+        @hookimpl
+        def collect_batch(self, batch: Batch) -> None:
+            calls.append("healthy")
+
+        @hookimpl
+        def after_batch_stored(self, batch: Batch) -> None:
+            calls.append("notified")
+
+    for name, plugin in (
+        ("sync-fail", SyncFailure()),
+        ("async-fail", AsyncFailure()),
+        ("healthy", Healthy()),
+    ):
+        pm.register(plugin, name=name)
+    try:
+        async with running(pm) as r:
+            with caplog.at_level(logging.ERROR, logger="sentiero.ingest"):
+                response = await r.post(body(envelope()))
+            assert response.status_code == 204
+            assert calls == ["healthy", "notified"]
+            assert "sync collector broke" in caplog.text
+            assert "async collector broke" in caplog.text
+            assert await r.store.count_sessions() == 1
+    finally:
+        for name in ("sync-fail", "async-fail", "healthy"):
+            pm.unregister(name=name)
+
+
+class UnavailableStore(MemoryStore):
+    """A store whose backend is down: what the recorder should retry."""
+
+    async def append(self, batch: Batch) -> None:
+        raise StoreUnavailable("connection refused")
+
+
+class BrokenStore(MemoryStore):
+    async def append(self, batch: Batch) -> None:
+        raise KeyError("bug")
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("store", "status"), [(UnavailableStore(), 503), (BrokenStore(), 500)])
+async def test_store_failures_are_5xx_so_the_recorder_retries(
+    store: MemoryStore, status: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(Settings(), store=store, plugin_manager=plugin_manager())
+    async with app.test_app() as test_app:
+        with caplog.at_level(logging.ERROR, logger="sentiero.ingest"):
+            response = await test_app.test_client().post(
+                "/sentiero/events", data=body(envelope()), headers=JSON
+            )
+        assert response.status_code == status
+        assert "error" in (await response.get_json())

@@ -1,0 +1,317 @@
+"""POST <mount>/events through the Quart test client: each answer and what
+reaches the store."""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+import orjson
+import pytest
+
+from tests.ingest.helpers import (
+    EVENTS_URL,
+    JSON,
+    SESSION,
+    body,
+    click_event,
+    envelope,
+    gz,
+    gzip_bomb,
+    meta_event,
+    running,
+)
+
+
+@pytest.mark.asyncio
+async def test_batch_is_stored_and_answered_with_an_empty_204() -> None:
+    async with running() as r:
+        response = await r.post(body(envelope()))
+        assert response.status_code == 204
+        assert await response.get_data() == b""
+        events = await r.stored_events()
+        assert [e["type"] for e in events] == [4, 3]
+        summary = await r.store.get_session(SESSION)
+        assert summary is not None and summary.click_count == 1
+        assert summary.pages == ["https://shop.example/cart"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("headers", "query"),
+    [
+        ({"Content-Type": "application/json", "Content-Encoding": "gzip"}, ""),
+        ({"Content-Type": "text/plain;charset=UTF-8"}, "?encoding=gzip"),
+        ({"Content-Type": "application/octet-stream"}, "?encoding=gzip"),
+        ({"Content-Type": "application/octet-stream"}, ""),
+    ],
+)
+async def test_gzip_bodies_by_header_query_or_sniffing(headers: dict[str, str], query: str) -> None:
+    async with running() as r:
+        response = await r.client.post(EVENTS_URL + query, data=gz(envelope()), headers=headers)
+        assert response.status_code == 204
+        assert len(await r.stored_events()) == 2
+
+
+@pytest.mark.asyncio
+async def test_deflate_body() -> None:
+    async with running() as r:
+        headers = {**JSON, "Content-Encoding": "deflate"}
+        response = await r.post(zlib.compress(body(envelope())), headers)
+        assert response.status_code == 204
+
+
+@pytest.mark.asyncio
+async def test_text_plain_json_as_sendbeacon_sends_it() -> None:
+    async with running() as r:
+        response = await r.post(body(envelope()), {"Content-Type": "text/plain;charset=UTF-8"})
+        assert response.status_code == 204
+
+
+@pytest.mark.asyncio
+async def test_unknown_event_types_are_stored_as_sent() -> None:
+    events = [meta_event(), {"type": 7, "timestamp": 1_700_000_000_050, "data": {"x": [1]}}]
+    async with running() as r:
+        assert (await r.post(body(envelope(events)))).status_code == 204
+        assert (await r.stored_events())[1] == events[1]
+
+
+@pytest.mark.asyncio
+async def test_empty_batch_is_accepted_and_stores_nothing() -> None:
+    async with running() as r:
+        assert (await r.post(body(envelope([])))).status_code == 204
+        assert await r.store.count_sessions() == 0
+
+
+@pytest.mark.asyncio
+async def test_dropped_count_reaches_the_summary() -> None:
+    async with running() as r:
+        await r.post(body(envelope(dropped=12)))
+        summary = await r.store.get_session(SESSION)
+        assert summary is not None and summary.dropped_events == 12
+
+
+BAD_BODIES: list[tuple[str, Any, int, str]] = [
+    ("bad json", b'{"session_id": "x', 400, "body is not valid JSON"),
+    ("non-object", b"[1, 2]", 400, "body must be a JSON object"),
+    ("missing id", {"window_id": "w" * 10, "events": []}, 422, "session_id: missing"),
+    (
+        "bad id",
+        envelope(window_id="bad id!"),
+        422,
+        "window_id: expected 8 to 64 characters from A-Z a-z 0-9 _ -",
+    ),
+    ("events not a list", {**envelope(), "events": {"a": 1}}, 422, "events: expected a list"),
+    (
+        "event without type",
+        envelope([{"timestamp": 5}]),
+        422,
+        "events[0].type: expected a non-negative integer",
+    ),
+    (
+        "event without timestamp",
+        envelope([{"type": 3}]),
+        422,
+        "events[0].timestamp: expected a number",
+    ),
+    ("deep json", b"[" * 1100 + b"]" * 1100, 400, "body JSON is nested too deeply"),
+]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("case", "payload", "status", "reason"), BAD_BODIES, ids=[c[0] for c in BAD_BODIES]
+)
+async def test_bad_bodies_are_refused_with_a_reason(
+    case: str, payload: Any, status: int, reason: str
+) -> None:
+    data = payload if isinstance(payload, bytes) else body(payload)
+    async with running() as r:
+        response = await r.post(data)
+        assert response.status_code == status
+        assert response.headers["Content-Type"] == "application/json"
+        assert await r.error(response) == reason
+        assert await r.store.count_sessions() == 0
+
+
+@pytest.mark.asyncio
+async def test_event_nested_deeper_than_stores_can_encode_is_422() -> None:
+    # 300 levels: orjson reads up to 1024 but writes at most 254
+    deep = b'{"c":' * 300 + b"1" + b"}" * 300
+    doc = body(envelope([{"type": 3, "timestamp": 1, "data": "DEEP"}]))
+    async with running() as r:
+        response = await r.post(doc.replace(b'"DEEP"', deep))
+        assert response.status_code == 422
+        assert await r.error(response) == "events: nested too deeply"
+        assert await r.store.count_sessions() == 0
+
+
+@pytest.mark.asyncio
+async def test_too_many_events_is_413() -> None:
+    events = [click_event(1_700_000_000_000 + i) for i in range(6)]
+    async with running(max_events_per_request=5) as r:
+        response = await r.post(body(envelope(events)))
+        assert response.status_code == 413
+        assert await r.error(response) == "events: more than 5 events in one request"
+        assert (await r.post(body(envelope(events[:5])))).status_code == 204
+
+
+@pytest.mark.asyncio
+async def test_declared_content_length_over_the_cap_is_413() -> None:
+    async with running(max_request_bytes=1000) as r:
+        response = await r.post(body(envelope([click_event(i + 1) for i in range(50)])))
+        assert response.status_code == 413
+        assert await r.error(response) == "request body over 1000 bytes"
+
+
+@pytest.mark.asyncio
+async def test_decoded_size_over_the_cap_is_413() -> None:
+    padding = [{"type": 5, "timestamp": i + 1, "data": {"pad": "x" * 1000}} for i in range(20)]
+    async with running(max_decoded_bytes=10_000) as r:
+        response = await r.post(gz(envelope(padding)), {**JSON, "Content-Encoding": "gzip"})
+        assert response.status_code == 413
+        assert await r.error(response) == "decoded body over 10000 bytes"
+
+
+@pytest.mark.asyncio
+async def test_gzip_bomb_is_413_and_stores_nothing() -> None:
+    async with running() as r:
+        response = await r.post(gzip_bomb(1), {**JSON, "Content-Encoding": "gzip"})
+        assert response.status_code == 413
+        assert await r.store.count_sessions() == 0
+
+
+@pytest.mark.asyncio
+async def test_truncated_gzip_is_400() -> None:
+    data = gz(envelope())
+    async with running() as r:
+        response = await r.post(data[:-20], {**JSON, "Content-Encoding": "gzip"})
+        assert response.status_code == 400
+        assert await r.error(response) == "truncated gzip body"
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("encoding", ["br", "compress", "gzip, br"])
+async def test_unsupported_encoding_is_415(encoding: str) -> None:
+    async with running() as r:
+        response = await r.post(body(envelope()), {**JSON, "Content-Encoding": encoding})
+        assert response.status_code == 415
+        assert "encoding" in await r.error(response)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "text/html",
+        "image/png",
+    ],
+)
+async def test_unsupported_content_type_is_415(content_type: str) -> None:
+    async with running() as r:
+        response = await r.post(body(envelope()), {"Content-Type": content_type})
+        assert response.status_code == 415
+        assert "content type" in await r.error(response)
+
+
+@pytest.mark.asyncio
+async def test_get_is_not_allowed() -> None:
+    async with running() as r:
+        assert (await r.client.get(EVENTS_URL)).status_code == 405
+
+
+# -- privacy signals -------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_gpc_header_means_nothing_is_stored() -> None:
+    async with running() as r:
+        response = await r.post(body(envelope()), {**JSON, "Sec-GPC": "1"})
+        assert response.status_code == 204
+        assert await r.store.count_sessions() == 0
+
+
+@pytest.mark.asyncio
+async def test_gpc_header_ignored_when_respect_gpc_is_off() -> None:
+    async with running(respect_gpc=False) as r:
+        await r.post(body(envelope()), {**JSON, "Sec-GPC": "1"})
+        assert await r.store.count_sessions() == 1
+
+
+@pytest.mark.asyncio
+async def test_dnt_header_means_nothing_is_stored() -> None:
+    async with running() as r:
+        await r.post(body(envelope()), {**JSON, "DNT": "1"})
+        assert await r.store.count_sessions() == 0
+
+
+@pytest.mark.asyncio
+async def test_opt_out_cookie_means_nothing_is_stored() -> None:
+    async with running(user_opt_out=True, opt_out_cookie_name="no_rec") as r:
+        response = await r.post(body(envelope()), {**JSON, "Cookie": "a=b; no_rec=1"})
+        assert response.status_code == 204
+        assert await r.store.count_sessions() == 0
+        await r.post(body(envelope()), {**JSON, "Cookie": "no_rec=0"})
+        assert await r.store.count_sessions() == 1
+
+
+@pytest.mark.asyncio
+async def test_opt_out_cookie_ignored_when_user_opt_out_is_off() -> None:
+    async with running(user_opt_out=False) as r:
+        await r.post(body(envelope()), {**JSON, "Cookie": "sentiero_optout=1"})
+        assert await r.store.count_sessions() == 1
+
+
+# -- request metadata ------------------------------------------------------
+
+
+async def _stored_ip(peer: str, headers: dict[str, str] | None = None, **options: Any) -> Any:
+    async with running(**options) as r:
+        response = await r.post(
+            body(envelope()), {**JSON, **(headers or {})}, scope_base={"client": (peer, 4000)}
+        )
+        assert response.status_code == 204
+        summary = await r.store.get_session(SESSION)
+        assert summary is not None
+        return summary.ip
+
+
+@pytest.mark.asyncio
+async def test_ipv4_is_stored_truncated_to_24_bits() -> None:
+    assert await _stored_ip("198.51.100.201") == "198.51.100.0"
+
+
+@pytest.mark.asyncio
+async def test_ipv6_is_stored_truncated_to_48_bits() -> None:
+    assert await _stored_ip("2001:db8:abcd:12:34::99") == "2001:db8:abcd::"
+
+
+@pytest.mark.asyncio
+async def test_full_ip_is_stored_when_anonymize_ip_is_off() -> None:
+    assert await _stored_ip("198.51.100.201", anonymize_ip=False) == "198.51.100.201"
+
+
+@pytest.mark.asyncio
+async def test_forwarded_for_only_when_trusted() -> None:
+    xff = {"X-Forwarded-For": "192.0.2.55"}
+    assert await _stored_ip("10.0.0.1", xff) == "10.0.0.0"
+    assert await _stored_ip("10.0.0.1", xff, trust_forwarded_for=True) == "192.0.2.0"
+
+
+@pytest.mark.asyncio
+async def test_user_agent_is_kept_and_capped() -> None:
+    agent = "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 " + "x" * 1000
+    async with running() as r:
+        await r.post(body(envelope()), {**JSON, "User-Agent": agent})
+        summary = await r.store.get_session(SESSION)
+        assert summary is not None and summary.user_agent == agent[:512]
+
+
+@pytest.mark.asyncio
+async def test_error_bodies_are_small_json() -> None:
+    async with running() as r:
+        response = await r.post(b"\x00\x01garbage")
+        payload = orjson.loads(await response.get_data())
+        assert list(payload) == ["error"] and len(await response.get_data()) < 200
