@@ -13,6 +13,18 @@ from sentiero_core.store import StoreError, StoreUnavailable
 from .url import MEMORY, SQLiteLocation
 
 DEFAULT_BUSY_TIMEOUT_MS = 5_000
+#: DELETE ... RETURNING (eviction) arrived in 3.35; row values and JSON earlier.
+MIN_SQLITE = (3, 35, 0)
+
+
+def check_sqlite_version(version: tuple[int, int, int] = sqlite3.sqlite_version_info) -> None:
+    if version < MIN_SQLITE:
+        have = ".".join(map(str, version))
+        need = ".".join(map(str, MIN_SQLITE))
+        raise StoreUnavailable(
+            f"the SQLite library this Python uses is {have}; sentiero-store-sqlite needs "
+            f"{need} or newer: use a Python built against a newer SQLite"
+        )
 
 
 async def connect(
@@ -24,6 +36,7 @@ async def connect(
     mode lives in the file and is set once by the writer (see
     :func:`enable_wal`), after the file is known to be ours.
     """
+    check_sqlite_version()
     if location.path is not None:
         parent = location.path.parent
         if not parent.is_dir():

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sentiero_store_sqlite import SQLiteStore
+from sentiero_store_sqlite.connection import MIN_SQLITE, check_sqlite_version
 
 from sentiero_core.store import (
     SessionFilter,
@@ -265,6 +266,12 @@ async def test_the_memory_url_works_without_a_file(tmp_path: Path, make_batch) -
     finally:
         await store.close()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_old_sqlite_library_is_refused_with_both_versions() -> None:
+    check_sqlite_version(MIN_SQLITE)
+    with pytest.raises(StoreUnavailable, match=r"is 3\.31\.1; .* needs 3\.35\.0 or newer"):
+        check_sqlite_version((3, 31, 1))
 
 
 @pytest.mark.asyncio
