@@ -89,7 +89,7 @@ def create_app(
     app.jinja_env.loader = ChoiceLoader(
         [FileSystemLoader(str(p)) for p in plugin_templates.values()]
         + [FileSystemLoader(str(TEMPLATES_DIR)),
-           PrefixLoader({"default": FileSystemLoader(str(TEMPLATES_DIR))})]
+           PrefixLoader({"default": FileSystemLoader(str(TEMPLATES_DIR))}, delimiter=":")]
     )
     app.jinja_env.autoescape = select_autoescape(default=True, default_for_string=True)
     state.plugin_static = _plugin_dirs(pm, "static")

@@ -126,7 +126,11 @@ COMMANDS = {"serve": cmd_serve, "plugins": cmd_plugins, "demo": cmd_demo}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    ours = logging.getLogger("sentiero")
+    ours.addHandler(handler)
+    ours.setLevel(logging.INFO)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
