@@ -1,0 +1,153 @@
+"""GET <mount>/recorder.js: config line, bundle, caching headers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+from sentiero_core import Settings, create_app, get_plugin_manager
+from sentiero_core.recorder import routes
+from sentiero_core.recorder.bundle import BUNDLE_PATH, BundleCache
+from tests.support.live_server import LiveServer
+
+PREFIX = b"window.__SENTIERO_CONFIG__ = "
+
+
+def app_for(**options: Any) -> Any:
+    settings = Settings(store_url="memory://", **options)
+    return create_app(settings, plugin_manager=get_plugin_manager(load_entrypoints=False))
+
+
+def split(script: bytes) -> tuple[dict[str, Any], bytes]:
+    line, _, rest = script.partition(b"\n")
+    assert line.startswith(PREFIX) and line.endswith(b";")
+    return orjson.loads(line[len(PREFIX) : -1]), rest
+
+
+@pytest.fixture
+def bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A stand-in bundle file, so these tests do not depend on the build."""
+    path = tmp_path / "recorder.js"
+    path.write_bytes(b"(function(){/* recorder */})();\n")
+    monkeypatch.setattr(routes, "BUNDLE", BundleCache(path))
+    yield path
+
+
+async def get(app: Any, path: str = "/sentiero/recorder.js", **kwargs: Any) -> Any:
+    async with app.test_app() as test_app:
+        return await test_app.test_client().get(path, **kwargs)
+
+
+@pytest.mark.asyncio
+async def test_script_is_the_config_line_then_the_bundle(bundle: Path) -> None:
+    response = await get(app_for(capture_errors=True))
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/javascript; charset=utf-8"
+    config, rest = split(await response.get_data())
+    assert rest == bundle.read_bytes()
+    assert config["captureErrors"] is True
+    assert config["rrweb"]["maskInputOptions"]["password"] is True
+
+
+@pytest.mark.asyncio
+async def test_endpoint_is_absolute_and_follows_the_mount(bundle: Path) -> None:
+    response = await get(app_for(mount_path="/rec"), "/rec/recorder.js")
+    config, _ = split(await response.get_data())
+    assert config["endpoint"] == "http://localhost/rec/events"
+
+
+@pytest.mark.asyncio
+async def test_endpoint_includes_the_asgi_root_path(bundle: Path) -> None:
+    response = await get(app_for(), "/tools/sentiero/recorder.js", root_path="/tools")
+    config, _ = split(await response.get_data())
+    assert config["endpoint"] == "http://localhost/tools/sentiero/events"
+
+
+@pytest.mark.asyncio
+async def test_forwarded_scheme_and_host_only_when_trusted(bundle: Path) -> None:
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "rec.example.com"}
+    config, _ = split(await (await get(app_for(), headers=headers)).get_data())
+    assert config["endpoint"] == "http://localhost/sentiero/events"
+    trusted = app_for(trust_forwarded_for=True)
+    config, _ = split(await (await get(trusted, headers=headers)).get_data())
+    assert config["endpoint"] == "https://rec.example.com/sentiero/events"
+
+
+@pytest.mark.asyncio
+async def test_odd_host_header_leaves_the_endpoint_to_the_recorder(bundle: Path) -> None:
+    headers = {"X-Forwarded-Host": 'evil"</script>'}
+    response = await get(app_for(trust_forwarded_for=True), headers=headers)
+    config, _ = split(await response.get_data())
+    assert "endpoint" not in config
+
+
+@pytest.mark.asyncio
+async def test_config_cannot_close_a_script_element(bundle: Path) -> None:
+    hostile = "</script><script>alert(1)</script>"
+    response = await get(app_for(block_selector=hostile, recorder_options={"x": "<!--"}))
+    data = await response.get_data()
+    line = data.partition(b"\n")[0]
+    assert b"<" not in line and b">" not in line
+    config, _ = split(data)
+    assert config["rrweb"]["blockSelector"] == hostile and config["rrweb"]["x"] == "<!--"
+
+
+@pytest.mark.asyncio
+async def test_unmasking_passwords_is_refused_from_every_source(bundle: Path) -> None:
+    app = app_for(
+        mask_input_options={"password": False},
+        recorder_options={"maskInputOptions": {"password": False}},
+    )
+    config, _ = split(await (await get(app)).get_data())
+    assert config["rrweb"]["maskInputOptions"]["password"] is True
+
+
+@pytest.mark.asyncio
+async def test_etag_and_short_cache(bundle: Path) -> None:
+    app = app_for()
+    async with app.test_app() as test_app:
+        client = test_app.test_client()
+        first = await client.get("/sentiero/recorder.js")
+        etag = first.headers["ETag"]
+        assert first.headers["Cache-Control"] == "public, max-age=300"
+        again = await client.get("/sentiero/recorder.js", headers={"If-None-Match": etag})
+        assert again.status_code == 304 and await again.get_data() == b""
+        bundle.write_bytes(b"/* rebuilt, longer than before */\n")
+        rebuilt = await client.get("/sentiero/recorder.js", headers={"If-None-Match": etag})
+        assert rebuilt.status_code == 200 and rebuilt.headers["ETag"] != etag
+        assert (await rebuilt.get_data()).endswith(b"/* rebuilt, longer than before */\n")
+
+
+@pytest.mark.asyncio
+async def test_no_cors_headers_needed_for_a_script(bundle: Path) -> None:
+    response = await get(
+        app_for(cors_origins=["https://shop.example"]), headers={"Origin": "https://shop.example"}
+    )
+    assert "Access-Control-Allow-Origin" not in response.headers
+    assert response.headers["Cross-Origin-Resource-Policy"] == "cross-origin"
+
+
+@pytest.mark.asyncio
+async def test_missing_bundle_is_a_503_script(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(routes, "BUNDLE", BundleCache(tmp_path / "absent.js"))
+    response = await get(app_for())
+    assert response.status_code == 503
+    assert b"console.error" in await response.get_data()
+
+
+def test_served_over_http_with_the_committed_bundle() -> None:
+    if not BUNDLE_PATH.exists():
+        pytest.skip("the recorder bundle is not built")
+    with LiveServer(app_for()) as server:
+        response = httpx.get(server.url + "/sentiero/recorder.js", timeout=10)
+    assert response.status_code == 200
+    config, rest = split(response.content)
+    assert config["endpoint"] == server.url + "/sentiero/events"
+    assert rest == BUNDLE_PATH.read_bytes()
