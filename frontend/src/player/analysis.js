@@ -22,6 +22,13 @@ const CONSOLE_PLUGIN = "rrweb/console@1";
 const INACTIVE_MS = 10_000;
 const CHANGE_COALESCE_MS = 5_000;
 
+// Where the player goes for an entry: just after its event (rrweb draws the
+// events strictly before the time it is paused at), and for a page view
+// just after the snapshot that draws the new page.
+export function seekTime(item) {
+  return (item.seekTo ?? item.t) + 1;
+}
+
 function isUserInteraction(e) {
   return e.type === INCREMENTAL && e.data && e.data.source > MUTATION && e.data.source <= INPUT;
 }
@@ -33,7 +40,8 @@ function text(value, limit = 300) {
 export class Analysis {
   constructor(thresholds) {
     this.thresholds = thresholds;
-    this.nodes = new NodeIndex();
+    // rrweb numbers nodes afresh on every page load: one index per snapshot.
+    this.nodeIndexes = [new NodeIndex()];
     this.base = null; // timestamp of the window's first event
     this.lastTs = null;
     this.items = []; // activity entries, in time order
@@ -62,8 +70,12 @@ export class Analysis {
     this.classifyClicks();
   }
 
+  get nodes() {
+    return this.nodeIndexes[this.nodeIndexes.length - 1];
+  }
+
   item(t, kind, label, detail = "", extra = {}) {
-    const entry = { t, kind, label, detail, ...extra };
+    const entry = { t, kind, label, detail, nodes: this.nodes, ...extra };
     this.items.push(entry);
     return entry;
   }
@@ -77,6 +89,15 @@ export class Analysis {
     switch (e.type) {
       case FULL_SNAPSHOT:
         this.hasSnapshot = true;
+        this.nodeIndexes.push(new NodeIndex());
+        {
+          // Seeking to a page view shows the page, drawn by the snapshot
+          // that follows its Meta event.
+          let i = this.items.length - 1;
+          while (i >= 0 && !(this.items[i].kind === "navigation" && this.items[i].label.startsWith("Page view"))) i--;
+          const page = this.items[i];
+          if (page && t - page.t <= 1000 && page.seekTo === undefined) page.seekTo = t;
+        }
         this.nodes.add(data.node);
         this.changeTimes.push(e.timestamp);
         break;
@@ -253,7 +274,7 @@ export class Analysis {
   // Labels need the node index, which grows as events arrive: resolve late.
   describe(item) {
     if (item.target === undefined || item.target === null) return item.detail;
-    const label = this.nodes.label(item.target);
+    const label = item.nodes.label(item.target);
     return item.detail ? `${label} · ${item.detail}` : label;
   }
 

@@ -1,5 +1,6 @@
 // Keyboard shortcuts for the replay, listed in the help overlay (?).
 
+import { seekTime } from "./analysis.js";
 import { byId } from "./dom.js";
 import { SPEEDS } from "./timeline.js";
 
@@ -47,7 +48,7 @@ export function setupKeyboard({ timeline, sidebar, overlay, help, copyLink }) {
     else if (key === "ArrowRight") timeline.step(event.shiftKey ? 1000 : 5000);
     else if (key === "," || key === ".") {
       const item = sidebar.neighbour(timeline.current, key === "." ? 1 : -1);
-      if (item) timeline.seek(item.t);
+      if (item) timeline.seek(seekTime(item));
     } else if (/^[1-5]$/.test(key)) timeline.setSpeed(SPEEDS[Number(key) - 1]);
     else if (key === "+" || key === "=") timeline.shiftSpeed(1);
     else if (key === "-" || key === "_") timeline.shiftSpeed(-1);

@@ -11,6 +11,7 @@ import { vitalValue } from "./format.js";
 import { setupHelp, setupKeyboard } from "./keyboard.js";
 import { eventPages } from "./loader.js";
 import { ClickOverlay, ScrollDepth } from "./overlay.js";
+import { neutralize } from "./sanitize.js";
 import { Sidebar } from "./sidebar.js";
 import { SPEEDS, Timeline } from "./timeline.js";
 
@@ -75,7 +76,7 @@ function renderVitals(analysis, seek) {
         class: `badge ${rating}`,
         title: `${name}${rating ? ` (${rating.replace("-", " ")})` : ""}: go to the moment it was measured`,
         text: `${name} ${vitalValue(name, vital.value)}`,
-        onclick: () => seek(vital.t),
+        onclick: () => seek(vital.t + 1),
       });
     }),
   );
@@ -94,7 +95,7 @@ async function start(config) {
   while (more && events.length < 2) {
     const next = await pages.next();
     if (next.done) break;
-    events.push(...next.value.events);
+    events.push(...next.value.events.map(neutralize));
     more = next.value.more;
   }
   if (events.length < 2) {
@@ -119,6 +120,16 @@ async function start(config) {
     },
   });
   const replayer = player.getReplayer();
+  // rrweb replays focus changes with .focus() inside the frame, which would
+  // take the keyboard away from the shortcuts: the replay is look-only.
+  replayer.iframe.setAttribute("tabindex", "-1");
+  const keepKeyboard = () => {
+    if (document.activeElement === replayer.iframe) {
+      replayer.iframe.blur();
+      window.focus();
+    }
+  };
+  window.addEventListener("blur", () => setTimeout(keepKeyboard, 0));
   const timeline = new Timeline(player, analysis);
   copyFrom = () => timeline.current;
   const seek = (t) => timeline.seek(t);
@@ -127,6 +138,7 @@ async function start(config) {
   const depth = new ScrollDepth(replayer, analysis);
   const currentUrl = byId("current-url");
   timeline.on((t) => {
+    keepKeyboard();
     sidebar.highlight(t);
     clicks.update(t);
     depth.update(t);
@@ -176,7 +188,7 @@ async function start(config) {
     const next = await pages.next();
     if (next.done) break;
     const page = next.value;
-    for (const event of page.events) player.addEvent(event);
+    for (const event of page.events) player.addEvent(neutralize(event));
     analysis.add(page.events);
     loaded += page.events.length;
     loading = page.more;

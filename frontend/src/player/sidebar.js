@@ -2,6 +2,7 @@
 // the entry being played is highlighted and kept in view.
 
 import { byId, h } from "./dom.js";
+import { seekTime } from "./analysis.js";
 import { clock } from "./format.js";
 
 const KIND_NAMES = {
@@ -60,7 +61,7 @@ class EntryList {
         { class: `k-${entry.kind} level-${String(entry.level || "").replace(/[^a-z]/gi, "")}`, "data-kind": entry.kind, "data-t": String(entry.t) },
         h(
           "button",
-          { type: "button", onclick: () => this.seek(entry.t), title: `Go to ${clock(entry.t)}` },
+          { type: "button", onclick: () => this.seek(seekTime(entry)), title: `Go to ${clock(entry.t)}` },
           h("span", { class: "at", text: clock(entry.t) }),
           h(
             "span",
@@ -163,8 +164,9 @@ export class Sidebar {
 
   // For the , and . shortcuts: the neighbouring visible activity entry.
   neighbour(t, direction) {
+    const at = seekTime;
     const items = this.analysis.items.filter((_, i) => !this.activity.rows[i]?.hidden);
-    if (direction > 0) return items.find((item) => item.t > t + 1);
-    return [...items].reverse().find((item) => item.t < t - 1);
+    if (direction > 0) return items.find((item) => at(item) > t + 1);
+    return [...items].reverse().find((item) => at(item) < t - 1);
   }
 }

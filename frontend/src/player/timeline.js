@@ -4,6 +4,7 @@
 // stretch (rrweb-player's scrubber refuses clicks then).
 
 import { byId, h } from "./dom.js";
+import { seekTime } from "./analysis.js";
 import { clock } from "./format.js";
 
 export const SPEEDS = [1, 2, 4, 8, 16];
@@ -150,6 +151,7 @@ export class Timeline {
     byId("current-time").textContent = clock(this.current);
     this.track.setAttribute("aria-valuenow", String(Math.round(this.current / 1000)));
     this.track.setAttribute("aria-valuetext", clock(this.current));
+    this.track.dataset.current = String(Math.round(this.current));
   }
 
   // Called whenever more events arrived: the scale and the markers change.
@@ -174,7 +176,7 @@ export class Timeline {
           title: `${MARKER_TITLES[item.marker]} at ${clock(item.t)}: ${item.label}`,
           "aria-label": `${MARKER_TITLES[item.marker]} at ${clock(item.t)}`,
           "data-t": String(item.t),
-          onclick: () => this.seek(item.t),
+          onclick: () => this.seek(seekTime(item)),
         }),
       );
     this.markers.replaceChildren(...markers);

@@ -1,0 +1,45 @@
+// Defence in depth for replays: the replay iframe is sandboxed without
+// allow-scripts, so recorded handlers never run; renaming them as well keeps
+// them inert should the sandbox ever be loosened, and keeps Chromium from
+// logging every blocked attempt.
+
+const FULL_SNAPSHOT = 2;
+const INCREMENTAL = 3;
+const MUTATION = 0;
+
+function cleanAttributes(attributes) {
+  if (!attributes || typeof attributes !== "object") return;
+  for (const name of Object.keys(attributes)) {
+    const lower = name.toLowerCase();
+    if (lower.startsWith("on")) {
+      attributes[`_${name}`] = attributes[name];
+      delete attributes[name];
+    } else if ((lower === "href" || lower === "src" || lower === "action" || lower === "formaction") &&
+      typeof attributes[name] === "string" && /^\s*javascript:/i.test(attributes[name])) {
+      attributes[name] = "#";
+    }
+  }
+}
+
+function cleanTree(root) {
+  const stack = [root];
+  while (stack.length) {
+    const node = stack.pop();
+    if (!node || typeof node !== "object") continue;
+    if (node.type === 2) cleanAttributes(node.attributes);
+    if (Array.isArray(node.childNodes)) stack.push(...node.childNodes);
+  }
+}
+
+export function neutralize(event) {
+  const data = event && event.data;
+  if (!data || typeof data !== "object") return event;
+  if (event.type === FULL_SNAPSHOT) cleanTree(data.node);
+  else if (event.type === INCREMENTAL && data.source === MUTATION) {
+    for (const add of Array.isArray(data.adds) ? data.adds : []) cleanTree(add && add.node);
+    for (const change of Array.isArray(data.attributes) ? data.attributes : []) {
+      cleanAttributes(change && change.attributes);
+    }
+  }
+  return event;
+}
