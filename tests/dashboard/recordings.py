@@ -228,7 +228,10 @@ def hostile_events(t0: int) -> list[Event]:
         t0 + 5,
         img + tag,
         page.el("h1", {}, "Hostile page " + img + tag),
-        page.el("img", {"src": "https://evil.example/x.png", "onerror": "window.__xss='attr';alert('attr')"}),
+        page.el(
+            "img",
+            {"src": "https://evil.example/x.png", "onerror": "window.__xss='attr';alert('attr')"},
+        ),
         page.el("script", {}, "window.__xss='inline';alert('inline')"),
         page.el("a", {"href": "javascript:window.__xss='href'"}, "a link", key="link"),
     )
