@@ -88,8 +88,10 @@ def create_app(
     plugin_templates = _plugin_dirs(pm, "templates")
     app.jinja_env.loader = ChoiceLoader(
         [FileSystemLoader(str(p)) for p in plugin_templates.values()]
-        + [FileSystemLoader(str(TEMPLATES_DIR)),
-           PrefixLoader({"default": FileSystemLoader(str(TEMPLATES_DIR))}, delimiter=":")]
+        + [
+            FileSystemLoader(str(TEMPLATES_DIR)),
+            PrefixLoader({"default": FileSystemLoader(str(TEMPLATES_DIR))}, delimiter=":"),
+        ]
     )
     app.jinja_env.autoescape = select_autoescape(default=True, default_for_string=True)
     state.plugin_static = _plugin_dirs(pm, "static")
@@ -152,8 +154,9 @@ def create_app(
 
     @app.after_serving
     async def _stop() -> None:
-        for plugin_name, result in call_each(pm, "shutdown", app=app, settings=settings,
-                                             store=state.store):
+        for plugin_name, result in call_each(
+            pm, "shutdown", app=app, settings=settings, store=state.store
+        ):
             try:
                 if isinstance(result, Exception):
                     raise result
@@ -169,7 +172,9 @@ async def _static(filename: str) -> Response:
     """Core assets at ``-/static/<file>``, a plugin's at ``-/static/<plugin>/<file>``."""
     state: Sentiero = _state()
     head, _, rest = filename.partition("/")
-    base, rel = (state.plugin_static[head], rest) if head in state.plugin_static else (STATIC_DIR, filename)
+    base, rel = (
+        (state.plugin_static[head], rest) if head in state.plugin_static else (STATIC_DIR, filename)
+    )
     path = (base / rel).resolve()
     if not path.is_file() or base.resolve() not in path.parents:
         abort(404)

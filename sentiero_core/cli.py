@@ -56,7 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the demo todo app with recording and dashboard")
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=_port, default=9292)
-    demo.add_argument("--store", metavar="URL", help="store URL (default sqlite:///sentiero-demo.db)")
+    demo.add_argument(
+        "--store", metavar="URL", help="store URL (default sqlite:///sentiero-demo.db)"
+    )
     return parser
 
 

@@ -78,7 +78,9 @@ def store_factories() -> dict[str, Any] | None:
 
 
 @hookspec
-def collect_batch(batch: Batch, summary: SessionSummary | None, store: Store, settings: Settings) -> Any:
+def collect_batch(
+    batch: Batch, summary: SessionSummary | None, store: Store, settings: Settings
+) -> Any:
     """Called at ingest for every batch right after the store accepted it.
 
     ``batch`` holds the redacted events and their digest; ``summary`` is the

@@ -86,7 +86,10 @@ async def check_csrf(route: Route) -> None:
     if request.method in SAFE_METHODS or not _from_browser():
         return
     token = request.headers.get(CSRF_HEADER)
-    if token is None and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    if token is None and request.mimetype in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
         token = (await request.form).get(CSRF_FIELD)
     if not valid_csrf_token(token):
         abort(403, "missing or invalid CSRF token")

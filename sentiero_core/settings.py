@@ -87,7 +87,9 @@ class Settings:
     block_selector: str | None = "[data-rr-block]"
     mask_text_selector: str | None = "[data-rr-mask]"
     ignore_selector: str | None = "[data-rr-ignore]"
-    sampling: dict[str, Any] | None = field(default_factory=lambda: {"scroll": 150, "input": "last"})
+    sampling: dict[str, Any] | None = field(
+        default_factory=lambda: {"scroll": 150, "input": "last"}
+    )
     inline_stylesheet: bool | None = None
     checkout_every_n_ms: int | None = None
     recorder_options: dict[str, Any] = field(default_factory=dict)
@@ -123,12 +125,23 @@ class Settings:
             self.mount_path = ""
         if not 0.0 <= self.session_sample_rate <= 1.0:
             raise SettingsError("session_sample_rate: expected a number between 0 and 1")
-        for name in ("flush_interval_ms", "flush_event_threshold", "max_events_per_page",
-                     "max_request_bytes", "max_decoded_bytes", "max_queue_events"):
+        for name in (
+            "flush_interval_ms",
+            "flush_event_threshold",
+            "max_events_per_page",
+            "max_request_bytes",
+            "max_decoded_bytes",
+            "max_queue_events",
+        ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name}: expected a positive integer")
-        for name in ("max_events_per_request", "max_sessions", "max_events_per_session",
-                     "retention_period", "checkout_every_n_ms"):
+        for name in (
+            "max_events_per_request",
+            "max_sessions",
+            "max_events_per_session",
+            "retention_period",
+            "checkout_every_n_ms",
+        ):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise SettingsError(f"{name}: expected a positive integer or none")
@@ -206,7 +219,11 @@ def _check(value: Any, tp: Any, where: str) -> Any:
         raise SettingsError(f"{where}: expected {_type_name(tp)}, got {value!r}")
     if tp is Any:
         return value
-    if origin is not None and origin.__module__ == "collections.abc" and origin.__name__ == "Callable":
+    if (
+        origin is not None
+        and origin.__module__ == "collections.abc"
+        and origin.__name__ == "Callable"
+    ):
         if callable(value):
             return value
         raise SettingsError(f"{where}: expected a callable or 'module:function', got {value!r}")
@@ -236,7 +253,7 @@ def _check(value: Any, tp: Any, where: str) -> Any:
         if not isinstance(value, Mapping):
             raise SettingsError(f"{where}: expected a table, got {value!r}")
         return {str(k): _check(v, item, f"{where}.{k}") for k, v in value.items()}
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if isinstance(value, tp):
             return value
         if isinstance(value, Mapping):
@@ -345,7 +362,7 @@ def read_env(environ: Mapping[str, str]) -> dict[str, Any]:
             continue
         if key.startswith("SENTIERO_TEST_"):
             continue
-        parts = key[len(ENV_PREFIX):].lower().split("__")
+        parts = key[len(ENV_PREFIX) :].lower().split("__")
         where = f"environment variable {key}"
         if parts[0] == "plugins":
             if len(parts) != 3:
@@ -386,7 +403,11 @@ def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
 def _deep_merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for k, v in top.items():
-        if k in ("plugins", "redaction") and isinstance(v, Mapping) and isinstance(merged.get(k), dict):
+        if (
+            k in ("plugins", "redaction")
+            and isinstance(v, Mapping)
+            and isinstance(merged.get(k), dict)
+        ):
             merged[k] = _deep_merge(merged[k], v)
         else:
             merged[k] = v

@@ -48,7 +48,9 @@ def build_store(pm: pluggy.PluginManager, settings: Settings) -> Store:
         if "sqlite" in factories:
             url = DEFAULT_STORE_URL
         else:
-            log.warning("no store_url and no SQLite store installed: recordings live in memory only")
+            log.warning(
+                "no store_url and no SQLite store installed: recordings live in memory only"
+            )
             url = "memory://"
     scheme = urlsplit(url).scheme.lower()
     if not scheme or scheme not in factories:
@@ -61,7 +63,9 @@ def build_store(pm: pluggy.PluginManager, settings: Settings) -> Store:
         )
     store = factories[scheme](url, settings)
     if not isinstance(store, Store):
-        raise SettingsError(f"store_url: the {scheme!r} factory returned {type(store).__name__}, not a Store")
+        raise SettingsError(
+            f"store_url: the {scheme!r} factory returned {type(store).__name__}, not a Store"
+        )
     return store
 
 

@@ -93,7 +93,7 @@ def create_demo_app(store_url: str | None = None, **overrides: Any) -> Quart:
         path = request.path
         if not path.startswith(mount + "/") and path != mount:
             return None
-        if path[len(mount):] in PUBLIC_SENTIERO_PATHS:
+        if path[len(mount) :] in PUBLIC_SENTIERO_PATHS:
             return None
         if _basic_auth_ok(request.headers.get("Authorization")):
             return None

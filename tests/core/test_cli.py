@@ -19,8 +19,13 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 def test_plugins_lists_every_installed_distribution(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plugins"]) == 0
     out = capsys.readouterr().out
-    for name in ("sentiero-core", "sentiero-store-sqlite", "sentiero-store-mongo",
-                 "sentiero-analytics", "sentiero-reporter"):
+    for name in (
+        "sentiero-core",
+        "sentiero-store-sqlite",
+        "sentiero-store-mongo",
+        "sentiero-analytics",
+        "sentiero-reporter",
+    ):
         assert name in out
 
 

@@ -102,9 +102,7 @@ def test_hook_register_settings(pm: Any) -> None:
                 plugin_manager=pm,
             )
         with pytest.raises(SettingsError, match="no installed plugin declares"):
-            create_app(
-                Settings(store_url="memory://", plugins={"nobody": {}}), plugin_manager=pm
-            )
+            create_app(Settings(store_url="memory://", plugins={"nobody": {}}), plugin_manager=pm)
     finally:
         pm.unregister(name="settings-test")
 
@@ -231,8 +229,10 @@ async def test_hook_extra_template_vars(pm: Any, tmp_path: Any) -> None:
         from jinja2 import ChoiceLoader, DictLoader
 
         app.jinja_env.loader = ChoiceLoader(
-            [DictLoader({"extra_vars_test.html": "{{ from_plugin }}|{{ given }}"}),
-             app.jinja_env.loader]
+            [
+                DictLoader({"extra_vars_test.html": "{{ from_plugin }}|{{ given }}"}),
+                app.jinja_env.loader,
+            ]
         )
         async with app.test_app():
             body = await (await app.test_client().get("/sentiero/extra")).get_data(as_text=True)

@@ -37,10 +37,16 @@ def _host(sentiero: Any) -> Starlette:
 
 def _events() -> list[dict[str, Any]]:
     return [
-        {"type": 4, "timestamp": 1_700_000_000_000, "data": {"href": "https://shop.example/",
-                                                           "width": 800, "height": 600}},
-        {"type": 2, "timestamp": 1_700_000_000_010, "data": {"node": {"type": 0, "childNodes": []},
-                                                           "initialOffset": {"left": 0, "top": 0}}},
+        {
+            "type": 4,
+            "timestamp": 1_700_000_000_000,
+            "data": {"href": "https://shop.example/", "width": 800, "height": 600},
+        },
+        {
+            "type": 2,
+            "timestamp": 1_700_000_000_010,
+            "data": {"node": {"type": 0, "childNodes": []}, "initialOffset": {"left": 0, "top": 0}},
+        },
     ]
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from sentiero_core import Settings, create_app, get_plugin_manager
 
-PLUGIN = '''
+PLUGIN = """
 from sentiero_core import Route, hookimpl
 from sentiero_core.app import render
 
@@ -21,7 +21,7 @@ async def report():
 @hookimpl
 def register_routes():
     return [Route("/assetplug", report, name="assetplug.report")]
-'''
+"""
 
 
 @pytest.mark.asyncio
@@ -33,7 +33,8 @@ async def test_plugin_templates_and_static_files(
     (package / "static").mkdir()
     (package / "__init__.py").write_text(PLUGIN)
     (package / "templates" / "assetplug_report.html").write_text(
-        '{% extends "default:base.html" %}{% block content %}<p id="who">{{ who }}</p>{% endblock %}'
+        '{% extends "default:base.html" %}'
+        '{% block content %}<p id="who">{{ who }}</p>{% endblock %}'
     )
     (package / "static" / "report.css").write_text("p { color: teal }")
     monkeypatch.syspath_prepend(str(tmp_path))

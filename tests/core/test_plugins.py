@@ -15,7 +15,9 @@ def _fake_distribution(root: Path, module_source: str, name: str = "fakeplug") -
     (root / f"{name}_mod.py").write_text(module_source)
     info = root / f"sentiero_{name}-1.2.3.dist-info"
     info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: sentiero-{name}\nVersion: 1.2.3\n")
+    (info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: sentiero-{name}\nVersion: 1.2.3\n"
+    )
     (info / "entry_points.txt").write_text(f"[sentiero]\n{name} = {name}_mod\n")
 
 

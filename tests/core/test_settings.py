@@ -93,7 +93,7 @@ def test_unknown_keys_stop_start_up(tmp_path: Path) -> None:
         load_settings(environ={"SENTIERO_MAX_SESSIONS": "many"})
     cfg = tmp_path / "bad.toml"
     cfg.write_text("flush_interval_ms = [")
-    with pytest.raises(SettingsError, match="bad.toml"):
+    with pytest.raises(SettingsError, match=r"bad\.toml"):
         load_settings(cfg, environ={})
     with pytest.raises(SettingsError, match="does not exist"):
         load_settings(tmp_path / "missing.toml", environ={})

@@ -55,15 +55,27 @@ def test_core_and_sqlite_alone_list_and_serve(wheels: dict[str, Path], tmp_path:
     subprocess.run([str(UV), "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
     python = venv / "bin/python"
     subprocess.run(
-        [str(UV), "pip", "install", "--quiet", "--python", str(python),
-         str(wheels["sentiero_core"]), str(wheels["sentiero_store_sqlite"])],
+        [
+            str(UV),
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            str(python),
+            str(wheels["sentiero_core"]),
+            str(wheels["sentiero_store_sqlite"]),
+        ],
         check=True,
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("SENTIERO_")}
     env.pop("PYTHONPATH", None)
     listing = subprocess.run(
-        [str(venv / "bin/sentiero"), "plugins"], capture_output=True, text=True, check=True,
-        env=env, cwd=tmp_path,
+        [str(venv / "bin/sentiero"), "plugins"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        cwd=tmp_path,
     ).stdout
     names = [line.split()[0] for line in listing.splitlines() if not line.startswith(" ")]
     assert names == ["sentiero-core", "sentiero-store-sqlite"]
@@ -71,7 +83,10 @@ def test_core_and_sqlite_alone_list_and_serve(wheels: dict[str, Path], tmp_path:
     port = free_port()
     server = subprocess.Popen(
         [str(venv / "bin/sentiero"), "serve", "--port", str(port), "--store", "sqlite:///x.db"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 30
@@ -86,9 +101,12 @@ def test_core_and_sqlite_alone_list_and_serve(wheels: dict[str, Path], tmp_path:
                 time.sleep(0.2)
         assert response.status_code == 200
         assert [p["name"] for p in response.json()["plugins"]] == [
-            "sentiero-core", "sentiero-store-sqlite"
+            "sentiero-core",
+            "sentiero-store-sqlite",
         ]
         assert (tmp_path / "x.db").exists()
     finally:
         server.terminate()
         server.wait(15)
+        if server.stdout is not None:
+            server.stdout.close()
