@@ -10,9 +10,15 @@ import pytest
 from tests.support.browser import launch
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One Chromium for the whole run; each test opens its own context."""
+    """One Chromium per test module; each test opens its own context.
+
+    Not session-wide: sync Playwright keeps an event loop running in the
+    main thread while it is open, and pytest-asyncio cannot run async tests
+    beside it. Chromium starts in well under a second, so modules that use
+    it own it and close it before the async tests of other modules run.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
