@@ -1,5 +1,5 @@
-"""A tiny host site for the recording proof: the Sentiero app plus two pages
-that load the recorder with one script tag, as a customer's site would."""
+"""A tiny host site for the recording tests: the Sentiero app plus a few
+pages that load the recorder with one script tag, as a customer's site would."""
 
 from __future__ import annotations
 
@@ -15,9 +15,14 @@ MASKED_VALUE = "holder-Value-Kx57"
 UNMASKED_VALUE = "search-Value-Jm42"
 EMAIL = "alice.secret@example.com"
 ERROR_MESSAGE = "boom from the test page"
+HIDDEN_TOKEN = "csrf-Token-Qw93"
 
-# A host page's own policy: its inline handlers run, the recorder is same-origin.
-PAGE_CSP = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'"
+# A host page's own policy: its inline handlers run, and the Sentiero server
+# (when on another origin) is allowed to serve scripts and receive batches.
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' {origin}; "
+    "connect-src 'self' {origin}; style-src 'self' 'unsafe-inline'"
+)
 
 HOME = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Test shop</title>
@@ -30,6 +35,7 @@ HOME = f"""<!doctype html>
   <label>Password <input id="password" name="password" type="password"></label>
   <label>Card holder <input id="holder" name="holder" type="text"></label>
   <label>Search <input id="search" name="search" type="text" data-sentiero-unmask></label>
+  <input type="hidden" name="csrf" value="{HIDDEN_TOKEN}">
   <button id="submit" type="submit">Sign up</button>
 </form>
 <button id="buy" type="button" data-sentiero-track-click="buy"
@@ -60,9 +66,45 @@ SECOND = f"""<!doctype html>
 """
 
 
-def _page(html: str) -> Response:
+# Inputs for the masking rules when the operator turns mask_all_inputs off.
+FORM = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Form</title>
+<script src="/sentiero/recorder.js"></script>
+</head><body>
+<input id="plain" type="text">
+<div data-sentiero-unmask>
+  <input id="section-password" type="password">
+  <input id="one-time" type="text" autocomplete="one-time-code">
+</div>
+</body></html>
+"""
+
+# The recorder loaded from another origin (the app on 127.0.0.1 while the
+# page is on localhost); {origin} is filled in by build_site.
+ELSEWHERE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Elsewhere</title>
+<script src="{origin}/sentiero/recorder.js"></script>
+</head><body><h1>A page on another origin</h1></body></html>
+"""
+
+E2E_SETTINGS: dict[str, Any] = {
+    "flush_interval_ms": 400,
+    "capture_metadata": True,
+    "capture_errors": True,
+    "track_navigation": True,
+    "track_forms": True,
+    "capture_web_vitals": True,
+    "track_custom_events": True,
+    "capture_console": True,
+    "user_opt_out": True,
+}
+
+
+def _page(html: str, script_origin: str) -> Response:
     response = Response(html, content_type="text/html; charset=utf-8")
-    response.headers["Content-Security-Policy"] = PAGE_CSP
+    response.headers["Content-Security-Policy"] = PAGE_CSP.format(origin=script_origin).replace(
+        "  ", " "
+    )
     return response
 
 
@@ -75,26 +117,23 @@ def event_log(app: Quart) -> EventLog:
     return app.config["SITE_EVENT_LOG"]  # type: ignore[no-any-return]
 
 
-def build_site(db_path: Path) -> Quart:
-    settings = Settings(
-        store_url=f"sqlite:///{db_path}",
-        flush_interval_ms=400,
-        capture_metadata=True,
-        capture_errors=True,
-        track_navigation=True,
-        track_forms=True,
-        capture_web_vitals=True,
-        track_custom_events=True,
-        capture_console=True,
-        user_opt_out=True,
-    )
-    app = create_app(settings)
+def build_site(db_path: Path | None = None, script_origin: str = "", **settings: Any) -> Quart:
+    """The app with the site's pages; a SQLite store at ``db_path`` or in memory.
+    ``settings`` override :data:`E2E_SETTINGS`."""
+    store_url = f"sqlite:///{db_path}" if db_path is not None else "memory://"
+    app = create_app(Settings(store_url=store_url, **{**E2E_SETTINGS, **settings}))
+    pages = {
+        "home": HOME,
+        "second": SECOND,
+        "form": FORM,
+        "elsewhere": ELSEWHERE.format(origin=script_origin),
+    }
 
-    async def home() -> Response:
-        return _page(HOME)
+    def serve(name: str) -> Any:
+        async def view() -> Response:
+            return _page(pages[name], script_origin)
 
-    async def second() -> Response:
-        return _page(SECOND)
+        return view
 
     log: EventLog = []
     app.config["SITE_EVENT_LOG"] = log
@@ -116,6 +155,8 @@ def build_site(db_path: Path) -> Quart:
             )
         return response
 
-    app.add_url_rule("/", "site_home", home, methods=["GET"])
-    app.add_url_rule("/second", "site_second", second, methods=["GET", "POST"])
+    app.add_url_rule("/", "site_home", serve("home"), methods=["GET"])
+    app.add_url_rule("/second", "site_second", serve("second"), methods=["GET", "POST"])
+    app.add_url_rule("/form", "site_form", serve("form"), methods=["GET"])
+    app.add_url_rule("/elsewhere", "site_elsewhere", serve("elsewhere"), methods=["GET"])
     return app

@@ -1,15 +1,13 @@
 // rrweb record() options built from the configuration, with our masking.
 //
-// rrweb only calls maskInputFn for inputs its maskInputOptions select and
-// maskTextFn for text under a mask class/selector, passing the element, so
-// these functions decide between masking and `data-sentiero-unmask`.
-// Passwords (and fields the browser autofills with secrets) are masked
-// whatever the configuration says.
+// rrweb calls maskInputFn only for inputs its maskInputOptions select, and
+// maskTextFn only for text under a mask class or selector, passing the
+// element each time. We make rrweb ask about every input and decide here:
+// secrets (passwords, one-time codes, card numbers) are always masked, then
+// `data-sentiero-unmask` unmasks, then the configured masking applies.
 
 const UNMASK = '[data-sentiero-unmask]';
 const SECRET_AUTOCOMPLETE = /password|one-time-code|cc-number|cc-csc/i;
-// `input` as a key matches every <input> whatever its type (hidden ones too).
-const ALL_INPUTS = { input: true, textarea: true, select: true, password: true };
 
 function stars(text) {
   return '*'.repeat(text.length);
@@ -33,10 +31,17 @@ export function isSecretInput(el) {
   );
 }
 
-export function maskInput(text, el) {
-  const value = text || '';
-  if (isSecretInput(el)) return stars(value);
-  return closest(el, UNMASK) ? value : stars(value);
+/** The masking policy for input values; ``masked`` maps tag names and input types. */
+export function makeMaskInput(maskAll, masked) {
+  return function maskInput(text, el) {
+    const value = text || '';
+    if (isSecretInput(el)) return stars(value);
+    if (closest(el, UNMASK)) return value;
+    if (maskAll) return stars(value);
+    const tag = ((el && el.tagName) || '').toLowerCase();
+    const type = ((el && (el.getAttribute('type') || el.type)) || '').toLowerCase();
+    return masked[tag] || masked[type] ? stars(value) : value;
+  };
 }
 
 /** Unmask text only when `data-sentiero-unmask` is at least as close as what asked for masking. */
@@ -66,16 +71,24 @@ export function matches(el, selector) {
 export function buildRecordOptions(cfg, emit, plugins) {
   const raw = cfg.rrweb;
   const options = Object.assign({}, raw);
-  const fromConfig =
-    raw.maskInputOptions && typeof raw.maskInputOptions === 'object' ? raw.maskInputOptions : {};
-  options.maskInputOptions = Object.assign(
+  const maskAll = raw.maskAllInputs !== false;
+  const masked = Object.assign(
     {},
-    raw.maskAllInputs === false ? fromConfig : ALL_INPUTS,
+    raw.maskInputOptions && typeof raw.maskInputOptions === 'object' ? raw.maskInputOptions : {},
     { password: true },
   );
-  // false makes rrweb use our maskInputOptions instead of its own list.
+  // `input` matches every <input> whatever its type (hidden ones too), so
+  // rrweb consults maskInputFn for all of them. A masked <select> loses its
+  // selected option in snapshots, so selects are only included when masked.
+  options.maskInputOptions = {
+    input: true,
+    textarea: true,
+    password: true,
+    select: maskAll || !!masked.select,
+  };
+  // false makes rrweb use the maskInputOptions above instead of its own list.
   options.maskAllInputs = false;
-  options.maskInputFn = maskInput;
+  options.maskInputFn = makeMaskInput(maskAll, masked);
   options.maskTextFn = makeMaskText(raw.maskTextSelector, raw.maskTextClass || 'rr-mask');
   options.emit = emit;
   options.plugins = plugins;

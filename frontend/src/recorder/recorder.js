@@ -3,9 +3,9 @@
 // window.Sentiero.
 
 import { record } from '@rrweb/record';
-import { PLUGIN_NAME, getRecordConsolePlugin } from '@rrweb/rrweb-plugin-console-record';
 import { installCaptures, pageMeta } from './captures.js';
 import { hasOptOutCookie, privacySignal } from './consent.js';
+import { capConsoleEvent, consolePlugin } from './console.js';
 import { buildRecordOptions } from './privacy.js';
 import { CHANGED, IDLE, createSessions } from './session.js';
 import { TAG_CUSTOM, TAG_IDENTIFY, TAG_META } from './tags.js';
@@ -36,17 +36,6 @@ export function createRecorder(cfg) {
   let identity = null;
   let recoveries = 0;
 
-  function capConsole(data) {
-    if (!data || !Array.isArray(data.payload)) return;
-    let budget = cfg.consoleMaxLength;
-    data.payload = data.payload.slice(0, 20).map((part) => {
-      const text = cap(part, budget);
-      budget -= text.length;
-      return text;
-    });
-    if (Array.isArray(data.trace)) data.trace = data.trace.slice(0, 10).map((t) => cap(t, 300));
-  }
-
   /** Every event, from rrweb or from us, goes through here. */
   function accept(event, _isCheckout, byUser) {
     if (!active) return;
@@ -64,9 +53,7 @@ export function createRecorder(cfg) {
       if (event.type === INCREMENTAL) return;
       if (event.type === FULL_SNAPSHOT) awaitingSnapshot = false;
     }
-    if (event.type === PLUGIN && event.data && event.data.plugin === PLUGIN_NAME) {
-      capConsole(event.data.payload);
-    }
+    if (event.type === PLUGIN) capConsoleEvent(event, cfg.consoleMaxLength);
     transport.push(event, sessions.sessionId());
     if (event.type === FULL_SNAPSHOT) setTimeout(guard(afterSnapshot), 0);
   }
@@ -162,17 +149,7 @@ export function createRecorder(cfg) {
     transport.start();
     install();
     timer = setInterval(guard(tick), cfg.flushIntervalMs);
-    const plugins = cfg.captureConsole
-      ? [
-          getRecordConsolePlugin({
-            stringifyOptions: {
-              stringLengthLimit: cfg.consoleMaxLength,
-              numOfKeysLimit: 50,
-              depthOfLimit: 4,
-            },
-          }),
-        ]
-      : [];
+    const plugins = cfg.captureConsole ? [consolePlugin(cfg.consoleMaxLength)] : [];
     stopRrweb = record(buildRecordOptions(cfg, guard(accept), plugins)) || null;
     if (!stopRrweb) stop();
   }
@@ -205,7 +182,7 @@ export function createRecorder(cfg) {
       emitCustom(TAG_CUSTOM, { name: cap(name, 200), properties: props }, true);
     },
     identify(userId, traits) {
-      if (userId === null || userId === undefined || userId === '') return;
+      if ((typeof userId !== 'string' && typeof userId !== 'number') || userId === '') return;
       identity = { user_id: cap(userId, 200), traits: cleanProps(traits, 50, 1000) };
       emitCustom(TAG_IDENTIFY, identity, true);
     },
