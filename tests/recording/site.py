@@ -16,6 +16,9 @@ UNMASKED_VALUE = "search-Value-Jm42"
 EMAIL = "alice.secret@example.com"
 ERROR_MESSAGE = "boom from the test page"
 HIDDEN_TOKEN = "csrf-Token-Qw93"
+MASKED_TEXT = "private-Note-Vb28"
+UNMASKED_TEXT = "public-Note-Hy63"
+BLOCKED_TEXT = "blocked-Note-Pp11"
 
 # A host page's own policy: its inline handlers run, and the Sentiero server
 # (when on another origin) is allowed to serve scripts and receive batches.
@@ -31,6 +34,9 @@ HOME = f"""<!doctype html>
 </head><body>
 <h1>Test shop</h1>
 <p id="contact">Questions? Write to {EMAIL} any time.</p>
+<p data-rr-mask>{MASKED_TEXT}</p>
+<div data-rr-mask><span data-sentiero-unmask>{UNMASKED_TEXT}</span></div>
+<div data-rr-block>{BLOCKED_TEXT}</div>
 <form id="signup" name="signup" action="/second" method="post">
   <label>Password <input id="password" name="password" type="password"></label>
   <label>Card holder <input id="holder" name="holder" type="text"></label>

@@ -27,11 +27,14 @@ from tests.recording.helpers import (
     wait_in_page,
 )
 from tests.recording.site import (
+    BLOCKED_TEXT,
     EMAIL,
     ERROR_MESSAGE,
     HIDDEN_TOKEN,
+    MASKED_TEXT,
     MASKED_VALUE,
     PASSWORD,
+    UNMASKED_TEXT,
     UNMASKED_VALUE,
     build_site,
 )
@@ -215,15 +218,18 @@ def test_inputs_are_masked_unless_unmasked(stored: list[Event]) -> None:
 
 
 def test_secrets_are_in_no_stored_byte(db_path: Path, stored: list[Event]) -> None:
-    """Ensure that the password, the masked and hidden values and the page's
-    e-mail address appear nowhere in the store, while the unmasked value does."""
+    """Ensure that the password, masked and hidden values, masked and blocked
+    text and the page's e-mail address appear nowhere in the store, while
+    the unmasked value and text do."""
     chunks = stored_bytes(db_path)
-    assert any(UNMASKED_VALUE.encode() in c for c in chunks), "the scan cannot see event data"
-    secrets = (PASSWORD, MASKED_VALUE, HIDDEN_TOKEN, EMAIL)
+    for shown in (UNMASKED_VALUE, UNMASKED_TEXT):
+        assert any(shown.encode() in c for c in chunks), f"{shown!r} is missing: a broken scan?"
+    secrets = (PASSWORD, MASKED_VALUE, HIDDEN_TOKEN, MASKED_TEXT, BLOCKED_TEXT, EMAIL)
     for secret in secrets:
         assert not any(secret.encode() in c for c in chunks), f"{secret!r} reached the store"
     snapshot_text = json.dumps(stored)
     assert "[redacted]" in snapshot_text
+    assert "*" * len(MASKED_TEXT) in snapshot_text
     for secret in secrets:
         assert secret not in snapshot_text
 
