@@ -55,6 +55,7 @@ class PageBuilder:
 
     def snapshot(self, ts: int, title: str, *body: Any) -> Event:
         doc_id = next(self._ids)
+        self.ids["document"] = doc_id
         doctype = {"type": 1, "name": "html", "publicId": "", "systemId": "", "id": next(self._ids)}
         html = self.el(
             "html",
@@ -98,6 +99,10 @@ def move(ts: int, x: float, y: float) -> Event:
         "timestamp": ts,
         "data": {"source": 1, "positions": [{"x": x, "y": y, "id": 1, "timeOffset": 0}]},
     }
+
+
+def scroll(ts: int, node: int, y: int) -> Event:
+    return {"type": 3, "timestamp": ts, "data": {"source": 3, "id": node, "x": 0, "y": y}}
 
 
 def mutation(ts: int, node: int, text: str) -> Event:
@@ -148,6 +153,7 @@ def shop_window_a(t0: int = T0) -> list[Event]:
             page.el("input", {"name": "email", "type": "email"}, key="email"),
         ),
         page.el("p", {}, "Status: ", page.text("idle"), key="status"),
+        page.el("div", {"style": "height: 3000px"}, "Reviews and more"),
     )
     checkout = PageBuilder()
     second = checkout.snapshot(t0 + 12_010, "Checkout", checkout.el("h1", {}, "Checkout page"))
@@ -172,6 +178,7 @@ def shop_window_a(t0: int = T0) -> list[Event]:
         click(t0 + 4_000, ids["broken"], 300, 300),
         click(t0 + 4_200, ids["broken"], 305, 302),
         click(t0 + 4_400, ids["broken"], 301, 298),
+        scroll(t0 + 5_000, ids["document"], 1_500),
         mouse(t0 + 6_000, 5, ids["email"]),
         text_input(t0 + 6_100, ids["email"]),
         text_input(t0 + 6_200, ids["email"]),

@@ -192,3 +192,45 @@ def test_copy_link_points_at_the_current_moment(page: Page, live: LiveServer) ->
     tab.goto(link)
     tab.wait_for_selector("body[data-replay-loaded]")
     assert current_ms(tab) == 9_000
+
+
+def test_the_click_overlay_marks_recent_clicks(page: Page, live: LiveServer) -> None:
+    tab, _watch = page
+    open_session(tab, live, SHOP_ID, "?t=0")
+    tab.locator("#activity-list li", has_text="Rage click").locator("button").click()
+    dots = tab.locator("#player .sentiero-clicks .sentiero-click")
+    expect(dots).to_have_count(2)  # the click at 2 s and the burst's first at 4 s
+    expect(tab.locator("#player .sentiero-click.rage")).to_have_count(1)
+    style = tab.get_attribute("#player .sentiero-click.rage", "style") or ""
+    assert "left:300px;top:300px" in style
+    tab.keyboard.press("c")
+    expect(dots).to_have_count(0)
+    expect(tab.locator("#show-clicks")).not_to_be_checked()
+
+
+def test_the_scroll_depth_follows_the_page(page: Page, live: LiveServer) -> None:
+    tab, _watch = page
+    open_session(tab, live, SHOP_ID, "?t=5.1")
+    depth = int((tab.text_content("#scroll-depth-label") or "0%").rstrip("%"))
+    assert 60 <= depth <= 85
+    tab.keyboard.press("ArrowLeft")  # back before the scroll
+    shallow = int((tab.text_content("#scroll-depth-label") or "0%").rstrip("%"))
+    assert shallow < 40
+    deepest = tab.eval_on_selector("#scroll-depth-max", "e => parseInt(e.style.height)")
+    assert deepest == depth  # the deepest point of this page is kept
+
+
+def test_the_scrubber_works_while_skipping_inactivity(page: Page, live: LiveServer) -> None:
+    tab, _watch = page
+    open_session(tab, live, DEMO_ID, "?t=1")  # idle from 1.7 s to 44.4 s
+    tab.keyboard.press(" ")
+    expect(tab.locator("#replay-status")).to_have_text("Skipping inactivity…")
+    box = tab.locator("#track").bounding_box()
+    tab.mouse.click(box["x"] + box["width"] * 0.9, box["y"] + box["height"] / 2)
+    landed = current_ms(tab)
+    assert abs(landed - 72_972) < 1_500
+    expect(tab.locator("#replay-status")).to_have_text("")
+    tab.wait_for_timeout(1_000)
+    # back at 1x: a second later the player is about a second further, not
+    # still fast-forwarding to the end
+    assert 300 <= current_ms(tab) - landed <= 2_500

@@ -47,7 +47,7 @@ async def test_a_row_shows_the_summary_columns() -> None:
     shop = row_of(html, SHOP_ID)
     assert cell(shop, "duration") == "25s"
     assert cell(shop, "pages") == "3"
-    assert cell(shop, "events") == "27"
+    assert cell(shop, "events") == "28"
     assert cell(shop, "url") == "shop.example/"
     assert cell(shop, "platform") == "Chrome · macOS · desktop"
     assert cell(shop, "user") == "user-42"
