@@ -64,7 +64,7 @@ HOME = f"""<!doctype html>
 
 SECOND = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Second page</title>
-<script src="/sentiero/recorder.js"></script>
+<script src="/sentiero/recorder.js" defer></script>
 </head><body>
 <h1>Thanks</h1>
 <button id="boom" type="button" onclick="throw new Error('{ERROR_MESSAGE}')">Break</button>

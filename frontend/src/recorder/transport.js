@@ -50,7 +50,9 @@ export function createTransport(cfg, ids, onRecovered) {
   let queuedChars = 0;
   let dropped = 0;
   let draining = null;
-  let waiting = null; // the batch being delivered: {json, gz, count, dropped, tries, inFlight}
+  // the batch being delivered; `maybeDelivered` is set while a request for
+  // it is out and after a network error (the server may have stored it)
+  let waiting = null;
   let stopped = true;
 
   function push(event, sessionId) {
@@ -110,7 +112,7 @@ export function createTransport(cfg, ids, onRecovered) {
       ',"events":[' +
       items.map((item) => item.json).join(',') +
       ']}';
-    return { json, gz: null, items, size, dropped: reported, tries: 0, inFlight: false };
+    return { json, gz: null, items, size, dropped: reported, tries: 0, maybeDelivered: false };
   }
 
   function putBack(batch) {
@@ -124,7 +126,7 @@ export function createTransport(cfg, ids, onRecovered) {
     if (batch.gz) headers['Content-Encoding'] = 'gzip';
     const body = batch.gz || batch.json;
     const size = batch.gz ? batch.gz.byteLength : batch.json.length;
-    batch.inFlight = true;
+    batch.maybeDelivered = true;
     try {
       const response = await fetch(cfg.endpoint, {
         method: 'POST',
@@ -134,11 +136,13 @@ export function createTransport(cfg, ids, onRecovered) {
         keepalive: size <= BEACON_CHARS,
       });
       if (response.ok) return OK;
-      return response.status >= 500 ? RETRY : FAIL;
-    } catch (_error) {
+      if (response.status < 500) return FAIL;
+      batch.maybeDelivered = false; // the server answered: it did not store it
       return RETRY;
-    } finally {
-      batch.inFlight = false;
+    } catch (_error) {
+      // Unknown fate: Chrome also rejects keepalive fetches of an unloading
+      // page while the request itself still reaches the server.
+      return RETRY;
     }
   }
 
@@ -194,7 +198,8 @@ export function createTransport(cfg, ids, onRecovered) {
   /** Hand the queue to sendBeacon now (page hidden or unloading). */
   function beaconAll() {
     if (stopped) return;
-    if (waiting && !waiting.inFlight) {
+    // a batch that may already be stored is left to the retries, never duplicated
+    if (waiting && !waiting.maybeDelivered) {
       const batch = waiting;
       const body = batch.gz || batch.json;
       const size = batch.gz ? batch.gz.byteLength : batch.json.length;
