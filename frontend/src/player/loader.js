@@ -1,25 +1,32 @@
-// Pages of events from the JSON API, one after another, so the replay can
-// start on the first page while the rest of a long session streams in.
+// Pages of events from the JSON API, so the replay can start on the first
+// page while the rest of a long session streams in. One request is always
+// in flight while the previous page is being added to the player.
 
-export async function* eventPages({ eventsUrl, windowId, pageSize }) {
-  let cursor = null;
-  do {
-    const url = new URL(eventsUrl, window.location.href);
-    url.searchParams.set("limit", String(pageSize));
-    if (windowId) url.searchParams.set("window", windowId);
-    if (cursor) url.searchParams.set("cursor", cursor);
-    const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-    if (!response.ok) {
-      let reason = `${response.status} ${response.statusText}`;
-      try {
-        reason = (await response.json()).error || reason;
-      } catch {
-        // keep the status line
-      }
-      throw new Error(`the events could not be loaded: ${reason}`);
+async function fetchPage({ eventsUrl, windowId, pageSize }, cursor) {
+  const url = new URL(eventsUrl, window.location.href);
+  url.searchParams.set("limit", String(pageSize));
+  if (windowId) url.searchParams.set("window", windowId);
+  if (cursor) url.searchParams.set("cursor", cursor);
+  const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+  if (!response.ok) {
+    let reason = `${response.status} ${response.statusText}`;
+    try {
+      reason = (await response.json()).error || reason;
+    } catch {
+      // keep the status line
     }
-    const page = await response.json();
-    cursor = page.next;
-    yield { events: Array.isArray(page.events) ? page.events : [], more: Boolean(cursor) };
-  } while (cursor);
+    throw new Error(`the events could not be loaded: ${reason}`);
+  }
+  return response.json();
+}
+
+export async function* eventPages(options) {
+  let pending = fetchPage(options, null);
+  while (pending) {
+    const page = await pending;
+    pending = page.next ? fetchPage(options, page.next) : null;
+    // A failed prefetch is reported when its page is awaited, not before.
+    pending?.catch(() => {});
+    yield { events: Array.isArray(page.events) ? page.events : [], more: Boolean(page.next) };
+  }
 }

@@ -141,9 +141,9 @@ async function start(config) {
     keepKeyboard();
     sidebar.highlight(t);
     clicks.update(t);
-    depth.update(t);
+    depth.update(t, timeline.jumped);
     const page = analysis.pageAt(t);
-    if (page && page.href) currentUrl.textContent = page.href;
+    if (page && page.href && currentUrl.textContent !== page.href) currentUrl.textContent = page.href;
   });
   setupKeyboard({ timeline, sidebar, overlay: clicks, help, copyLink });
   replayer.on("skip-start", () => say("Skipping inactivity…"));

@@ -20,29 +20,36 @@ export class ClickOverlay {
 
   setEnabled(on) {
     this.enabled = on;
+    this.key = null;
     byId("show-clicks").checked = on;
     if (!on) this.layer.replaceChildren();
   }
 
   update(t) {
     if (!this.enabled) return;
-    this.layer.style.width = `${this.iframe.offsetWidth}px`;
-    this.layer.style.height = `${this.iframe.offsetHeight}px`;
     const page = this.analysis.pages.filter((p) => p.t <= t).length;
-    const dots = [];
+    const shown = [];
     for (const click of this.analysis.clicks) {
       if (click.t > t) break;
       const age = t - click.t;
       if (age > RECENT_MS || click.pageIndex !== page) continue;
-      const kind = click.rage !== 0 ? "rage" : click.dead ? "dead" : "";
-      dots.push(
-        h("div", {
-          class: `sentiero-click ${kind}`,
-          style: `left:${click.x}px;top:${click.y}px;opacity:${(1 - age / RECENT_MS).toFixed(2)}`,
-        }),
-      );
+      // fading in tenths: the layer is redrawn ten times per dot, not every frame
+      shown.push([click, (1 - age / RECENT_MS).toFixed(1)]);
     }
-    this.layer.replaceChildren(...dots);
+    const key = shown.map(([click, opacity]) => `${click.ts}:${click.x}:${click.y}:${opacity}`).join("|");
+    if (key === this.key) return;
+    this.key = key;
+    this.layer.style.width = `${this.iframe.offsetWidth}px`;
+    this.layer.style.height = `${this.iframe.offsetHeight}px`;
+    this.layer.replaceChildren(
+      ...shown.map(([click, opacity]) => {
+        const kind = click.rage !== 0 ? "rage" : click.dead ? "dead" : "";
+        return h("div", {
+          class: `sentiero-click ${kind}`,
+          style: `left:${click.x}px;top:${click.y}px;opacity:${opacity}`,
+        });
+      }),
+    );
   }
 }
 
@@ -56,7 +63,12 @@ export class ScrollDepth {
     this.label = byId("scroll-depth-label");
   }
 
-  update(t) {
+  // Reading the replayed page's size forces its layout: a few times a
+  // second is enough while playing; seeks (jumps) are shown at once.
+  update(t, force = false) {
+    const now = performance.now();
+    if (!force && now - (this.lastRead ?? 0) < 150) return;
+    this.lastRead = now;
     const doc = this.iframe.contentDocument;
     const el = doc && (doc.scrollingElement || doc.documentElement);
     if (!el || !el.scrollHeight) return;

@@ -98,7 +98,9 @@ export class Timeline {
     this.player.goto(target, play);
     this.current = target;
     this.paint();
+    this.jumped = true; // listeners refresh everything after a seek
     this.emit();
+    this.jumped = false;
     this.onSeek(target);
   }
 
