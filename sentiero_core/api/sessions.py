@@ -26,7 +26,7 @@ def _json(payload: Any, status: int = 200) -> Response:
 
 
 def _no_session(session_id: str) -> Response:
-    return json_error(404, f"no session with id {session_id!r}")
+    return json_error(404, f"no session with id {session_id[:100]!r}")
 
 
 async def list_sessions() -> Response:

@@ -37,7 +37,9 @@ def _start_offset(raw: str | None) -> float | None:
 
 def _not_found(session_id: str) -> Any:
     return error_page(
-        404, f"There is no session with the id {session_id!r}. It may have been deleted or purged."
+        404,
+        f"There is no session with the id {session_id[:100]!r}. "
+        "It may have been deleted or purged.",
     )
 
 
