@@ -26,7 +26,9 @@ export function setupHelp() {
   return { open, close, toggle: () => (help.hidden ? open() : close()), isOpen: () => !help.hidden };
 }
 
-export function setupKeyboard({ timeline, sidebar, overlay, help, copyLink }) {
+// `controls` gets its timeline, sidebar and overlay once the player runs;
+// until then only the help answers.
+export function setupKeyboard(controls, help, copyLink) {
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
     const key = event.key;
@@ -41,7 +43,8 @@ export function setupKeyboard({ timeline, sidebar, overlay, help, copyLink }) {
       event.preventDefault();
       return;
     }
-    if (help.isOpen()) return;
+    const { timeline, sidebar, overlay } = controls;
+    if (help.isOpen() || !timeline) return;
     let handled = true;
     if (key === " " || key === "k") timeline.toggle();
     else if (key === "ArrowLeft") timeline.step(event.shiftKey ? -1000 : -5000);

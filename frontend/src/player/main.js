@@ -87,7 +87,8 @@ async function start(config) {
   const pages = eventPages(config);
   let copyFrom = () => 0;
   const copyLink = setupCopyLink(() => copyFrom());
-  const help = setupHelp();
+  const controls = {};
+  setupKeyboard(controls, setupHelp(), copyLink);
 
   // rrweb needs two events to start; a tiny first page is topped up.
   const events = [];
@@ -145,7 +146,7 @@ async function start(config) {
     const page = analysis.pageAt(t);
     if (page && page.href && currentUrl.textContent !== page.href) currentUrl.textContent = page.href;
   });
-  setupKeyboard({ timeline, sidebar, overlay: clicks, help, copyLink });
+  Object.assign(controls, { timeline, sidebar, overlay: clicks });
   replayer.on("skip-start", () => say("Skipping inactivity…"));
   replayer.on("skip-end", () => say(""));
 
