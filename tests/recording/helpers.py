@@ -113,3 +113,17 @@ def posts_from(server: LiveServer, marker: str) -> list[dict[str, Any]]:
 def settle(page: Any) -> None:
     """Hand everything queued in the page to the server now."""
     page.evaluate("window.Sentiero.flush()")
+
+
+def open_settled(server: LiveServer, context: Any, url: str) -> tuple[Any, str]:
+    """A recorded page whose first full snapshot is stored and whose queue is
+    empty, so that what the test does next is all that is left to send."""
+    page = context.new_page()
+    page.goto(url)
+    sid = wait_in_page(page, "window.Sentiero && window.Sentiero.sessionId")
+    wait_for(
+        lambda: any(e["type"] == 2 for e in all_events(server, sid)),
+        what="the first full snapshot",
+    )
+    settle(page)
+    return page, sid

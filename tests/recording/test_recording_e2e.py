@@ -19,6 +19,7 @@ from tests.recording.helpers import (
     all_events,
     customs,
     new_context,
+    open_settled,
     posts_from,
     settle,
     store_of,
@@ -114,14 +115,17 @@ def stored(server: LiveServer, recorded: dict[str, Any]) -> list[Event]:
     """The session's events once the last expected ones have arrived."""
     sid = recorded["session_id"]
 
+    def pages(window_id: str) -> list[str]:
+        events = all_events(server, sid, window_id)
+        return [e["data"]["href"].rsplit("/", 1)[-1] for e in events if e["type"] == 4]
+
     def complete() -> list[Event] | None:
         events = all_events(server, sid)
-        errors = customs(events, "sentiero:error")
-        windows = {w for w in (recorded["first_window"], recorded["other_tab"][1])}
-        metas = {(e["data"].get("href", "").rsplit("/", 1)[-1]) for e in events if e["type"] == 4}
-        if len(errors) >= 2 and len(windows) == 2 and {"", "second"} <= metas:
-            return events
-        return None
+        if len(customs(events, "sentiero:error")) < 2 or len(customs(events, "sentiero:vital")) < 4:
+            return None
+        if pages(recorded["first_window"]) != ["", "second"]:
+            return None
+        return events if pages(recorded["other_tab"][1]) == ["second"] else None
 
     return wait_for(complete, what="the recorded session to reach the store")  # type: ignore[no-any-return]
 
@@ -274,10 +278,7 @@ def test_opt_out_stops_all_requests_and_opt_in_resumes(server: LiveServer, brows
     sent: list[str] = []
     context.on("request", lambda r: sent.append(r.url) if EVENTS_PATH in r.url else None)
     try:
-        page = context.new_page()
-        page.goto(server.url + "/")
-        wait_in_page(page, "window.Sentiero && window.Sentiero.sessionId")
-        settle(page)
+        page, _sid = open_settled(server, context, server.url + "/")
         page.evaluate("window.Sentiero.optOut()")
         sent.clear()
         received = len(posts_from(server, "opt-out"))
