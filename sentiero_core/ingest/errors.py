@@ -12,3 +12,5 @@ class IngestError(Exception):
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        #: Set when the refusal came before the body was read to its end.
+        self.body_unread = False

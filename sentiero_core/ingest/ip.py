@@ -15,15 +15,23 @@ IPV4_PREFIX = 24
 IPV6_PREFIX = 48
 
 
+_V4_MASK = (1 << 32) - (1 << (32 - IPV4_PREFIX))
+_V6_MASK = (1 << 128) - (1 << (128 - IPV6_PREFIX))
+
+
 def anonymize(address: str) -> str | None:
     """``203.0.113.77`` -> ``203.0.113.0``, ``2001:db8:85a3:8d3::1`` ->
     ``2001:db8:85a3::``. IPv4-mapped IPv6 is treated as IPv4. ``None`` for
     text that is not an address."""
     ip = _parse(address)
-    if ip is None:
-        return None
-    prefix = IPV4_PREFIX if ip.version == 4 else IPV6_PREFIX
-    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False).network_address)
+    return None if ip is None else _truncate(ip)
+
+
+def _truncate(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    # integer masking: ip_network(..., strict=False) costs ten times more
+    if ip.version == 4:
+        return str(ipaddress.IPv4Address(int(ip) & _V4_MASK))
+    return str(ipaddress.IPv6Address(int(ip) & _V6_MASK))
 
 
 def _parse(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -39,24 +47,27 @@ def _parse(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None
     return ip
 
 
+def _client_ip(
+    scope: Mapping[str, Any], headers: HeaderLookup, trust_forwarded_for: bool
+) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    if trust_forwarded_for:
+        forwarded = headers.get("X-Forwarded-For")
+        if forwarded:
+            ip = _parse(forwarded.split(",")[-1])
+            if ip is not None:
+                return ip
+    client = scope.get("client")
+    return _parse(str(client[0])) if client else None
+
+
 def client_address(
     scope: Mapping[str, Any], headers: HeaderLookup, *, trust_forwarded_for: bool
 ) -> str | None:
     """The peer from the ASGI scope or, behind a trusted proxy, the last
     X-Forwarded-For entry: the one the proxy appended itself (entries to its
     left come from the client and can be forged)."""
-    if trust_forwarded_for:
-        forwarded = headers.get("X-Forwarded-For")
-        if forwarded:
-            last = forwarded.split(",")[-1]
-            ip = _parse(last)
-            if ip is not None:
-                return str(ip)
-    client = scope.get("client")
-    if client:
-        ip = _parse(str(client[0]))
-        return str(ip) if ip is not None else None
-    return None
+    ip = _client_ip(scope, headers, trust_forwarded_for)
+    return None if ip is None else str(ip)
 
 
 def stored_address(
@@ -66,7 +77,9 @@ def stored_address(
     anonymize_ip: bool,
     trust_forwarded_for: bool,
 ) -> str | None:
-    address = client_address(scope, headers, trust_forwarded_for=trust_forwarded_for)
-    if address is None or not anonymize_ip:
-        return address
-    return anonymize(address)
+    """What the batch's metadata keeps: the client address, truncated
+    unless ``anonymize_ip`` is off."""
+    ip = _client_ip(scope, headers, trust_forwarded_for)
+    if ip is None:
+        return None
+    return _truncate(ip) if anonymize_ip else str(ip)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ..store import Batch, RequestMeta, StoreUnavailable, digest_events
+from ..store import Batch, Event, RequestMeta, StoreUnavailable, digest_events
 from ..utils import await_me_maybe
 from .envelope import Envelope
 from .errors import IngestError
@@ -33,20 +33,39 @@ def rule_name(rule: Any) -> str:
     )
 
 
-def redact(
-    rules: Sequence[Any], envelope: Envelope, raw_json: bytes, settings: Any
-) -> list[dict[str, Any]]:
-    """The events after every rule, in order; :class:`IngestError` (422) if
-    any rule fails. ``raw_json`` is the body as received, for rules that
-    pre-screen it (only sound for a rule that runs first, like the built-in)."""
+def encode_events(events: list[dict[str, Any]]) -> bytes:
+    """The events as orjson writes them, which every store does too: this
+    proves they can be stored (orjson refuses nesting past 254 levels and
+    objects that are not JSON)."""
+    try:
+        return orjson.dumps(events)
+    except TypeError as exc:
+        if "ecursion" in str(exc):
+            raise IngestError(422, "events: nested too deeply") from None
+        log.error("events could not be serialized after redaction: %s", exc)
+        raise IngestError(422, "redaction failed") from None
+
+
+def redact(rules: Sequence[Any], envelope: Envelope, settings: Any) -> tuple[list[Event], bytes]:
+    """The events after every rule, in order, and their JSON text;
+    :class:`IngestError` (422) if any rule fails."""
     events = envelope.events
+    encoded = encode_events(events)
+    if not rules:
+        return events, encoded
     context: dict[str, Any] = {
         "session_id": envelope.session_id,
         "window_id": envelope.window_id,
         "settings": settings,
-        "raw_json": raw_json,
+        # the events as JSON, for a rule that screens the text before walking;
+        # valid for the first rule only (later ones may see changed events)
+        "events_json": encoded,
     }
+    changed = False
     for rule in rules:
+        # a rule may report that it changed nothing (the built-in does), so
+        # the text need not be written again; silence means "maybe changed"
+        context["events_changed"] = True
         try:
             result = rule(events, context)
         except Exception:
@@ -56,6 +75,8 @@ def redact(
                 envelope.session_id,
             )
             raise IngestError(422, "redaction failed") from None
+        context["events_json"] = None
+        changed = changed or result is not None or context["events_changed"] is not False
         if result is not None:
             if type(result) is not list or any(type(e) is not dict for e in result):
                 log.error(
@@ -65,21 +86,7 @@ def redact(
                 )
                 raise IngestError(422, "redaction failed")
             events = result
-            # the raw body no longer describes these events
-            context["raw_json"] = None
-    return events
-
-
-def serialized_size(events: list[dict[str, Any]]) -> int:
-    """The JSON size stores will keep; also proves the events can be stored
-    (orjson, which every store uses, refuses nesting past 254 levels)."""
-    try:
-        return len(orjson.dumps(events))
-    except TypeError as exc:
-        if "ecursion" in str(exc):
-            raise IngestError(422, "events: nested too deeply") from None
-        log.error("events could not be serialized after redaction: %s", exc)
-        raise IngestError(422, "redaction failed") from None
+    return events, encode_events(events) if changed else encoded
 
 
 async def _call_each(hook: Any, kwargs: dict[str, Any], what: str) -> None:
@@ -96,19 +103,17 @@ def _wants(hook: Any, argument: str) -> bool:
     return any(argument in impl.argnames for impl in hook.get_hookimpls())
 
 
-async def store_batch(
-    state: Sentiero, envelope: Envelope, raw_json: bytes, meta: RequestMeta
-) -> Batch | None:
+async def store_batch(state: Sentiero, envelope: Envelope, meta: RequestMeta) -> Batch | None:
     """Redact, append, collect and notify; the stored batch, or ``None``
     when no event was left to store."""
     settings = state.settings
-    events = redact(state.redaction_rules, envelope, raw_json, settings)
+    events, encoded = redact(state.redaction_rules, envelope, settings)
     if not events:
         return None
     digest = digest_events(
         envelope.window_id,
         events,
-        raw_bytes=serialized_size(events),
+        raw_bytes=len(encoded),
         ip=meta.ip,
         user_agent=meta.user_agent,
         dropped_events=envelope.dropped,

@@ -58,23 +58,46 @@ def declined(settings: Settings) -> bool:
     return False
 
 
-async def _ingest(state: Sentiero) -> Response:
-    settings = state.settings
-    if declined(settings):
-        return no_content()
+def unread_body(response: Response) -> Response:
+    """The client is still sending a body we will not read: the server
+    drops the connection after answering, so say so and keep clients from
+    sending their next request down it (HTTP/1 only: HTTP/2 forbids the
+    header and resets just the stream)."""
+    if request.http_version.startswith("1"):
+        response.headers["Connection"] = "close"
+    return response
+
+
+async def _read(settings: Settings) -> bytes:
+    """The decoded body; every refusal here is made before or while it is read."""
     if request.mimetype not in CONTENT_TYPES:
         raise IngestError(415, "unsupported content type (use application/json or text/plain)")
     declared = request.content_length
     if declared is not None and declared > settings.max_request_bytes:
         raise IngestError(413, f"request body over {settings.max_request_bytes} bytes")
-    encoding = parse_encoding(request.headers.get("Content-Encoding"), request.args.get("encoding"))
+    header = request.headers.get("Content-Encoding")
+    # sendBeacon cannot set headers: it says "?encoding=gzip" instead
+    query = None if header else request.args.get("encoding")
     decoder = BodyDecoder(
-        encoding, max_raw=settings.max_request_bytes, max_decoded=settings.max_decoded_bytes
+        parse_encoding(header, query),
+        max_raw=settings.max_request_bytes,
+        max_decoded=settings.max_decoded_bytes,
     )
     try:
-        body = await read_body(request.body, decoder)
+        return await read_body(request.body, decoder)
     except RequestEntityTooLarge:
         raise IngestError(413, f"request body over {settings.max_request_bytes} bytes") from None
+
+
+async def _ingest(state: Sentiero) -> Response:
+    settings = state.settings
+    if declined(settings):
+        return unread_body(no_content())
+    try:
+        body = await _read(settings)
+    except IngestError as exc:
+        exc.body_unread = True
+        raise
     envelope = validate_envelope(parse_json(body), max_events=settings.max_events_per_request)
     user_agent = request.headers.get("User-Agent")
     meta = RequestMeta(
@@ -87,7 +110,7 @@ async def _ingest(state: Sentiero) -> Response:
         ),
         user_agent=user_agent[:MAX_USER_AGENT] if user_agent else None,
     )
-    await store_batch(state, envelope, body, meta)
+    await store_batch(state, envelope, meta)
     return no_content()
 
 
@@ -101,6 +124,8 @@ async def ingest_events() -> Response:
         response = await _ingest(state)
     except IngestError as exc:
         response = error_response(exc.status, exc.reason)
+        if exc.body_unread:
+            unread_body(response)
     apply_cors(response, origin, allowed)
     return response
 

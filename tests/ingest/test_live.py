@@ -53,6 +53,9 @@ def test_declared_length_over_the_cap_is_413(client: httpx.Client) -> None:
     )
     assert response.status_code == 413
     assert response.json() == {"error": "request body over 64000 bytes"}
+    # the body was not read: the connection is not reused for a next request
+    assert response.headers["connection"] == "close"
+    assert client.post("/sentiero/events", content=b"{}").status_code == 422
 
 
 def test_chunked_body_over_the_cap_is_413(server: LiveServer, client: httpx.Client) -> None:
@@ -89,8 +92,6 @@ def test_gzip_bomb_over_http_is_refused_quickly(client: httpx.Client) -> None:
     bomb = gzip_bomb(1)
     url = "/sentiero/events?encoding=gzip"
     started = time.perf_counter()
-    # over the raw cap here: shows the declared-size check alone
-    assert client.post(url, content=bomb, headers={"Content-Type": "text/plain"}).status_code == 413
 
     def trickle() -> Iterator[bytes]:
         # no Content-Length: the decoded cap has to catch it while inflating

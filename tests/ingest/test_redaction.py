@@ -276,13 +276,17 @@ PIECES = [
     "?q=1",
     "#access_token=z",
     "\x1f",
+    "\x19",
+    "\x01",
+    "tok\x01en",
+    "u0019",
 ]
 
 
 @pytest.mark.parametrize("mode", ["keep", "strip", "redact_values"])
 def test_screening_never_skips_a_batch_that_needs_redaction(mode: str) -> None:
     """Random strings in random places: whenever the walk would change
-    something, the screen over the raw JSON must say so."""
+    something, the screen over the events' JSON text must say so."""
     r = redactor(url_mode=mode)
     rng = random.Random(20240611 + len(mode))
     skipped_and_clean = needed = 0

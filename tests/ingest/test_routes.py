@@ -131,6 +131,7 @@ async def test_bad_bodies_are_refused_with_a_reason(
         assert response.status_code == status
         assert response.headers["Content-Type"] == "application/json"
         assert await r.error(response) == reason
+        assert "Connection" not in response.headers  # read to the end: keep-alive is fine
         assert await r.store.count_sessions() == 0
 
 
@@ -162,6 +163,7 @@ async def test_declared_content_length_over_the_cap_is_413() -> None:
         response = await r.post(body(envelope([click_event(i + 1) for i in range(50)])))
         assert response.status_code == 413
         assert await r.error(response) == "request body over 1000 bytes"
+        assert response.headers["Connection"] == "close"  # the body was never read
 
 
 @pytest.mark.asyncio
