@@ -5,7 +5,8 @@ blob (a batch compresses about ninefold, a single event barely at all)::
 
     {_id: ObjectId, sid: session id, win: window id, seq: arrival order,
      t0: first timestamp, t1: last timestamp, n: events, size: blob bytes,
-     blob: Binary, exp: expiry date (only with a retention period)}
+     blob: Binary, exp: expiry date (only with a retention period),
+     part: 1, 2... (only on the continuation parts of a batch over 15 MiB)}
 
 ``<prefix>sessions``: one summary per session, ``_id`` being the session id,
 with the fields of :class:`SessionSummary` plus lower-cased copies of the
@@ -113,7 +114,7 @@ def batch_documents(
     blob, raw = encode_events(batch.events)
     parts = [(batch.events, blob)] if len(blob) <= MAX_BLOB_BYTES else _split(batch.events)
     docs = []
-    for events, part_blob in parts:
+    for number, (events, part_blob) in enumerate(parts):
         times = [_ts(e) for e in events]
         doc: Document = {
             "_id": ObjectId(),
@@ -126,6 +127,8 @@ def batch_documents(
             "size": len(part_blob),
             "blob": Binary(part_blob),
         }
+        if number:
+            doc["part"] = number  # stats count a split batch once
         if exp is not None:
             doc["exp"] = exp
         docs.append(doc)

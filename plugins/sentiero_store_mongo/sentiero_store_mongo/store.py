@@ -245,11 +245,11 @@ class MongoStore(Store):
         removed_events = removed_batches = 0
         for seq in drop:
             gone = await self.batches.find_one_and_delete(
-                {"_id": by_seq[seq]["_id"], "sid": session_id}, projection={"n": 1}
+                {"_id": by_seq[seq]["_id"], "sid": session_id}, projection={"n": 1, "part": 1}
             )
             if gone is not None:  # another server may have trimmed it first
                 removed_events += gone["n"]
-                removed_batches += 1
+                removed_batches += 0 if gone.get("part") else 1
         for seq, events in rewrite.items():
             old = by_seq[seq]
             result = await self.batches.update_one(
@@ -333,7 +333,7 @@ class MongoStore(Store):
             {
                 "$group": {
                     "_id": None,
-                    "batches": {"$sum": 1},
+                    "batches": {"$sum": {"$cond": [{"$gt": ["$part", 0]}, 0, 1]}},
                     "events": {"$sum": "$n"},
                     "stored": {"$sum": "$size"},
                 }

@@ -62,6 +62,12 @@ async def database(mongo_url: str) -> AsyncIterator[str]:
         await client.close()
 
 
+@pytest.fixture
+def database_url(mongo_url: str, database: str) -> str:
+    """The test server's URL naming the test database."""
+    return with_database(mongo_url, database)
+
+
 @pytest_asyncio.fixture
 async def raw_db(mongo_url: str, database: str) -> AsyncIterator[Any]:
     """Direct access to the test database, to look behind the store's back."""

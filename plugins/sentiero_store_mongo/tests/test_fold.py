@@ -1,0 +1,158 @@
+"""The summary pipeline: the same summaries as merge_digest, from any input."""
+
+from __future__ import annotations
+
+import copy
+import random
+from typing import Any
+
+import pytest
+
+from sentiero_core.store import Batch, BatchDigest, RequestMeta, SessionSummary, merge_digest
+from sentiero_core.store.summary import MAX_CUSTOM_EVENTS, MAX_PAGES, MAX_WINDOWS
+from sentiero_core.testing import T0
+
+pytestmark = pytest.mark.mongo
+
+HOSTILE = ["$pages", "$$ROOT", "a.b", "$inc", "{$gt: ''}", "https://x.test/$where?a.b=1"]
+URLS = ["https://shop.test/", "https://shop.test/Cart", "https://SHOP.test/cart", *HOSTILE]
+
+
+def _digest(rng: random.Random, window: str) -> BatchDigest:
+    first = T0 + rng.randrange(-5_000, 5_000)
+    count = rng.choice([0, 1, 7])
+    views = [(first + rng.randrange(0, 50), rng.choice(URLS)) for _ in range(rng.randrange(4))]
+    return BatchDigest(
+        window_id=window,
+        first_ts=first,
+        last_ts=first + rng.randrange(0, 3_000),
+        event_count=count,
+        raw_bytes=rng.randrange(1, 5_000),
+        page_views=views,
+        error_count=rng.randrange(3),
+        click_count=rng.randrange(5),
+        rage_click_count=rng.randrange(2),
+        dead_click_count=rng.randrange(2),
+        active_ms=rng.randrange(10_000),
+        custom_events=rng.sample(["signup", "$inc", "Checkout", "a.b"], rng.randrange(3)),
+        form_submit_count=rng.randrange(2),
+        user_id=rng.choice([None, None, "user-1", "$user"]),
+        user_traits=rng.choice([{}, {"plan": "pro"}, {"$set": {"a.b": [1, 2]}, "x.y": None}]),
+        browser=rng.choice([None, "Chrome", "Firefox"]),
+        os=rng.choice([None, "macOS"]),
+        device=rng.choice([None, "Desktop", "Mobile"]),
+        viewport=rng.choice([None, "1280x720"]),
+        referrer=rng.choice([None, "$$CURRENT"]),
+        ip=rng.choice([None, "203.0.113.0"]),
+        user_agent=rng.choice([None, "Agent/1.0"]),
+        dropped_events=rng.randrange(2),
+    )
+
+
+def _batch(session_id: str, digest: BatchDigest) -> Batch:
+    return Batch(
+        session_id=session_id,
+        window_id=digest.window_id,
+        events=[],
+        meta=RequestMeta(received_at=T0),
+        digest=digest,
+    )
+
+
+async def _fold_all(
+    store: Any, digests: list[tuple[str, BatchDigest]]
+) -> dict[str, SessionSummary]:
+    """Append each digest and return the reference summaries."""
+    reference: dict[str, SessionSummary] = {}
+    for sid, digest in digests:
+        await store.append(_batch(sid, copy.deepcopy(digest)))
+        reference[sid] = merge_digest(reference.get(sid), sid, copy.deepcopy(digest))
+    return reference
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_random_digests_fold_to_merge_digests_result(make_store: Any, seed: int) -> None:
+    rng = random.Random(seed)
+    digests = [(f"s{rng.randrange(3)}", _digest(rng, f"w{rng.randrange(3)}")) for _ in range(40)]
+    store = await make_store()
+    reference = await _fold_all(store, digests)
+    for sid, expected in reference.items():
+        got = await store.get_session(sid)
+        assert got is not None
+        assert got.to_dict() == expected.to_dict(), sid
+
+
+@pytest.mark.asyncio
+async def test_bounded_lists_keep_their_first_distinct_entries(make_store: Any) -> None:
+    digests = []
+    for n in range(130):
+        d = BatchDigest(
+            window_id=f"w{n % 70}",
+            first_ts=T0 + n,
+            last_ts=T0 + n,
+            event_count=1,
+            raw_bytes=10,
+            page_views=[(T0 + n, f"https://x.test/{n % 120}")],
+            custom_events=[f"e{n}", f"e{n + 1}"],
+        )
+        digests.append(("long", d))
+    store = await make_store()
+    expected = (await _fold_all(store, digests))["long"]
+    got = await store.get_session("long")
+    assert got is not None and got.to_dict() == expected.to_dict()
+    assert (len(got.pages), len(got.windows), len(got.custom_events)) == (
+        MAX_PAGES,
+        MAX_WINDOWS,
+        MAX_CUSTOM_EVENTS,
+    )
+
+
+@pytest.mark.asyncio
+async def test_entry_url_moves_to_an_earlier_page_view(make_store: Any) -> None:
+    late = BatchDigest(
+        window_id="w",
+        first_ts=T0 + 500,
+        last_ts=T0 + 900,
+        event_count=2,
+        raw_bytes=1,
+        page_views=[(T0 + 500, "https://x.test/second")],
+    )
+    early = BatchDigest(
+        window_id="w2",
+        first_ts=T0,
+        last_ts=T0 + 100,
+        event_count=2,
+        raw_bytes=1,
+        page_views=[(T0, "https://x.test/first")],
+    )
+    store = await make_store()
+    await _fold_all(store, [("s", late), ("s", early)])
+    got = await store.get_session("s")
+    assert got is not None
+    assert got.entry_url == "https://x.test/first"
+    assert got.pages == ["https://x.test/second", "https://x.test/first"]
+
+
+@pytest.mark.asyncio
+async def test_recorded_text_is_stored_literally(make_store: Any, raw_db: Any) -> None:
+    """Values that look like operators or paths stay text in the documents."""
+    d = BatchDigest(
+        window_id="$win.dow",
+        first_ts=T0,
+        last_ts=T0,
+        event_count=1,
+        raw_bytes=1,
+        page_views=[(T0, "$pages")],
+        custom_events=["$inc"],
+        user_id="$user",
+        user_traits={"$where": "1", "a.b": {"$gt": ""}},
+        referrer="$$ROOT",
+    )
+    store = await make_store()
+    await _fold_all(store, [("$where", d)])
+    doc = await raw_db[store.settings.collection_prefix + "sessions"].find_one({"_id": "$where"})
+    assert doc["pages"] == ["$pages"] and doc["windows"] == ["$win.dow"]
+    assert (doc["custom_events"], doc["user_id"], doc["referrer"]) == (["$inc"], "$user", "$$ROOT")
+    got = await store.get_session("$where")
+    assert got is not None and got.user_traits == {"$where": "1", "a.b": {"$gt": ""}}

@@ -1,0 +1,120 @@
+"""What the store leaves in MongoDB: documents, indexes, expiry."""
+
+from __future__ import annotations
+
+import zlib
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+import pytest
+from sentiero_store_mongo import MongoStore, documents
+
+from sentiero_core.testing import T0, make_batch, realistic_events
+from sentiero_core.testing.factories import text_mutation
+from sentiero_core.testing.helpers import read_all
+
+pytestmark = pytest.mark.mongo
+
+DAY = 86_400
+
+
+def _names(indexes: dict[str, Any]) -> set[str]:
+    return set(indexes) - {"_id_"}
+
+
+@pytest.mark.asyncio
+async def test_a_batch_is_one_compressed_document_keyed_by_session(
+    make_store: Any, raw_db: Any
+) -> None:
+    store: MongoStore = await make_store()
+    events = realistic_events(T0, 200, seed=3)
+    await store.append(make_batch("sess-1", "win-1", events))
+    docs = await raw_db["sentiero_batches"].find({}).to_list(None)
+    assert len(docs) == 1
+    doc = docs[0]
+    assert (doc["sid"], doc["win"], doc["n"]) == ("sess-1", "win-1", 200)
+    assert (doc["t0"], doc["t1"]) == (events[0]["timestamp"], events[-1]["timestamp"])
+    assert orjson.loads(zlib.decompress(doc["blob"])) == events
+    assert doc["size"] == len(doc["blob"]) < len(orjson.dumps(events)) / 4
+    assert "exp" not in doc
+
+
+@pytest.mark.asyncio
+async def test_open_creates_the_indexes_and_can_run_again(make_store: Any, raw_db: Any) -> None:
+    await make_store()
+    await make_store()  # a second app server starting over the same database
+    assert _names(await raw_db["sentiero_batches"].index_information()) == {"session_time"}
+    assert _names(await raw_db["sentiero_sessions"].index_information()) == {
+        "newest_first",
+        "last_activity",
+        "user",
+        "custom_event",
+    }
+
+
+@pytest.mark.asyncio
+async def test_a_retention_period_adds_a_ttl_index_and_expiry_dates(
+    make_store: Any, raw_db: Any
+) -> None:
+    store = await make_store(retention_period=30 * DAY)
+    received = T0 + 5_000
+    await store.append(make_batch("s", "w", [text_mutation(T0, "a")], received_at=T0))
+    await store.append(make_batch("s", "w", [text_mutation(T0 + 1, "b")], received_at=received))
+    for kind in ("batches", "sessions"):
+        index = (await raw_db[f"sentiero_{kind}"].index_information())["expiry"]
+        assert (index["key"], index["expireAfterSeconds"]) == ([("exp", 1)], 0)
+    expected = datetime.fromtimestamp(received / 1000, tz=UTC) + timedelta(days=30)
+    summary = await raw_db["sentiero_sessions"].find_one({"_id": "s"})
+    assert summary["exp"].replace(tzinfo=UTC) == expected  # the latest batch's
+    batch_expiries = await raw_db["sentiero_batches"].distinct("exp")
+    assert len(batch_expiries) == 2 and max(batch_expiries).replace(tzinfo=UTC) == expected
+
+
+@pytest.mark.asyncio
+async def test_switching_retention_off_drops_the_ttl_index(make_store: Any, raw_db: Any) -> None:
+    await make_store(retention_period=DAY)
+    await make_store(retention_period=None)
+    for kind in ("batches", "sessions"):
+        assert "expiry" not in await raw_db[f"sentiero_{kind}"].index_information()
+
+
+@pytest.mark.asyncio
+async def test_a_batch_over_the_document_limit_is_split_in_order(
+    make_store: Any, raw_db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(documents, "MAX_BLOB_BYTES", 4_000)
+    store = await make_store()
+    events = realistic_events(T0, 300, seed=5)
+    await store.append(make_batch("big", "w", events))
+    parts = await raw_db["sentiero_batches"].find({"sid": "big"}).sort("seq").to_list(None)
+    assert len(parts) > 2
+    assert [p.get("part", 0) for p in parts] == list(range(len(parts)))
+    assert all(p["size"] <= 4_000 for p in parts)
+    assert await read_all(store, "big", limit=37) == events
+    stats = await store.stats()
+    assert (stats.batches, stats.events) == (1, 300)
+    summary = await store.get_session("big")
+    assert summary is not None and summary.batch_count == 1
+
+
+@pytest.mark.asyncio
+async def test_numbers_bson_cannot_hold_are_refused_before_any_write(
+    make_store: Any, raw_db: Any
+) -> None:
+    store = await make_store()
+    with pytest.raises(ValueError, match="out of range"):
+        await store.append(make_batch("s", "w", [text_mutation(2**63, "far future")]))
+    assert await raw_db["sentiero_batches"].count_documents({}) == 0
+    assert await raw_db["sentiero_sessions"].count_documents({}) == 0
+
+
+@pytest.mark.asyncio
+async def test_the_collection_prefix_names_both_collections(
+    make_store: Any, raw_db: Any, fast_settings: Any
+) -> None:
+    from dataclasses import replace
+
+    store = await make_store(settings=replace(fast_settings, collection_prefix="tenant_a_"))
+    await store.append(make_batch("s", "w", [text_mutation(T0, "a")]))
+    assert set(await raw_db.list_collection_names()) == {"tenant_a_batches", "tenant_a_sessions"}

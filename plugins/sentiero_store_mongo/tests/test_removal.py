@@ -1,0 +1,88 @@
+"""Removing sessions leaves nothing of them in any collection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from sentiero_core.store import SessionFilter, StoreLimits
+from sentiero_core.testing import T0, make_batch
+from sentiero_core.testing.factories import error, meta, text_mutation
+
+pytestmark = pytest.mark.mongo
+
+
+async def _leftovers(raw_db: Any, session_ids: set[str]) -> dict[str, int]:
+    """Documents still mentioning any of ``session_ids``, per collection."""
+    found = {}
+    for name in await raw_db.list_collection_names():
+        query = {"$or": [{"_id": {"$in": list(session_ids)}}, {"sid": {"$in": list(session_ids)}}]}
+        found[name] = await raw_db[name].count_documents(query)
+    return found
+
+
+async def _fill(store: Any) -> None:
+    for n in range(6):
+        for w in ("w1", "w2"):
+            events = [
+                meta(T0 + n * 10_000, f"https://x.test/{n}"),
+                text_mutation(T0 + n * 10_000 + 5, f"{n}{w}"),
+            ]
+            if n % 2:
+                events.append(error(T0 + n * 10_000 + 6))
+            await store.append(make_batch(f"s{n}", w, events))
+
+
+@pytest_asyncio.fixture
+async def filled(make_store: Any) -> Any:
+    store = await make_store()
+    await _fill(store)
+    return store
+
+
+@pytest.mark.asyncio
+async def test_delete_leaves_nothing_behind(filled: Any, raw_db: Any) -> None:
+    assert await filled.delete_sessions(["s0", "s1", "s1", "nope"]) == 2
+    assert set((await _leftovers(raw_db, {"s0", "s1"})).values()) == {0}
+    assert await raw_db["sentiero_batches"].count_documents({}) == 8
+
+
+@pytest.mark.asyncio
+async def test_erase_leaves_nothing_behind(filled: Any, raw_db: Any) -> None:
+    assert await filled.erase(SessionFilter(has_errors=True)) == 3
+    assert set((await _leftovers(raw_db, {"s1", "s3", "s5"})).values()) == {0}
+    assert await filled.count_sessions() == 3
+
+
+@pytest.mark.asyncio
+async def test_purge_leaves_nothing_behind(filled: Any, raw_db: Any) -> None:
+    assert await filled.purge_before(T0 + 30_000) == 3
+    assert set((await _leftovers(raw_db, {"s0", "s1", "s2"})).values()) == {0}
+    assert await raw_db["sentiero_batches"].count_documents({}) == 6
+
+
+@pytest.mark.asyncio
+async def test_eviction_by_max_sessions_leaves_nothing_behind(make_store: Any, raw_db: Any) -> None:
+    store = await make_store(limits=StoreLimits(max_sessions=2))
+    await _fill(store)
+    assert [s.session_id for s in (await store.list_sessions()).sessions] == ["s5", "s4"]
+    evicted = {f"s{n}" for n in range(4)}
+    assert set((await _leftovers(raw_db, evicted)).values()) == {0}
+
+
+@pytest.mark.asyncio
+async def test_trimming_keeps_summary_counts_equal_to_what_is_stored(
+    make_store: Any, raw_db: Any
+) -> None:
+    store = await make_store(limits=StoreLimits(max_events_per_session=7))
+    for b in range(5):
+        await store.append(
+            make_batch("s", "w", [text_mutation(T0 + b * 3 + i, f"{b}.{i}") for i in range(3)])
+        )
+    summary = await store.get_session("s")
+    stats = await store.stats()
+    assert summary is not None
+    assert (summary.event_count, summary.batch_count) == (7, 3) == (stats.events, stats.batches)
+    assert await raw_db["sentiero_batches"].count_documents({"sid": "s"}) == 3
