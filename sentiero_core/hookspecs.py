@@ -124,7 +124,10 @@ def redaction_rules(settings: Settings) -> list[Any] | None:
     Return a list of callables ``rule(events: list[dict], context: dict) ->
     list[dict] | None``. A rule may change ``events`` in place (returning
     ``None``) or return a replacement list. ``context`` carries
-    ``session_id``, ``window_id`` and ``settings``. Rules run on every batch
+    ``session_id``, ``window_id`` and ``settings``; for the first rule also
+    ``events_json`` (the events as orjson bytes, else ``None``), and a rule
+    that changed nothing may set ``context["events_changed"] = False`` to
+    spare a re-serialization. Rules run on every batch
     before it reaches the store, in plugin order. Redaction fails closed: a
     rule that raises drops the whole batch (the request gets a 422 and the
     error is logged), nothing unredacted is stored. Synchronous rules only:
