@@ -3,16 +3,17 @@
 Cheap refusals come first (privacy signals, content type, declared size),
 then the body is read and inflated as a stream under both caps, parsed,
 checked, and handed to the pipeline. Answers are 204 with no body, or a
-JSON ``{"error": ...}`` with 400, 403 (preflight only), 413, 415, 422, 500
-or 503.
+JSON ``{"error": ...}`` with 400, 403 (preflight only), 408, 413, 415,
+422, 500 or 503.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
-from quart import Response, request
+from quart import Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..app import Sentiero, get_state
@@ -84,9 +85,13 @@ async def _read(settings: Settings) -> bytes:
         max_decoded=settings.max_decoded_bytes,
     )
     try:
-        return await read_body(request.body, decoder)
+        # a client trickling its body must not hold a request open for ever
+        async with asyncio.timeout(current_app.config["BODY_TIMEOUT"]):
+            return await read_body(request.body, decoder)
     except RequestEntityTooLarge:
         raise IngestError(413, f"request body over {settings.max_request_bytes} bytes") from None
+    except TimeoutError:
+        raise IngestError(408, "request body took too long to arrive") from None
 
 
 async def _ingest(state: Sentiero) -> Response:

@@ -24,7 +24,7 @@ log = logging.getLogger("sentiero.recorder")
 
 #: short: settings changes reach visitors within minutes; ETag saves the bytes
 CACHE_CONTROL = "public, max-age=300"
-_HOST = re.compile(r"[A-Za-z0-9.\-]+(?::\d{1,5})?|\[[0-9A-Fa-f:.]+\](?::\d{1,5})?")
+_HOST = re.compile(r"[A-Za-z0-9._\-]+(?::\d{1,5})?|\[[0-9A-Fa-f:.]+\](?::\d{1,5})?")
 
 
 def _first(value: str | None) -> str | None:

@@ -3,6 +3,7 @@ reaches the store."""
 
 from __future__ import annotations
 
+import asyncio
 import zlib
 from typing import Any
 
@@ -317,3 +318,40 @@ async def test_error_bodies_are_small_json() -> None:
         response = await r.post(b"\x00\x01garbage")
         payload = orjson.loads(await response.get_data())
         assert list(payload) == ["error"] and len(await response.get_data()) < 200
+
+
+@pytest.mark.asyncio
+async def test_a_trickling_body_times_out_with_408() -> None:
+    """Driven through raw ASGI: the first bytes arrive, the rest never do."""
+    async with running() as r:
+        r.app.config["BODY_TIMEOUT"] = 0.2
+        sent: list[dict[str, Any]] = []
+        parts = [{"type": "http.request", "body": b'{"session_id": ', "more_body": True}]
+
+        async def receive() -> dict[str, Any]:
+            if parts:
+                return parts.pop()
+            await asyncio.sleep(5)
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "http_version": "1.1",
+            "asgi": {"spec_version": "2.1"},
+            "method": "POST",
+            "scheme": "http",
+            "path": EVENTS_URL,
+            "raw_path": b"",
+            "query_string": b"",
+            "root_path": "",
+            "client": ("127.0.0.1", 5000),
+            "headers": [(b"host", b"localhost"), (b"content-type", b"application/json")],
+        }
+        started = asyncio.get_running_loop().time()
+        await asyncio.wait_for(r.app(scope, receive, send), 3)
+        assert asyncio.get_running_loop().time() - started < 2
+        assert sent[0]["status"] == 408
+        assert orjson.loads(sent[1]["body"]) == {"error": "request body took too long to arrive"}
