@@ -13,6 +13,7 @@ import orjson
 from quart import Response, request
 
 from ..app import get_state
+from ..audit import SESSIONS_DELETED, audit
 from ..dashboard.errors import json_error
 from ..dashboard.filters import FilterError, parse_limit, parse_list_query
 from ..store import InvalidCursor
@@ -71,7 +72,10 @@ async def session_events(session_id: str) -> Response:
 
 async def delete_session(session_id: str) -> Response:
     """``DELETE /api/sessions/<id>``: 204, or 404 when there was nothing to delete."""
-    removed = await get_state().store.delete_sessions([session_id])
+    state = get_state()
+    removed = await state.store.delete_sessions([session_id])
+    if removed:
+        await audit(state.settings, SESSIONS_DELETED, session_ids=[session_id], via="api")
     if not removed:
         return _no_session(session_id)
     return Response(b"", status=204)

@@ -11,6 +11,7 @@ import orjson
 from quart import Response, redirect, request, url_for
 
 from ..app import get_state, render
+from ..audit import SESSIONS_DELETED, audit
 from ..store import SessionSummary
 from ..store.digest import (
     ACTIVE_GAP_CAP_MS,
@@ -126,7 +127,10 @@ async def export_session(session_id: str) -> Any:
 
 async def delete_session(session_id: str) -> Any:
     """POST with the CSRF token (checked before this runs), then back to the list."""
-    removed = await get_state().store.delete_sessions([session_id])
+    state = get_state()
+    removed = await state.store.delete_sessions([session_id])
+    if removed:
+        await audit(state.settings, SESSIONS_DELETED, session_ids=[session_id], via="dashboard")
     if not removed:
         return await _not_found(session_id)
     return redirect(url_for("sentiero.sessions", deleted="1"), 303)
