@@ -10,7 +10,7 @@ blob (a batch compresses about ninefold, a single event barely at all)::
 
 ``<prefix>sessions``: one summary per session, ``_id`` being the session id,
 with the fields of :class:`SessionSummary` plus lower-cased copies of the
-text the filters search, ``duration_ms``, ``created_by`` (the batch that
+text the filters search, ``created_by`` (the batch that
 created it) and ``recent`` (the last batch ids folded in, which makes a
 retried fold harmless).
 """

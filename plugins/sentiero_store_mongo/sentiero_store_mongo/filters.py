@@ -40,7 +40,9 @@ def session_query(f: SessionFilter | None) -> Document:
     if f.has_errors is not None:
         clauses.append({"error_count": {"$gt": 0} if f.has_errors else {"$lte": 0}})
     if f.min_duration_ms is not None and f.min_duration_ms > 0:
-        clauses.append({"duration_ms": {"$gte": f.min_duration_ms}})
+        # max(0, ended - started) >= m is ended - started >= m for m > 0.
+        span = {"$subtract": ["$ended_at", "$started_at"]}
+        clauses.append({"$expr": {"$gte": [span, f.min_duration_ms]}})
     if f.user_id is not None:
         clauses.append({"user_id": f.user_id})
     if f.custom_event is not None:

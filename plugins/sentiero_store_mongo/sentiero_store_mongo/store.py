@@ -15,8 +15,8 @@ from functools import partial
 from typing import Any
 
 from bson import ObjectId
-from pymongo import ReturnDocument, WriteConcern
-from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
+from pymongo import WriteConcern
+from pymongo.errors import PyMongoError
 
 from sentiero_core.store import (
     Batch,
@@ -34,6 +34,7 @@ from sentiero_core.store.memory import parse_session_cursor, session_cursor
 from sentiero_core.store.paging import StoredBatch, page_events, parse_event_cursor, trim_plan
 
 from . import driver
+from .appends import GroupWriter, PendingAppend
 from .documents import (
     INTERNAL_SUMMARY_FIELDS,
     Document,
@@ -46,7 +47,6 @@ from .documents import (
     summary_from_document,
 )
 from .filters import LIST_ORDER, after_cursor, session_query
-from .fold import fold_pipeline
 from .indexes import ensure_indexes
 from .retry import Retrier, short_cause
 from .settings import MongoSettings
@@ -103,6 +103,12 @@ class MongoStore(Store):
         self._retry = Retrier(hosts, self.settings.retry_attempts)
         self._clock = SeqClock()
         self._lock = asyncio.Lock()
+        self._writer = GroupWriter(
+            lambda: (self.batches, self.sessions),
+            self._retry,
+            want_summaries=self.limits.max_sessions is not None
+            or self.limits.max_events_per_session is not None,
+        )
         self._db: Any = None
 
     # -- lifecycle -----------------------------------------------------------
@@ -175,56 +181,16 @@ class MongoStore(Store):
         check_batch(batch)
         exp = expiry(batch.meta.received_at, self.retention_period)
         docs, raw = batch_documents(batch, self._clock, exp)
-        digest = replace(batch.digest, raw_bytes=batch.digest.raw_bytes or raw)
-        batch_id: ObjectId = docs[0]["_id"]
-        pipeline = fold_pipeline(digest, batch_id, exp)
-        await self._retry.run("storing a batch", lambda: self._insert(docs))
-        summary = await self._retry.run(
-            "updating a session summary", lambda: self._fold(batch.session_id, batch_id, pipeline)
+        entry = PendingAppend(
+            session_id=batch.session_id,
+            batch_id=docs[0]["_id"],
+            docs=docs,
+            digest=replace(batch.digest, raw_bytes=batch.digest.raw_bytes or raw),
+            exp=exp,
         )
-        await self._enforce_limits(summary, batch_id)
-
-    async def _insert(self, docs: list[Document]) -> None:
-        # Documents carry their ids, so a repeated insert is recognised.
-        try:
-            if len(docs) == 1:
-                await self.batches.insert_one(docs[0])
-            else:
-                await self.batches.insert_many(docs, ordered=False)
-        except DuplicateKeyError:
-            pass
-        except BulkWriteError as exc:
-            errors = exc.details.get("writeErrors", [])
-            if not errors or any(e.get("code") != 11000 for e in errors):
-                raise
-
-    async def _fold(
-        self, session_id: str, batch_id: ObjectId, pipeline: list[Document]
-    ) -> Document:
-        # The filter skips a summary that already folded this batch; the
-        # upsert then collides on _id and the summary is returned as it is.
-        for _attempt in range(5):
-            try:
-                doc = await self.sessions.find_one_and_update(
-                    {"_id": session_id, "recent": {"$ne": batch_id}},
-                    pipeline,
-                    upsert=True,
-                    return_document=ReturnDocument.AFTER,
-                )
-            except DuplicateKeyError:
-                # Folded by an earlier attempt, or another writer created the
-                # session at the same moment: look, and fold again if needed.
-                doc = await self.sessions.find_one({"_id": session_id})
-                if doc is None or batch_id not in doc.get("recent", []):
-                    continue
-            if doc is None:
-                # An upsert always writes; some servers (SecantusDB) answer
-                # without the document when a concurrent writer created it
-                # between their read and their write.
-                doc = await self.sessions.find_one({"_id": session_id})
-            if doc is not None:
-                return dict(doc)
-        raise StoreError(f"could not update the summary of session {session_id!r}")
+        summary = await self._writer.append(entry)
+        if summary is not None:
+            await self._enforce_limits(summary, entry.batch_id)
 
     async def _enforce_limits(self, summary: Document, batch_id: ObjectId) -> None:
         session_id = summary["_id"]
@@ -381,6 +347,7 @@ class MongoStore(Store):
     async def _delete(self, session_ids: list[str]) -> int:
         # Summaries go first: a batch appended meanwhile then recreates a
         # visible summary instead of lingering unlisted (and unerasable).
+        self._writer.forget(session_ids)
         removed = 0
         for start in range(0, len(session_ids), DELETE_CHUNK):
             chunk = {"$in": session_ids[start : start + DELETE_CHUNK]}

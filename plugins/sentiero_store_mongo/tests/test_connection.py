@@ -159,7 +159,7 @@ async def test_a_call_while_the_server_is_down_fails_and_the_next_one_recovers(
     try:
         await store.append(_batch("acknowledged", T0))
         daemon.stop()
-        with pytest.raises(StoreUnavailable, match=f"127.0.0.1:{daemon.port}.*storing a batch"):
+        with pytest.raises(StoreUnavailable, match=f"127.0.0.1:{daemon.port}.*storing batches"):
             await store.append(_batch("refused", T0 + 5))
         daemon.start()
         await store.append(_batch("later", T0 + 10))

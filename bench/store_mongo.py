@@ -1,0 +1,234 @@
+"""MongoDB store append throughput beside raw ``insert_many`` in the same run.
+
+A real rrweb recording (``../shared/fixtures/rrweb-demo-81s.json`` from the
+repository root) is cut into batches the way the recorder flushes them
+(every 10 s or 50 events) and replayed as many sessions, shifted in time.
+Two ways of writing it, against the same server, one after the other:
+
+- ``store``: ``MongoStore.append`` with 32 appends in flight, as concurrent
+  ingest requests would call it: compress, insert the batch document, fold
+  the digest into the summary (one atomic pipeline update), check limits;
+- ``raw``: ``insert_many`` of the very same compressed batch documents,
+  prepared beforehand: the ceiling for writing those bytes at all.
+
+For scale it also prints appends made one at a time (a quarter of the
+sessions), where no two appends can share a round trip.
+
+The server is SecantusDB (a MongoDB wire-protocol server, test dependency)
+started as its own process in memory, or the server named by
+``SENTIERO_BENCH_MONGO_URL`` (its database ``sentiero_bench_*`` is dropped
+afterwards). Rounds alternate to share a busy machine's noise; each side
+keeps its best round.
+
+Run: ``.venv/bin/python bench/store_mongo.py [--sessions 120] [--rounds 2]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+from pymongo import AsyncMongoClient
+from sentiero_store_mongo import MongoStore
+from sentiero_store_mongo.documents import SeqClock, batch_documents
+
+from sentiero_core.store import Batch, RequestMeta, digest_events
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / ".." / "shared" / "fixtures" / "rrweb-demo-81s.json"
+UA = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/124.0 Safari/537.36"
+)
+FLUSH_MS = 10_000
+FLUSH_EVENTS = 50
+CONCURRENCY = 32
+NOW = 1_760_000_000_000
+
+
+def load_recording() -> list[dict[str, Any]]:
+    if not FIXTURE.is_file():
+        sys.exit(f"bench/store_mongo.py: the recording {FIXTURE.resolve()} is missing")
+    events = orjson.loads(FIXTURE.read_bytes())
+    if not isinstance(events, list) or not events:
+        sys.exit(f"bench/store_mongo.py: {FIXTURE} is not a JSON list of rrweb events")
+    return events
+
+
+def recorder_cuts(events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    cuts: list[list[dict[str, Any]]] = []
+    current: list[dict[str, Any]] = []
+    start = events[0]["timestamp"]
+    for e in events:
+        if current and (len(current) >= FLUSH_EVENTS or e["timestamp"] - start >= FLUSH_MS):
+            cuts.append(current)
+            current, start = [], e["timestamp"]
+        current.append(e)
+    cuts.append(current)
+    return cuts
+
+
+def session_batches(cuts: list[list[dict[str, Any]]], n: int, tag: str) -> list[Batch]:
+    shift = NOW - cuts[0][0]["timestamp"] + n * 100_000
+    out = []
+    for cut in cuts:
+        events = [{**e, "timestamp": e["timestamp"] + shift} for e in cut]
+        digest = digest_events("w1", events, raw_bytes=len(orjson.dumps(events)), user_agent=UA)
+        meta = RequestMeta(received_at=events[-1]["timestamp"], user_agent=UA)
+        out.append(Batch(f"{tag}-{n:05d}", "w1", events, meta, digest))
+    return out
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def mongo_server() -> Iterator[str]:
+    external = os.environ.get("SENTIERO_BENCH_MONGO_URL")
+    if external:
+        yield external
+        return
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "secantus",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--storage-path",
+            ":memory:",
+            "--log-level",
+            "ERROR",
+        ],
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    sys.exit("bench/store_mongo.py: SecantusDB did not start")
+                time.sleep(0.05)
+        yield f"mongodb://127.0.0.1:{port}/"
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+
+
+def _url(base: str, database: str) -> str:
+    scheme, _, rest = base.partition("://")
+    netloc, _, path = rest.partition("/")
+    options = path.partition("?")[2]
+    return f"{scheme}://{netloc}/{database}" + (f"?{options}" if options else "")
+
+
+async def through_store(
+    base: str, database: str, sessions: list[list[Batch]], concurrency: int = CONCURRENCY
+) -> tuple[float, float]:
+    """(seconds, stored / raw JSON bytes)."""
+    store = MongoStore(_url(base, database))
+    await store.open()
+    queue = list(sessions)
+
+    async def worker() -> None:
+        while queue:
+            for batch in queue.pop():
+                await store.append(batch)
+
+    try:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+        return elapsed, (await store.stats()).compression_ratio
+    finally:
+        await store.close()
+
+
+async def raw_insert_many(client: Any, database: str, sessions: list[list[Batch]]) -> float:
+    clock = SeqClock()
+    docs = [
+        doc for batches in sessions for b in batches for doc in batch_documents(b, clock, None)[0]
+    ]
+    collection = client[database]["sentiero_batches"]
+    started = time.perf_counter()
+    await collection.insert_many(docs, ordered=False)
+    return time.perf_counter() - started
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=120)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    recording = load_recording()
+    cuts = recorder_cuts(recording)
+    events_per_round = len(recording) * args.sessions
+    best = {"store": float("inf"), "raw": float("inf")}
+    compression = 0.0
+    with mongo_server() as base:
+        client: Any = AsyncMongoClient(base)
+        databases = []
+        try:
+            for r in range(args.rounds):
+                for side in ("store", "raw") if r % 2 == 0 else ("raw", "store"):
+                    database = f"sentiero_bench_{uuid.uuid4().hex[:8]}"
+                    databases.append(database)
+                    sessions = [session_batches(cuts, n, side) for n in range(args.sessions)]
+                    if side == "store":
+                        elapsed, compression = await through_store(base, database, sessions)
+                    else:
+                        elapsed = await raw_insert_many(client, database, sessions)
+                    best[side] = min(best[side], elapsed)
+            # For scale: one append at a time (no group commit possible).
+            database = f"sentiero_bench_{uuid.uuid4().hex[:8]}"
+            databases.append(database)
+            few = [session_batches(cuts, n, "one") for n in range(max(1, args.sessions // 4))]
+            one_at_a_time, _ratio = await through_store(base, database, few, concurrency=1)
+            one_rate = len(recording) * len(few) / one_at_a_time
+        finally:
+            for database in databases:
+                await client.drop_database(database)
+            await client.close()
+    store_rate = events_per_round / best["store"]
+    raw_rate = events_per_round / best["raw"]
+    batches = len(cuts) * args.sessions
+    print(
+        f"recording: {len(recording)} events in {len(cuts)} batches per session, "
+        f"{args.sessions} sessions, {batches} batches per round"
+    )
+    rows = [
+        (
+            f"store.append, {CONCURRENCY} in flight",
+            f"{store_rate:10,.0f} events/s ({batches / best['store']:,.0f} batches/s)",
+        ),
+        ("store.append, 1 in flight", f"{one_rate:10,.0f} events/s"),
+        ("raw insert_many", f"{raw_rate:10,.0f} events/s ({batches / best['raw']:,.0f} batches/s)"),
+        ("ratio store / raw", f"{store_rate / raw_rate:10.2f}"),
+        ("stored / raw JSON bytes", f"{compression:10.3f}"),
+    ]
+    for label, value in rows:
+        print(f"{label:<28}: {value}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,212 @@
+"""Appending batches: group commit over a few round trips.
+
+Appends that arrive while a group is being written wait and go together in
+the next one: one ``insert_many`` for their batch documents, one ordered
+bulk write of :func:`~.fold.fast_fold` updates for their summaries, then
+the update pipeline for any summary the fast form could not handle (a new
+session, a new page, window or custom event, a first-seen field). A lone
+append pays no wait: its group is just itself.
+
+A group holds at most one batch per session, so the summaries it touches
+are distinct documents and each session's batches fold in arrival order.
+Every step may be repeated safely: batch documents carry their ids, and a
+summary remembers the last batch ids folded into it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ReturnDocument, UpdateOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from sentiero_core.store import BatchDigest, StoreError
+
+from .documents import Document
+from .fold import fast_fold, fold_pipeline
+from .retry import Retrier
+
+#: Batches per group; more wait for the next group.
+MAX_GROUP = 64
+#: Sessions this process saw a summary for: their next batch tries the fast form first.
+KNOWN_SESSIONS = 20_000
+_READ_BACK = {"recent": 1, "event_count": 1, "created_by": 1}
+
+
+@dataclass(eq=False)
+class PendingAppend:
+    session_id: str
+    batch_id: ObjectId
+    docs: list[Document]
+    digest: BatchDigest
+    exp: datetime | None
+    #: The summary after the fold, when read (see ``GroupWriter.want_summaries``).
+    summary: Document | None = None
+    error: BaseException | None = None
+    done: bool = False
+
+
+class GroupWriter:
+    def __init__(
+        self, collections: Callable[[], tuple[Any, Any]], retry: Retrier, want_summaries: bool
+    ) -> None:
+        self._collections = collections
+        self._retry = retry
+        #: Read each summary back after folding (the store enforces limits with it).
+        self.want_summaries = want_summaries
+        self._pending: list[PendingAppend] = []
+        self._lock = asyncio.Lock()
+        self._known: OrderedDict[str, None] = OrderedDict()
+
+    async def append(self, entry: PendingAppend) -> Document | None:
+        self._pending.append(entry)
+        try:
+            async with self._lock:
+                while not entry.done:
+                    await self._write(self._next_group())
+        except asyncio.CancelledError:
+            if entry in self._pending:
+                self._pending.remove(entry)
+            raise
+        if entry.error is not None:
+            raise entry.error
+        return entry.summary
+
+    def _next_group(self) -> list[PendingAppend]:
+        group: list[PendingAppend] = []
+        sessions: set[str] = set()
+        for entry in self._pending:
+            if len(group) == MAX_GROUP:
+                break
+            if entry.session_id not in sessions:
+                sessions.add(entry.session_id)
+                group.append(entry)
+        taken = set(map(id, group))
+        self._pending = [e for e in self._pending if id(e) not in taken]
+        return group
+
+    async def _write(self, group: list[PendingAppend]) -> None:
+        try:
+            await self._insert(group)
+            live = [e for e in group if not e.done]
+            slow = await self._fold_fast([e for e in live if e.session_id in self._known])
+            slow += [e for e in live if e.session_id not in self._known]
+            summaries = await asyncio.gather(
+                *(
+                    self._retry.run("updating a session summary", partial(self._fold, e))
+                    for e in slow
+                ),
+                return_exceptions=True,
+            )
+            for entry, result in zip(slow, summaries, strict=True):
+                if isinstance(result, BaseException):
+                    entry.error = result
+                else:
+                    entry.summary = result
+        except asyncio.CancelledError:
+            # Whoever holds the lock next writes them again (safely).
+            self._pending[:0] = [e for e in group if not e.done]
+            raise
+        except Exception as exc:
+            for entry in group:
+                entry.error = entry.error or exc
+        for entry in group:
+            entry.done = True
+            if entry.error is None:
+                self._remember(entry.session_id)
+
+    def _remember(self, session_id: str) -> None:
+        self._known[session_id] = None
+        self._known.move_to_end(session_id)
+        if len(self._known) > KNOWN_SESSIONS:
+            self._known.popitem(last=False)
+
+    def forget(self, session_ids: list[str]) -> None:
+        for session_id in session_ids:
+            self._known.pop(session_id, None)
+
+    async def _insert(self, group: list[PendingAppend]) -> None:
+        batches, _sessions = self._collections()
+        owners = [entry for entry in group for _doc in entry.docs]
+        docs = [doc for entry in group for doc in entry.docs]
+
+        async def insert() -> None:
+            try:
+                await batches.insert_many(docs, ordered=False)
+            except BulkWriteError as exc:
+                # Duplicates are documents an earlier attempt stored.
+                for error in exc.details.get("writeErrors", []):
+                    if error.get("code") != 11000:
+                        owner = owners[error["index"]]
+                        owner.error = StoreError(f"MongoDB refused a batch: {error.get('errmsg')}")
+                        owner.done = True
+
+        await self._retry.run("storing batches", insert)
+
+    async def _fold_fast(self, entries: list[PendingAppend]) -> list[PendingAppend]:
+        """Fold what the fast form can; return the entries it could not."""
+        if not entries:
+            return []
+        _batches, sessions = self._collections()
+        updates = []
+        for e in entries:
+            guard, update = fast_fold(e.digest, e.batch_id, e.exp)
+            query = {"_id": e.session_id, "recent": {"$ne": e.batch_id}, **guard}
+            updates.append(UpdateOne(query, update))
+        result = await self._retry.run(
+            "updating session summaries", lambda: sessions.bulk_write(updates, ordered=True)
+        )
+        if result.matched_count == len(entries) and not self.want_summaries:
+            return []
+        found = sessions.find({"_id": {"$in": [e.session_id for e in entries]}}, _READ_BACK)
+        docs = {
+            doc["_id"]: doc
+            for doc in await self._retry.run(
+                "reading session summaries", lambda: found.to_list(None)
+            )
+        }
+        missed = []
+        for e in entries:
+            doc = docs.get(e.session_id)
+            if doc is not None and e.batch_id in doc.get("recent", ()):
+                e.summary = doc
+            else:
+                missed.append(e)
+        return missed
+
+    async def _fold(self, e: PendingAppend) -> Document:
+        """The pipeline fold, creating the summary when needed."""
+        _batches, sessions = self._collections()
+        pipeline = fold_pipeline(e.digest, e.batch_id, e.exp)
+        # The filter skips a summary that already folded this batch; the
+        # upsert then collides on _id and the summary is returned as it is.
+        for _attempt in range(5):
+            try:
+                doc = await sessions.find_one_and_update(
+                    {"_id": e.session_id, "recent": {"$ne": e.batch_id}},
+                    pipeline,
+                    upsert=True,
+                    return_document=ReturnDocument.AFTER,
+                    projection=_READ_BACK,
+                )
+            except DuplicateKeyError:
+                # Folded by an earlier attempt, or another writer created the
+                # session at the same moment: look, and fold again if needed.
+                doc = await sessions.find_one({"_id": e.session_id}, _READ_BACK)
+                if doc is None or e.batch_id not in doc.get("recent", ()):
+                    continue
+            if doc is None:
+                # An upsert always writes; some servers (SecantusDB) answer
+                # without the document when a concurrent writer created it
+                # between their read and their write.
+                doc = await sessions.find_one({"_id": e.session_id}, _READ_BACK)
+            if doc is not None:
+                return dict(doc)
+        raise StoreError(f"could not update the summary of session {e.session_id!r}")
