@@ -81,6 +81,10 @@ class Settings:
     capture_web_vitals: bool = False
     capture_console: bool = False
     console_max_length: int = 1_000
+    # recorder limits: DOM mutations in a burst before a warning event, and
+    # before the recorder stops recording the page
+    mutation_warning: int = 750
+    mutation_limit: int = 10_000
     # rrweb options
     mask_all_inputs: bool = True
     mask_input_options: dict[str, bool] = field(default_factory=dict)
@@ -132,6 +136,8 @@ class Settings:
             "max_request_bytes",
             "max_decoded_bytes",
             "max_queue_events",
+            "mutation_warning",
+            "mutation_limit",
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name}: expected a positive integer")
