@@ -66,6 +66,8 @@ def recorder_config(settings: Settings, endpoint: str | None) -> dict[str, Any]:
         "optOutCookieName": settings.opt_out_cookie_name,
         "respectGpc": settings.respect_gpc,
         "respectDnt": settings.respect_dnt,
+        "mutationLimit": settings.mutation_limit,
+        "mutationWarning": settings.mutation_warning,
         "rrweb": rrweb_options(settings),
     }
     if endpoint:

@@ -34,6 +34,8 @@ CONTRACT_KEYS = {
     "optOutCookieName",
     "respectGpc",
     "respectDnt",
+    "mutationLimit",
+    "mutationWarning",
     "rrweb",
 }
 
