@@ -1,9 +1,10 @@
 """``mongodb://`` and ``mongodb+srv://``: the store for several app servers.
 
-Each append is two single-document writes that any number of servers may
-issue at once: the batch document (keyed by session, so a hashed session id
-shards it), then one atomic pipeline update of the session summary. Limits
-are enforced after the append, as the other stores do.
+An append writes the batch document (keyed by session, so a hashed session
+id shards it), then folds its digest into the session summary with one
+atomic update that any number of servers may issue at once; concurrent
+appends share those round trips (see :mod:`.appends`). Limits are enforced
+after the append, as the other stores do.
 """
 
 from __future__ import annotations
@@ -50,14 +51,15 @@ from .filters import LIST_ORDER, after_cursor, session_query
 from .indexes import ensure_indexes
 from .retry import Retrier, short_cause
 from .settings import MongoSettings
-from .url import DEFAULT_DATABASE, parse_url
+from .url import DEFAULT_DATABASE, check_database, parse_url
 
 #: Session ids per delete command, to keep each command small.
 DELETE_CHUNK = 1_000
 #: Batch documents per round trip while reading events (they can be large).
 READ_BATCH_SIZE = 16
 _SUMMARY_PROJECTION = {name: 0 for name in INTERNAL_SUMMARY_FIELDS}
-_BATCH_FIELDS = {"_id": 1, "seq": 1, "win": 1, "t0": 1, "t1": 1, "n": 1, "blob": 1}
+_BATCH_BOUNDS = {"_id": 1, "seq": 1, "win": 1, "t0": 1, "t1": 1, "n": 1}
+_BATCH_FIELDS = {**_BATCH_BOUNDS, "blob": 1}
 
 
 class _StoredBatches:
@@ -95,7 +97,11 @@ class MongoStore(Store):
             raise ValueError("MongoStore needs a mongodb:// URL or a client")
         self.settings = settings or MongoSettings()
         self.url = parse_url(url) if url is not None else None
-        self.database_name = database or (self.url.database if self.url else DEFAULT_DATABASE)
+        self.database_name = (
+            check_database(database)
+            if database is not None
+            else (self.url.database if self.url else DEFAULT_DATABASE)
+        )
         self.retention_period = retention_period
         self._client = client
         self._owns_client = client is None
@@ -205,9 +211,30 @@ class MongoStore(Store):
                 await self._retry.run("evicting old sessions", lambda: self._evict(cap))
 
     async def _trim(self, session_id: str, keep: int) -> None:
-        docs = await self.batches.find({"sid": session_id}, _BATCH_FIELDS).to_list(None)
-        by_seq = {doc["seq"]: doc for doc in docs}
-        drop, rewrite = trim_plan([stored_batch(doc) for doc in docs], keep)
+        # Only the oldest batches lose events: read every batch's bounds,
+        # then the blobs of those that can hold one of the oldest events.
+        found = self.batches.find({"sid": session_id}, _BATCH_BOUNDS).sort([("t0", 1), ("seq", 1)])
+        bounds = await found.to_list(None)
+        excess = sum(doc["n"] for doc in bounds) - keep
+        if excess <= 0:
+            return
+        counted, horizon = 0, None
+        for doc in bounds:
+            counted += doc["n"]
+            horizon = doc["t1"] if horizon is None else max(horizon, doc["t1"])
+            if counted >= excess:
+                break
+        # A batch starting after ``horizon`` holds none of the oldest ``excess`` events.
+        near = [doc for doc in bounds if doc["t0"] <= horizon]
+        blobs = self.batches.find({"_id": {"$in": [doc["_id"] for doc in near]}}, {"blob": 1})
+        blob_of = {doc["_id"]: doc["blob"] for doc in await blobs.to_list(None)}
+        if len(blob_of) != len(near):
+            return  # another server is trimming this session right now
+        near = [{**doc, "blob": blob_of[doc["_id"]]} for doc in near]
+        # Every event outside ``near`` is kept, so ``near`` keeps the rest.
+        kept_near = sum(doc["n"] for doc in near) - excess
+        drop, rewrite = trim_plan([stored_batch(doc) for doc in near], kept_near)
+        by_seq = {doc["seq"]: doc for doc in near}
         removed_events = removed_batches = 0
         for seq in drop:
             gone = await self.batches.find_one_and_delete(

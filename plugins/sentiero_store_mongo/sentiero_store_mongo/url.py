@@ -38,10 +38,14 @@ def parse_url(url: str) -> MongoUrl:
         raise SettingsError("store_url: a MongoDB URL needs at least one host")
     if scheme == "mongodb+srv" and ("," in hosts or ":" in hosts):
         raise SettingsError("store_url: a mongodb+srv URL takes exactly one host name, no port")
-    database = unquote(path) or DEFAULT_DATABASE
-    if _BAD_DB_CHARS & set(database) or len(database.encode()) > 63:
-        raise SettingsError(
-            f"store_url: {database!r} is not a valid MongoDB database name "
-            '(at most 63 bytes, none of / \\ . space " $ * < > : | ?)'
-        )
+    database = check_database(unquote(path) or DEFAULT_DATABASE, "store_url: ")
     return MongoUrl(url=url, scheme=scheme, hosts=hosts, database=database)
+
+
+def check_database(name: str, where: str = "") -> str:
+    if not name or _BAD_DB_CHARS & set(name) or len(name.encode()) > 63:
+        raise SettingsError(
+            f"{where}{name!r} is not a valid MongoDB database name "
+            '(1 to 63 bytes, none of / \\ . space " $ * < > : | ?)'
+        )
+    return name

@@ -86,3 +86,30 @@ async def test_trimming_keeps_summary_counts_equal_to_what_is_stored(
     assert summary is not None
     assert (summary.event_count, summary.batch_count) == (7, 3) == (stats.events, stats.batches)
     assert await raw_db["sentiero_batches"].count_documents({"sid": "s"}) == 3
+
+
+@pytest.mark.asyncio
+async def test_trimming_overlapping_windows_keeps_what_the_memory_store_keeps(
+    make_store: Any,
+) -> None:
+    import random
+
+    from sentiero_core.store.memory import MemoryStore
+    from sentiero_core.testing.helpers import read_all
+
+    limits = StoreLimits(max_events_per_session=23)
+    mongo, memory = await make_store(limits=limits), MemoryStore(limits)
+    rng = random.Random(11)
+    for b in range(30):
+        start = T0 + rng.randrange(0, 400)
+        events = [
+            text_mutation(start + rng.randrange(0, 200), f"{b}.{i}")
+            for i in range(rng.randrange(1, 6))
+        ]
+        batch = make_batch("s", f"w{b % 3}", sorted(events, key=lambda e: e["timestamp"]))
+        await mongo.append(batch)
+        await memory.append(batch)
+        assert await read_all(mongo, "s", limit=9) == await read_all(memory, "s"), b
+    kept, expected = await mongo.get_session("s"), await memory.get_session("s")
+    assert kept is not None and expected is not None
+    assert (kept.event_count, kept.batch_count) == (expected.event_count, expected.batch_count)
