@@ -1,11 +1,12 @@
 """Appending batches: group commit over a few round trips.
 
 Appends that arrive while a group is being written wait and go together in
-the next one: one ``insert_many`` for their batch documents, one ordered
-bulk write of :func:`~.fold.fast_fold` updates for their summaries, then
-the update pipeline for any summary the fast form could not handle (a new
-session, a new page, window or custom event, a first-seen field). A lone
-append pays no wait: its group is just itself.
+the next one, written by one flusher task per store: one ``insert_many``
+for their batch documents, one ordered bulk write of
+:func:`~.fold.fast_fold` updates for their summaries, then the update
+pipeline for any summary the fast form could not handle (a new session, a
+new page, window or custom event, a first-seen field). A lone append pays
+no wait: its group is just itself.
 
 A group holds at most one batch per session, so the summaries it touches
 are distinct documents and each session's batches fold in arrival order.
@@ -51,6 +52,7 @@ class PendingAppend:
     summary: Document | None = None
     error: BaseException | None = None
     done: bool = False
+    future: asyncio.Future[Document | None] | None = None
 
 
 class GroupWriter:
@@ -62,22 +64,31 @@ class GroupWriter:
         #: Read each summary back after folding (the store enforces limits with it).
         self.want_summaries = want_summaries
         self._pending: list[PendingAppend] = []
-        self._lock = asyncio.Lock()
+        self._flusher: asyncio.Task[None] | None = None
         self._known: OrderedDict[str, None] = OrderedDict()
 
     async def append(self, entry: PendingAppend) -> Document | None:
+        loop = asyncio.get_running_loop()
+        entry.future = loop.create_future()
         self._pending.append(entry)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = loop.create_task(self._flush())
         try:
-            async with self._lock:
-                while not entry.done:
-                    await self._write(self._next_group())
+            # A caller that goes away (a closed request) leaves its batch to
+            # be written whole rather than half: the flusher carries on.
+            return await asyncio.shield(entry.future)
         except asyncio.CancelledError:
-            if entry in self._pending:
-                self._pending.remove(entry)
+            entry.future.add_done_callback(_consume)
             raise
-        if entry.error is not None:
-            raise entry.error
-        return entry.summary
+
+    async def drain(self) -> None:
+        """Wait until every pending append is written."""
+        if self._flusher is not None:
+            await asyncio.shield(self._flusher)
+
+    async def _flush(self) -> None:
+        while self._pending:
+            await self._write(self._next_group())
 
     def _next_group(self) -> list[PendingAppend]:
         group: list[PendingAppend] = []
@@ -110,10 +121,6 @@ class GroupWriter:
                     entry.error = result
                 else:
                     entry.summary = result
-        except asyncio.CancelledError:
-            # Whoever holds the lock next writes them again (safely).
-            self._pending[:0] = [e for e in group if not e.done]
-            raise
         except Exception as exc:
             for entry in group:
                 entry.error = entry.error or exc
@@ -121,6 +128,11 @@ class GroupWriter:
             entry.done = True
             if entry.error is None:
                 self._remember(entry.session_id)
+            assert entry.future is not None
+            if entry.error is not None:
+                entry.future.set_exception(entry.error)
+            else:
+                entry.future.set_result(entry.summary)
 
     def _remember(self, session_id: str) -> None:
         self._known[session_id] = None
@@ -165,13 +177,13 @@ class GroupWriter:
         )
         if result.matched_count == len(entries) and not self.want_summaries:
             return []
-        found = sessions.find({"_id": {"$in": [e.session_id for e in entries]}}, _READ_BACK)
-        docs = {
-            doc["_id"]: doc
-            for doc in await self._retry.run(
-                "reading session summaries", lambda: found.to_list(None)
-            )
-        }
+        query = {"_id": {"$in": [e.session_id for e in entries]}}
+
+        async def read_back() -> list[Document]:
+            return list(await sessions.find(query, _READ_BACK).to_list(None))
+
+        found = await self._retry.run("reading session summaries", read_back)
+        docs = {doc["_id"]: doc for doc in found}
         missed = []
         for e in entries:
             doc = docs.get(e.session_id)
@@ -210,3 +222,9 @@ class GroupWriter:
             if doc is not None:
                 return dict(doc)
         raise StoreError(f"could not update the summary of session {e.session_id!r}")
+
+
+def _consume(future: asyncio.Future[Document | None]) -> None:
+    """Retrieve the outcome of an append nobody waits for any more."""
+    if not future.cancelled():
+        future.exception()

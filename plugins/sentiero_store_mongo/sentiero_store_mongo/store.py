@@ -173,6 +173,7 @@ class MongoStore(Store):
             raise
 
     async def close(self) -> None:
+        await self._writer.drain()
         await self._release()
 
     async def _release(self) -> None:

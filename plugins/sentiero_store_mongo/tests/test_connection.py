@@ -154,7 +154,9 @@ async def test_a_server_restart_between_two_appends_loses_nothing(daemon: Daemon
 async def test_a_call_while_the_server_is_down_fails_and_the_next_one_recovers(
     daemon: Daemon,
 ) -> None:
-    store = MongoStore(daemon.url, settings=QUICK)
+    # Long enough for the driver to notice the server is back on the next call.
+    settings = MongoSettings(server_selection_timeout_ms=2_000, connect_timeout_ms=500)
+    store = MongoStore(daemon.url, settings=settings)
     await store.open()
     try:
         await store.append(_batch("acknowledged", T0))
