@@ -53,5 +53,12 @@ TAG_CUSTOM = "sentiero:custom"  # {name, properties}
 TAG_FORM_SUBMIT = "sentiero:form_submit"  # {form_id, form_name, action, url}
 TAG_VITAL = "sentiero:vital"  # {name, value, rating}
 TAG_IDENTIFY = "sentiero:identify"  # {user_id, traits}
+#: A single-page app's route change (History API or fragment): a page view
+#: without a new document. kind: "push" | "replace" | "pop" | "hash".
+TAG_PAGE = "sentiero:page"  # {url, title, kind}
+#: A burst of DOM mutations past ``mutation_warning`` (once per burst).
+TAG_MUTATION_WARNING = "sentiero:mutation_warning"  # {mutations}
+#: The recorder stopped recording this page (reason "mutation_limit").
+TAG_RECORDING_PAUSED = "sentiero:recording_paused"  # {reason, mutations}
 
 CONSOLE_PLUGIN = "rrweb/console@1"

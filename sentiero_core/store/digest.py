@@ -26,6 +26,7 @@ from ..events import (
     TAG_FORM_SUBMIT,
     TAG_IDENTIFY,
     TAG_META,
+    TAG_PAGE,
     USER_ACTIVITY_SOURCES,
 )
 from ..useragent import parse_user_agent
@@ -136,14 +137,24 @@ def count_rage_clicks(clicks: list[tuple[int, float, float]]) -> int:
     return bursts
 
 
+def _is_route_change(event: Any) -> bool:
+    return (
+        isinstance(event, dict)
+        and event.get("type") == CUSTOM
+        and _data(event).get("tag") == TAG_PAGE
+    )
+
+
 def _count_dead_clicks(events: list[dict[str, Any]], last_ts: int) -> int:
-    """Clicks after which the page did not change within DEAD_CLICK_WAIT_MS.
-    A click too close to the end of the batch cannot be judged and is skipped."""
+    """Clicks after which the page did not change (its DOM, an input, or its
+    URL) within DEAD_CLICK_WAIT_MS. A click too close to the end of the batch
+    cannot be judged and is skipped."""
     change_times = sorted(
         event_time(e)
         for e in events
         if (isinstance(e, dict) and e.get("type") in (META, FULL_SNAPSHOT))
         or _incremental_source(e) in (SOURCE_MUTATION, SOURCE_INPUT)
+        or _is_route_change(e)
     )
     dead = 0
     for t, _x, _y in _clicks(events):
@@ -231,6 +242,11 @@ def digest_events(
                     d.user_traits = (
                         dict(list(traits.items())[:50]) if isinstance(traits, dict) else {}
                     )
+            elif tag == TAG_PAGE:
+                # an in-app route change counts as a page view like a new document
+                url = _text(payload.get("url"))
+                if url:
+                    d.page_views.append((event_time(e), url))
             elif tag == TAG_META:
                 d.referrer = d.referrer or _text(payload.get("referrer"))
                 vp = payload.get("viewport")

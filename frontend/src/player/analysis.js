@@ -21,6 +21,13 @@ const CONSOLE_PLUGIN = "rrweb/console@1";
 // rrweb-player's own definition of an idle stretch (its default threshold).
 const INACTIVE_MS = 10_000;
 const CHANGE_COALESCE_MS = 5_000;
+// In-app route changes (sentiero:page), by how the app changed the URL.
+const ROUTE_LABELS = {
+  push: "Navigated",
+  replace: "URL replaced",
+  pop: "Back/forward",
+  hash: "Hash change",
+};
 
 // Where the player goes for an entry: just after its event (rrweb draws the
 // events strictly before the time it is paused at), and for a page view
@@ -51,7 +58,8 @@ export class Analysis {
     this.lastActive = null;
     this.vitals = new Map();
     this.console = [];
-    this.pages = []; // [{t, href}]
+    this.pages = []; // [{t, href, spa}]: documents and in-app routes
+    this.documents = 0;
     this.hasSnapshot = false;
     this.lastChange = null;
   }
@@ -94,7 +102,7 @@ export class Analysis {
           // Seeking to a page view shows the page, drawn by the snapshot
           // that follows its Meta event.
           let i = this.items.length - 1;
-          while (i >= 0 && !(this.items[i].kind === "navigation" && this.items[i].label.startsWith("Page view"))) i--;
+          while (i >= 0 && !(this.items[i].kind === "navigation" && !this.items[i].spa && this.items[i].label.startsWith("Page view"))) i--;
           const page = this.items[i];
           if (page && t - page.t <= 1000 && page.seekTo === undefined) page.seekTo = t;
         }
@@ -103,6 +111,7 @@ export class Analysis {
         break;
       case META:
         this.changeTimes.push(e.timestamp);
+        this.documents += 1;
         this.pages.push({ t, href: text(data.href, 2000) });
         this.item(t, "navigation", "Page view", text(data.href, 2000), { marker: "navigation" });
         break;
@@ -152,7 +161,7 @@ export class Analysis {
           id: data.id,
           rage: 0,
           dead: false,
-          pageIndex: this.pages.length,
+          pageIndex: this.documents,
         };
         if (data.type === CLICK) this.clicks.push(click);
         click.item = this.item(t, "click", data.type === CLICK ? "Click" : "Double-click", "", {
@@ -191,8 +200,27 @@ export class Analysis {
       case "sentiero:identify":
         this.item(t, "other", "Identified user", text(p.user_id, 200));
         break;
+      case "sentiero:page": {
+        // A route change inside a single-page app: a page view without a new document.
+        const href = text(p.url, 2000);
+        const verb = ROUTE_LABELS[p.kind] || "Navigated";
+        this.changeTimes.push(this.base + t); // a click that changed the URL is not dead
+        this.pages.push({ t, href, spa: true });
+        this.item(t, "navigation", text(p.title, 200) ? `${verb}: ${text(p.title, 200)}` : verb, href,
+          { marker: "navigation", spa: true });
+        break;
+      }
+      case "sentiero:mutation_warning":
+        this.item(t, "other", "Many page changes", `${text(p.mutations, 20)} DOM changes in a burst`);
+        break;
+      case "sentiero:recording_paused":
+        this.item(t, "error", "Recording paused",
+          p.reason === "mutation_limit"
+            ? `The page changed too fast (${text(p.mutations, 20)} DOM changes in a burst); the rest of this page was not recorded`
+            : text(p.reason, 200), { marker: "error" });
+        break;
       case "sentiero:meta": {
-        const page = [...this.items].reverse().find((i) => i.kind === "navigation" && i.label === "Page view");
+        const page = [...this.items].reverse().find((i) => i.kind === "navigation" && !i.spa && i.label === "Page view");
         if (page && text(p.title, 200)) page.label = `Page view: ${text(p.title, 200)}`;
         this.meta = p;
         break;
@@ -276,6 +304,12 @@ export class Analysis {
     if (item.target === undefined || item.target === null) return item.detail;
     const label = item.nodes.label(item.target);
     return item.detail ? `${label} · ${item.detail}` : label;
+  }
+
+  // How many documents (not in-app routes) started by ``t``: rrweb numbers
+  // nodes afresh for each, so clicks belong to one.
+  documentsAt(t) {
+    return this.pages.filter((p) => p.t <= t && !p.spa).length;
   }
 
   pageAt(t) {

@@ -27,7 +27,7 @@ export class ClickOverlay {
 
   update(t) {
     if (!this.enabled) return;
-    const page = this.analysis.pages.filter((p) => p.t <= t).length;
+    const page = this.analysis.documentsAt(t);
     const shown = [];
     for (const click of this.analysis.clicks) {
       if (click.t > t) break;

@@ -1,7 +1,7 @@
 // window.Sentiero: the page's handle on the recorder. Every method is safe to
 // call at any time, whether or not this visitor is being recorded.
 
-import { guard } from './util.js';
+import { NativePromise, guard } from './util.js';
 
 export const VERSION = '1';
 
@@ -13,7 +13,7 @@ export function installApi(recorder) {
     optOut: guard(() => recorder.optOut()),
     optIn: guard(() => recorder.optIn()),
     isOptedOut: guard(() => recorder.isOptedOut(), false),
-    flush: guard(() => recorder.flush(), Promise.resolve()),
+    flush: guard(() => recorder.flush(), NativePromise.resolve()),
   };
   Object.defineProperty(api, 'sessionId', {
     enumerable: true,

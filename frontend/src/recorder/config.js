@@ -21,6 +21,8 @@ const DEFAULTS = {
   optOutCookieName: 'sentiero_optout',
   respectGpc: true,
   respectDnt: true,
+  mutationLimit: 10000,
+  mutationWarning: 750,
 };
 
 const POSITIVE = [
@@ -30,6 +32,8 @@ const POSITIVE = [
   'sessionIdleTimeoutMs',
   'sessionMaxAgeMs',
   'consoleMaxLength',
+  'mutationLimit',
+  'mutationWarning',
 ];
 
 function isPlainObject(value) {

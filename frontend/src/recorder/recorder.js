@@ -3,20 +3,29 @@
 // window.Sentiero.
 
 import { record } from '@rrweb/record';
+import { OVER, WARN, createBudget } from './budget.js';
 import { installCaptures, pageMeta } from './captures.js';
 import { hasOptOutCookie, privacySignal } from './consent.js';
 import { capConsoleEvent, consolePlugin } from './console.js';
 import { buildRecordOptions } from './privacy.js';
+import { installRoutes } from './routes.js';
 import { CHANGED, IDLE, createSessions } from './session.js';
-import { TAG_CUSTOM, TAG_IDENTIFY, TAG_META } from './tags.js';
+import {
+  TAG_CUSTOM,
+  TAG_IDENTIFY,
+  TAG_META,
+  TAG_MUTATION_WARNING,
+  TAG_RECORDING_PAUSED,
+} from './tags.js';
 import { createTransport } from './transport.js';
-import { cap, cleanProps, deleteCookie, guard, writeCookie } from './util.js';
+import { NativePromise, cap, cleanProps, deleteCookie, guard, writeCookie } from './util.js';
 import { installVitals } from './vitals.js';
 
 const FULL_SNAPSHOT = 2;
 const INCREMENTAL = 3;
 const CUSTOM = 5;
 const PLUGIN = 6;
+const MUTATION = 0;
 // IncrementalSource values that mean a person is using the page.
 const ACTIVITY_SOURCES = [1, 2, 3, 5, 6, 12];
 const MAX_RECOVERY_CHECKOUTS = 3;
@@ -35,10 +44,16 @@ export function createRecorder(cfg) {
   let awaitingSnapshot = false;
   let identity = null;
   let recoveries = 0;
+  // this page's recording was stopped for good (mutation storm)
+  let paused = false;
+  // route changes are reported once the page's snapshot is out (its Meta
+  // event already carries the URL the page started on)
+  let snapshotSent = false;
+  const budget = createBudget(cfg.mutationLimit, cfg.mutationWarning);
 
   /** Every event, from rrweb or from us, goes through here. */
   function accept(event, _isCheckout, byUser) {
-    if (!active) return;
+    if (!active || paused) return;
     const activity =
       byUser === true ||
       (event.type === INCREMENTAL && ACTIVITY_SOURCES.indexOf(event.data && event.data.source) >= 0);
@@ -54,8 +69,31 @@ export function createRecorder(cfg) {
       if (event.type === FULL_SNAPSHOT) awaitingSnapshot = false;
     }
     if (event.type === PLUGIN) capConsoleEvent(event, cfg.consoleMaxLength);
+    let spent = null;
+    if (event.type === INCREMENTAL && event.data.source === MUTATION) {
+      spent = budget.spend(event);
+      if (spent === OVER) return pauseRecording();
+    }
     transport.push(event, sessions.sessionId());
-    if (event.type === FULL_SNAPSHOT) setTimeout(guard(afterSnapshot), 0);
+    if (event.type === FULL_SNAPSHOT) {
+      snapshotSent = true;
+      setTimeout(guard(afterSnapshot), 0);
+    }
+    if (spent === WARN) emitCustom(TAG_MUTATION_WARNING, { mutations: budget.level() });
+  }
+
+  /** Too many mutations: stop this page's recording (the next page starts afresh). */
+  function pauseRecording() {
+    emitCustom(TAG_RECORDING_PAUSED, { reason: 'mutation_limit', mutations: budget.level() });
+    paused = true;
+    const halt = stopRrweb;
+    stopRrweb = null;
+    if (halt) guard(halt)();
+    transport.flush();
+  }
+
+  function emitRoute(tag, payload) {
+    if (snapshotSent && !awaitingSnapshot) emitCustom(tag, payload);
   }
 
   function emitCustom(tag, payload, byUser) {
@@ -110,6 +148,19 @@ export function createRecorder(cfg) {
     if (installed) return;
     installed = true;
     installCaptures(cfg, emitCustom);
+    installRoutes(emitRoute);
+    // A Content-Security-Policy that leaves our endpoint out of connect-src:
+    // nothing can be delivered, so stop recording rather than retry forever.
+    document.addEventListener(
+      'securitypolicyviolation',
+      guard((event) => {
+        const directive = event.effectiveDirective || event.violatedDirective || '';
+        if (active && directive.indexOf('connect-src') === 0 && blocksEndpoint(event.blockedURI)) {
+          blockedBy = 'csp';
+          stop();
+        }
+      }),
+    );
     if (cfg.captureWebVitals) installVitals(emitCustom, sendNowIfHidden);
     const leave = guard(() => {
       if (active) transport.beaconAll();
@@ -132,6 +183,13 @@ export function createRecorder(cfg) {
         }
       }),
     );
+  }
+
+  function blocksEndpoint(blocked) {
+    if (!blocked) return false;
+    const endpoint = new URL(cfg.endpoint);
+    // a cross-origin block may be reported as the origin alone
+    return blocked === endpoint.origin || blocked.indexOf(endpoint.origin + endpoint.pathname) === 0;
   }
 
   function sendNowIfHidden() {
@@ -202,7 +260,7 @@ export function createRecorder(cfg) {
       return optedOut || hasOptOutCookie(cfg);
     },
     flush() {
-      return active ? transport.flush() : Promise.resolve();
+      return active ? transport.flush() : NativePromise.resolve();
     },
     sessionId() {
       return active ? sessions.sessionId() : null;

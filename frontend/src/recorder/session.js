@@ -31,7 +31,10 @@ function validSession(s, now) {
 
 export function createSessions(cfg) {
   const shared = makeStorage(cfg.crossTabSessions ? 'localStorage' : 'sessionStorage');
-  const tab = makeStorage('sessionStorage');
+  // Frames share their tab's sessionStorage: a frame keeps its own window
+  // id in memory, or it would interleave its batches with the page's.
+  const framed = window.top !== window;
+  const tab = makeStorage(framed ? null : 'sessionStorage');
   let current = null;
   let win = null;
   let lastSync = 0;
@@ -105,6 +108,7 @@ export function createSessions(cfg) {
 
   /** Cookies let the server link its own records (errors, logs) to the replay. */
   function publish() {
+    if (framed) return; // the cookies belong to the tab's page
     if (current && current.sampled) {
       writeCookie('sentiero_sid', current.id);
       writeCookie('sentiero_wid', win.id);

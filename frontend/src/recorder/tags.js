@@ -6,3 +6,6 @@ export const TAG_CUSTOM = 'sentiero:custom';
 export const TAG_FORM_SUBMIT = 'sentiero:form_submit';
 export const TAG_VITAL = 'sentiero:vital';
 export const TAG_IDENTIFY = 'sentiero:identify';
+export const TAG_PAGE = 'sentiero:page';
+export const TAG_MUTATION_WARNING = 'sentiero:mutation_warning';
+export const TAG_RECORDING_PAUSED = 'sentiero:recording_paused';

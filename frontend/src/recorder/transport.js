@@ -9,6 +9,8 @@
 // is hidden the queue leaves synchronously through sendBeacon, uncompressed
 // (compression is asynchronous and an unloading page does not wait).
 
+import { NativePromise, toJson } from './util.js';
+
 const MAX_EVENT_CHARS = 4000000;
 const MAX_QUEUE_CHARS = 8000000;
 const MAX_BATCH_EVENTS = 500;
@@ -24,7 +26,33 @@ const RETRY = 1;
 const FAIL = 2;
 
 function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return new NativePromise((resolve) => setTimeout(resolve, ms));
+}
+
+// Taken when the recorder starts: a page that later replaces or removes
+// window.fetch does not take delivery away.
+const pageFetch = typeof window.fetch === 'function' ? window.fetch : null;
+
+/** POST ``body``; resolves to the status code, rejects on a network error. */
+async function send(url, body, headers, keepalive) {
+  if (pageFetch) {
+    const response = await pageFetch.call(window, url, {
+      method: 'POST',
+      body,
+      headers,
+      keepalive,
+    });
+    return response.status;
+  }
+  // no fetch at all (removed by the page): the older API does the same job
+  return new NativePromise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', url);
+    for (const name of Object.keys(headers)) xhr.setRequestHeader(name, headers[name]);
+    xhr.onload = () => resolve(xhr.status);
+    xhr.onerror = xhr.ontimeout = xhr.onabort = reject;
+    xhr.send(body);
+  });
 }
 
 async function gzip(text) {
@@ -59,7 +87,7 @@ export function createTransport(cfg, ids, onRecovered) {
     if (stopped) return false;
     let json;
     try {
-      json = JSON.stringify(event);
+      json = toJson(event);
     } catch (_error) {
       dropped += 1;
       return false;
@@ -100,9 +128,9 @@ export function createTransport(cfg, ids, onRecovered) {
     dropped = 0;
     const json =
       '{"v":1,"session_id":' +
-      JSON.stringify(items[0].sid) +
+      toJson(items[0].sid) +
       ',"window_id":' +
-      JSON.stringify(ids.windowId()) +
+      toJson(ids.windowId()) +
       ',"seq":' +
       ids.nextSeq() +
       ',"sent_at":' +
@@ -128,15 +156,10 @@ export function createTransport(cfg, ids, onRecovered) {
     const size = batch.gz ? batch.gz.byteLength : batch.json.length;
     batch.maybeDelivered = true;
     try {
-      const response = await fetch(cfg.endpoint, {
-        method: 'POST',
-        body,
-        headers,
-        // a keepalive request survives the page unloading, within the budget
-        keepalive: size <= BEACON_CHARS,
-      });
-      if (response.ok) return OK;
-      if (response.status < 500) return FAIL;
+      // a keepalive request survives the page unloading, within the budget
+      const status = await send(cfg.endpoint, body, headers, size <= BEACON_CHARS);
+      if (status >= 200 && status < 300) return OK;
+      if (status < 500) return FAIL;
       batch.maybeDelivered = false; // the server answered: it did not store it
       return RETRY;
     } catch (_error) {

@@ -3,6 +3,66 @@
 
 export const ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
 
+// The engine's own Promise, whatever the page did to window.Promise.
+export const NativePromise = (async () => {})().constructor;
+
+const NATIVE = /\{\s*\[native code\]\s*\}\s*$/;
+
+function isNative(fn) {
+  try {
+    return typeof fn === 'function' && NATIVE.test(Function.prototype.toString.call(fn));
+  } catch (_error) {
+    return false;
+  }
+}
+
+/**
+ * The browser's JSON.stringify even when the page replaced it before we
+ * loaded: a fresh realm (a throwaway same-origin frame) still has it.
+ */
+function nativeStringify() {
+  const own = JSON.stringify;
+  if (isNative(own)) return own;
+  let frame = null;
+  try {
+    frame = document.createElement('iframe');
+    frame.style.display = 'none';
+    document.documentElement.appendChild(frame);
+    const theirs = frame.contentWindow.JSON.stringify;
+    if (isNative(theirs)) return theirs;
+  } catch (_error) {
+    // no frame allowed: use what the page has
+  } finally {
+    if (frame && frame.parentNode) frame.parentNode.removeChild(frame);
+  }
+  return own;
+}
+
+let stringify = null;
+const PROTOTYPES = [Array.prototype, Object.prototype];
+
+/**
+ * JSON text of ``value``, as the browser would write it. Old libraries
+ * (Prototype.js and friends) give Array.prototype a toJSON that turns every
+ * array into a string, which would garble rrweb's events: such methods are
+ * set aside while we serialise. Throws like JSON.stringify (cycles).
+ */
+export function toJson(value) {
+  if (!stringify) stringify = nativeStringify();
+  const setAside = [];
+  for (const proto of PROTOTYPES) {
+    if (Object.prototype.hasOwnProperty.call(proto, 'toJSON')) {
+      const descriptor = Object.getOwnPropertyDescriptor(proto, 'toJSON');
+      if (descriptor.configurable && delete proto.toJSON) setAside.push([proto, descriptor]);
+    }
+  }
+  try {
+    return stringify(value);
+  } finally {
+    for (const [proto, descriptor] of setAside) Object.defineProperty(proto, 'toJSON', descriptor);
+  }
+}
+
 /** Wrap a callback so an exception in our code never reaches the host page. */
 export function guard(fn, fallback) {
   return function guarded() {
@@ -41,7 +101,7 @@ export function cap(value, max) {
 
 function describe(value) {
   try {
-    const json = JSON.stringify(value);
+    const json = toJson(value);
     return json === undefined ? String(value) : json;
   } catch (_error) {
     return cap(value, 1000);
@@ -102,12 +162,13 @@ export function deleteCookie(name) {
 /**
  * JSON values in localStorage or sessionStorage, falling back to memory when
  * the storage is missing or refuses writes (private modes, quotas, sandboxed
- * frames): recording then works per page instead of failing.
+ * frames): recording then works per page instead of failing. A null
+ * ``kind`` keeps the values in memory only.
  */
 export function makeStorage(kind) {
   let backend = null;
   try {
-    backend = window[kind];
+    backend = kind ? window[kind] : null;
     backend.setItem('sentiero_probe', '1');
     backend.removeItem('sentiero_probe');
   } catch (_error) {
@@ -124,7 +185,7 @@ export function makeStorage(kind) {
       }
     },
     set(key, value) {
-      const raw = JSON.stringify(value);
+      const raw = toJson(value);
       memory[key] = raw;
       if (!backend) return;
       try {

@@ -1,0 +1,60 @@
+// Page views of single-page apps. A route change made with the History API
+// or the URL fragment loads no new document, so rrweb takes no snapshot and
+// writes no Meta event: without this a whole SPA visit counts as one page.
+//
+// pushState/replaceState are wrapped (calls still go to whatever was there
+// before, and their errors still reach the caller); popstate and hashchange
+// are heard. Reports wait for the current task to finish, so the app has
+// set the new title, and several changes in one task make one report. Only
+// a real change of URL is reported: replaceState with the same URL is not.
+
+import { TAG_PAGE } from './tags.js';
+import { cap, guard } from './util.js';
+
+function withoutHash(url) {
+  const at = url.indexOf('#');
+  return at < 0 ? url : url.slice(0, at);
+}
+
+export function installRoutes(emit) {
+  let last = location.href;
+  let pending = null; // the first kind of change seen in this task
+
+  const report = guard(() => {
+    const kind = pending;
+    pending = null;
+    const url = location.href;
+    if (url === last) return;
+    const hashOnly = withoutHash(url) === withoutHash(last);
+    last = url;
+    emit(TAG_PAGE, {
+      url: cap(url, 2000),
+      title: cap(document.title, 500),
+      // Back/forward and fragment links both fire popstate: tell them apart by the URL.
+      kind: kind || (hashOnly ? 'hash' : 'pop'),
+    });
+  });
+
+  const changed = guard((kind) => {
+    if (pending === null) {
+      pending = kind;
+      setTimeout(report, 0);
+    }
+  });
+
+  for (const [name, kind] of [
+    ['pushState', 'push'],
+    ['replaceState', 'replace'],
+  ]) {
+    const original = history[name];
+    if (typeof original !== 'function') continue;
+    history[name] = function sentieroHistory() {
+      const result = original.apply(this, arguments);
+      changed(kind);
+      return result;
+    };
+  }
+  const heard = () => changed('');
+  window.addEventListener('popstate', heard);
+  window.addEventListener('hashchange', heard);
+}

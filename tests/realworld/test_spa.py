@@ -1,0 +1,135 @@
+"""A vanilla-JS single-page app recorded in Chromium: route changes made with
+pushState, replaceState, back/forward and fragment links are page views in
+the store, the session's summary and its URL filter, and in the replay's
+activity list and timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from sentiero_core.store import SessionFilter
+from tests.realworld.helpers import (
+    assert_replayable,
+    events_when,
+    flush,
+    recorded_page,
+    serve_pages,
+)
+from tests.realworld.site import SPA, PageSpec
+from tests.recording.helpers import customs, new_context, store_of
+from tests.support.live_server import LiveServer
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LiveServer]:
+    yield from serve_pages({"spa": PageSpec(SPA)})
+
+
+@pytest.fixture(scope="module")
+def visit(server: LiveServer, browser: Any) -> dict[str, Any]:
+    """One SPA visit: two pushes, back, a fragment link, replaceState with the
+    same URL and with a new one."""
+    context = new_context(browser, "spa")
+    try:
+        page, watch, sid = recorded_page(server, context, server.url + "/rw/spa")
+        page.click("#to-products")
+        page.click("#to-item")
+        expect(page).to_have_title("Item 7 · Shop")
+        page.evaluate("history.back(); 0")
+        expect(page).to_have_title("Products · Shop")
+        page.click("#to-reviews")
+        page.wait_for_url("**#reviews")
+        page.evaluate("history.replaceState({again: true}, ''); 0")
+        page.evaluate("history.replaceState({}, '', '?sort=price'); 0")
+        page.wait_for_timeout(50)  # route reports wait for the end of the task
+        flush(page)
+        events = events_when(
+            server, sid, lambda evs: len(customs(evs, "sentiero:page")) >= 5, "the route changes"
+        )
+    finally:
+        context.close()
+    return {"sid": sid, "events": events, "watch": watch}
+
+
+def test_each_real_url_change_is_one_page_event(server: LiveServer, visit: dict[str, Any]) -> None:
+    """Ensure that every route change is reported once, with its kind, URL and
+    the title the app set, and replaceState to the same URL is not."""
+    base = server.url + "/rw/spa"
+    pages = [(p["kind"], p["url"], p["title"]) for p in customs(visit["events"], "sentiero:page")]
+    assert pages == [
+        ("push", base + "/products", "Products · Shop"),
+        ("push", base + "/products/7", "Item 7 · Shop"),
+        ("pop", base + "/products", "Products · Shop"),
+        ("hash", base + "/products#reviews", "Products · Shop"),
+        ("replace", base + "/products?sort=price", "Products · Shop"),
+    ]
+
+
+def test_the_boot_time_replace_is_not_a_page_view(
+    server: LiveServer, visit: dict[str, Any]
+) -> None:
+    """Ensure that the page load itself is one page view (rrweb's Meta event)
+    and the router's replaceState before the snapshot adds none."""
+    events = visit["events"]
+    assert [e["data"]["href"] for e in events if e["type"] == 4] == [server.url + "/rw/spa"]
+    first_page = next(e for e in events if e["type"] == 5 and e["data"]["tag"] == "sentiero:page")
+    snapshot = next(e for e in events if e["type"] == 2)
+    assert first_page["timestamp"] >= snapshot["timestamp"]
+    assert_replayable(events)
+    assert visit["watch"].console_errors == [] and visit["watch"].uncaught == []
+
+
+def test_the_summary_counts_every_route(server: LiveServer, visit: dict[str, Any]) -> None:
+    """Ensure that the session summary holds one page per view and the routes' URLs."""
+    summary = server.run(store_of(server).get_session(visit["sid"]))
+    base = server.url + "/rw/spa"
+    assert summary.page_count == 6
+    assert summary.entry_url == base
+    assert base + "/products/7" in summary.pages
+    assert base + "/products?sort=price" in summary.pages
+
+
+def test_the_url_filter_finds_the_session_by_a_route(
+    server: LiveServer, visit: dict[str, Any]
+) -> None:
+    """Ensure that the URL filter matches a route the visitor reached without a page load."""
+    store = store_of(server)
+    found = server.run(store.list_sessions(SessionFilter(url_contains="/products/7")))
+    assert [s.session_id for s in found.sessions] == [visit["sid"]]
+    missing = server.run(store.list_sessions(SessionFilter(url_contains="/checkout")))
+    assert missing.sessions == []
+
+
+def test_the_replay_lists_route_changes_as_page_navigations(
+    server: LiveServer, visit: dict[str, Any], browser: Any
+) -> None:
+    """Ensure that the session page shows each route change in the activity
+    list (Pages filter) and as a navigation marker on the timeline."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        tab = context.new_page()
+        tab.goto(f"{server.url}/sentiero/sessions/{visit['sid']}")
+        tab.wait_for_selector("body[data-replay-loaded]")
+        tab.click("#activity-kinds [data-filter='navigation']")
+        rows = tab.locator("#activity-list li[data-kind='navigation']:not([hidden])")
+        expect(rows).to_have_count(6)
+        labels = rows.locator(".label").all_text_contents()
+        assert labels[1:] == [
+            "Navigated: Products · Shop",
+            "Navigated: Item 7 · Shop",
+            "Back/forward: Products · Shop",
+            "Hash change: Products · Shop",
+            "URL replaced: Products · Shop",
+        ]
+        assert labels[0].startswith("Page view")
+        expect(tab.locator("#markers .marker.navigation")).to_have_count(6)
+        rows.nth(2).locator("button").click()
+        expect(tab.locator("#current-url")).to_have_text(server.url + "/rw/spa/products/7")
+    finally:
+        context.close()
