@@ -32,7 +32,7 @@ from sentiero_core.store import (
     StoreUnavailable,
 )
 from sentiero_core.store.memory import parse_session_cursor, session_cursor
-from sentiero_core.store.paging import StoredBatch, page_events, parse_event_cursor, trim_plan
+from sentiero_core.store.paging import StoredBatch, page_events, parse_event_cursor
 
 from . import driver
 from .appends import GroupWriter, PendingAppend
@@ -43,12 +43,12 @@ from .documents import (
     batch_documents,
     check_batch,
     expiry,
-    rewritten_fields,
     stored_batch,
     summary_from_document,
 )
 from .filters import LIST_ORDER, after_cursor, session_query
 from .indexes import ensure_indexes
+from .limits import sessions_over, trim_session
 from .retry import Retrier, short_cause
 from .settings import MongoSettings
 from .url import DEFAULT_DATABASE, check_database, parse_url
@@ -58,8 +58,7 @@ DELETE_CHUNK = 1_000
 #: Batch documents per round trip while reading events (they can be large).
 READ_BATCH_SIZE = 16
 _SUMMARY_PROJECTION = {name: 0 for name in INTERNAL_SUMMARY_FIELDS}
-_BATCH_BOUNDS = {"_id": 1, "seq": 1, "win": 1, "t0": 1, "t1": 1, "n": 1}
-_BATCH_FIELDS = {**_BATCH_BOUNDS, "blob": 1}
+_BATCH_FIELDS = {"_id": 1, "seq": 1, "win": 1, "t0": 1, "t1": 1, "n": 1, "blob": 1}
 
 
 class _StoredBatches:
@@ -204,66 +203,16 @@ class MongoStore(Store):
         keep = self.limits.max_events_per_session
         if keep is not None and summary["event_count"] > keep:
             async with self._lock:
-                await self._retry.run("trimming a session", lambda: self._trim(session_id, keep))
+                trim = partial(trim_session, self.batches, self.sessions, session_id, keep)
+                await self._retry.run("trimming a session", trim)
         cap = self.limits.max_sessions
         # Only a new session (this very batch created it) can push the count up.
         if cap is not None and summary.get("created_by") == batch_id:
             async with self._lock:
                 await self._retry.run("evicting old sessions", lambda: self._evict(cap))
 
-    async def _trim(self, session_id: str, keep: int) -> None:
-        # Only the oldest batches lose events: read every batch's bounds,
-        # then the blobs of those that can hold one of the oldest events.
-        found = self.batches.find({"sid": session_id}, _BATCH_BOUNDS).sort([("t0", 1), ("seq", 1)])
-        bounds = await found.to_list(None)
-        excess = sum(doc["n"] for doc in bounds) - keep
-        if excess <= 0:
-            return
-        counted, horizon = 0, None
-        for doc in bounds:
-            counted += doc["n"]
-            horizon = doc["t1"] if horizon is None else max(horizon, doc["t1"])
-            if counted >= excess:
-                break
-        # A batch starting after ``horizon`` holds none of the oldest ``excess`` events.
-        near = [doc for doc in bounds if doc["t0"] <= horizon]
-        blobs = self.batches.find({"_id": {"$in": [doc["_id"] for doc in near]}}, {"blob": 1})
-        blob_of = {doc["_id"]: doc["blob"] for doc in await blobs.to_list(None)}
-        if len(blob_of) != len(near):
-            return  # another server is trimming this session right now
-        near = [{**doc, "blob": blob_of[doc["_id"]]} for doc in near]
-        # Every event outside ``near`` is kept, so ``near`` keeps the rest.
-        kept_near = sum(doc["n"] for doc in near) - excess
-        drop, rewrite = trim_plan([stored_batch(doc) for doc in near], kept_near)
-        by_seq = {doc["seq"]: doc for doc in near}
-        removed_events = removed_batches = 0
-        for seq in drop:
-            gone = await self.batches.find_one_and_delete(
-                {"_id": by_seq[seq]["_id"], "sid": session_id}, projection={"n": 1, "part": 1}
-            )
-            if gone is not None:  # another server may have trimmed it first
-                removed_events += gone["n"]
-                removed_batches += 0 if gone.get("part") else 1
-        for seq, events in rewrite.items():
-            old = by_seq[seq]
-            result = await self.batches.update_one(
-                {"_id": old["_id"], "sid": session_id, "n": old["n"]},
-                {"$set": rewritten_fields(events)},
-            )
-            if result.modified_count:
-                removed_events += old["n"] - len(events)
-        if removed_events or removed_batches:
-            await self.sessions.update_one(
-                {"_id": session_id},
-                {"$inc": {"event_count": -removed_events, "batch_count": -removed_batches}},
-            )
-
     async def _evict(self, cap: int) -> None:
-        excess = await self.sessions.count_documents({}) - cap
-        if excess > 0:
-            oldest = self.sessions.find({}, {"_id": 1}).sort([("ended_at", 1), ("_id", 1)])
-            doomed = [doc["_id"] for doc in await oldest.limit(excess).to_list(None)]
-            await self._delete(doomed)
+        await self._delete(await sessions_over(self.sessions, cap))
 
     # -- reading -------------------------------------------------------------
 
