@@ -156,3 +156,21 @@ async def test_recorded_text_is_stored_literally(make_store: Any, raw_db: Any) -
     assert (doc["custom_events"], doc["user_id"], doc["referrer"]) == (["$inc"], "$user", "$$ROOT")
     got = await store.get_session("$where")
     assert got is not None and got.user_traits == {"$where": "1", "a.b": {"$gt": ""}}
+
+
+def test_every_digest_field_has_a_folding_rule() -> None:
+    """A field added to BatchDigest must be taught to the fold (and fail here first)."""
+    from dataclasses import fields
+
+    from sentiero_store_mongo.fold import COUNTERS, FIRST_SEEN
+
+    special = {
+        "window_id",
+        "first_ts",
+        "last_ts",
+        "page_views",
+        "custom_events",
+        "user_id",
+        "user_traits",
+    }
+    assert {f.name for f in fields(BatchDigest)} == set(COUNTERS) | set(FIRST_SEEN) | special
