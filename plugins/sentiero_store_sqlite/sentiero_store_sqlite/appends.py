@@ -1,9 +1,15 @@
 """One write transaction's worth of appends.
 
-Every statement is a round trip to aiosqlite's thread, and those round trips,
-not SQLite, are what an append costs. So a group reads all its sessions'
-summaries in one query, folds each batch in Python with ``merge_digest``,
-and writes batches, summaries and search rows with one ``executemany`` each.
+Plain ``sqlite3`` code that runs start to finish in the writer's thread
+(:meth:`.connection.Connection.run`): the whole group is one hop from the
+event loop, however many sessions and statements it takes. Statements are
+still few: a group reads all its sessions' summaries in one query, folds
+each batch in Python with ``merge_digest``, and writes batches, summaries
+and search rows with one ``executemany`` each.
+
+Batches are compressed here too, not on the event loop: zlib lets go of the
+GIL while it deflates, so the loop goes on parsing the next requests on the
+other core meanwhile, and the group's hop is already paid for.
 
 The result must equal appending the batches one by one, limits included.
 Pending rows are therefore written out before anything that reads the tables
@@ -14,26 +20,27 @@ to again later in it starts afresh, exactly as it would one batch at a time.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, replace
 from typing import Any
 
-import aiosqlite
 import orjson
 
 from sentiero_core.store import Batch, SessionSummary, StoreLimits, merge_digest
+from sentiero_core.store.codec import compress
 
 from .limits import evict_least_recent, trim_session
 
 SESSION_COLUMNS = "started_at, ended_at, duration_ms, error_count, user_id, browser, device, os"
+UPDATE_ASSIGNMENTS = ", ".join(f"{c.strip()} = ?" for c in SESSION_COLUMNS.split(","))
 
 
 @dataclass(slots=True)
 class PendingAppend:
-    """A batch ready to write, compressed before the write lock is taken."""
+    """A batch ready to write: its events as JSON, checked before queueing."""
 
     batch: Batch
-    blob: bytes
-    raw_bytes: int
+    raw: bytes
 
 
 def _lowered(value: str | None) -> str | None:
@@ -62,7 +69,7 @@ def load_summary(text: str) -> SessionSummary:
 
 
 class AppendGroup:
-    def __init__(self, db: aiosqlite.Connection, limits: StoreLimits) -> None:
+    def __init__(self, db: sqlite3.Connection, limits: StoreLimits) -> None:
         self._db = db
         self._limits = limits
         self._sessions: dict[str, tuple[int, SessionSummary]] = {}
@@ -72,10 +79,10 @@ class AppendGroup:
         self._event_rows: list[tuple[int, str]] = []
         self._session_count = 0
 
-    async def write(self, items: list[PendingAppend]) -> None:
+    def write(self, items: list[PendingAppend]) -> None:
         """Apply ``items`` in order inside the caller's transaction."""
         ids = sorted({item.batch.session_id for item in items})
-        rows = await self._db.execute_fetchall(
+        rows = self._db.execute(
             "SELECT id, session_id, summary FROM sessions "
             "WHERE session_id IN (SELECT value FROM json_each(?))",
             (orjson.dumps(ids).decode(),),
@@ -83,28 +90,31 @@ class AppendGroup:
         for rowid, session_id, text in rows:
             self._sessions[session_id] = (rowid, load_summary(text))
         if self._limits.max_sessions is not None:
-            totals = list(await self._db.execute_fetchall("SELECT sessions FROM totals"))
-            self._session_count = int(totals[0][0])
+            (count,) = self._db.execute("SELECT sessions FROM totals").fetchone()
+            self._session_count = int(count)
         for item in items:
-            await self._apply(item)
-        await self._flush()
+            self._apply(item)
+        self._flush()
 
-    async def _apply(self, item: PendingAppend) -> None:
+    def _apply(self, item: PendingAppend) -> None:
         batch = item.batch
-        digest = replace(batch.digest, raw_bytes=batch.digest.raw_bytes or item.raw_bytes)
+        raw_bytes = len(item.raw)
+        digest = batch.digest
+        if not digest.raw_bytes:  # a digest made without it (the pipeline sets it)
+            digest = replace(digest, raw_bytes=raw_bytes)
         known = self._sessions.get(batch.session_id)
         previous = known[1] if known is not None else None
         pages_before = set(previous.pages) if previous is not None else set()
         events_before = set(previous.custom_events) if previous is not None else set()
         summary = merge_digest(previous, batch.session_id, digest)
         if known is None:
-            inserted = await self._db.execute_insert(
+            cursor = self._db.execute(
                 f"INSERT INTO sessions ({SESSION_COLUMNS}, summary, session_id) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (*summary_columns(summary), batch.session_id),
             )
-            assert inserted is not None
-            rowid = int(inserted[0])
+            rowid = cursor.lastrowid
+            assert rowid is not None
             self._sessions[batch.session_id] = (rowid, summary)
             self._session_count += 1
         else:
@@ -117,8 +127,8 @@ class AppendGroup:
                 digest.first_ts,
                 digest.last_ts,
                 len(batch.events),
-                item.raw_bytes,
-                item.blob,
+                raw_bytes,
+                compress(item.raw),
             )
         )
         self._page_rows += [(rowid, p.lower()) for p in summary.pages if p not in pages_before]
@@ -126,42 +136,42 @@ class AppendGroup:
 
         cap = self._limits.max_events_per_session
         if cap is not None and summary.event_count > cap:
-            await self._flush()
-            if await trim_session(self._db, rowid, summary, cap):
+            self._flush()
+            if trim_session(self._db, rowid, summary, cap):
                 self._dirty[rowid] = summary
         most = self._limits.max_sessions
         if most is not None and self._session_count > most:
-            await self._flush()
-            for session_id in await evict_least_recent(self._db, self._session_count - most):
+            self._flush()
+            for session_id in evict_least_recent(self._db, self._session_count - most):
                 self._session_count -= 1
                 gone = self._sessions.pop(session_id, None)
                 if gone is not None:
                     self._dirty.pop(gone[0], None)
 
-    async def _flush(self) -> None:
+    def _flush(self) -> None:
         """Write every pending row; the tables are then current."""
+        db = self._db
         if self._batch_rows:
-            await self._db.executemany(
+            db.executemany(
                 "INSERT INTO batches (session_rowid, window_id, min_ts, max_ts, event_count, "
                 "raw_bytes, blob) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 self._batch_rows,
             )
             self._batch_rows = []
         if self._dirty:
-            assignments = ", ".join(f"{c.strip()} = ?" for c in SESSION_COLUMNS.split(","))
-            await self._db.executemany(
-                f"UPDATE sessions SET {assignments}, summary = ? WHERE id = ?",
+            db.executemany(
+                f"UPDATE sessions SET {UPDATE_ASSIGNMENTS}, summary = ? WHERE id = ?",
                 [(*summary_columns(s), rowid) for rowid, s in self._dirty.items()],
             )
             self._dirty = {}
         if self._page_rows:
-            await self._db.executemany(
+            db.executemany(
                 "INSERT OR IGNORE INTO session_pages (session_rowid, url_folded) VALUES (?, ?)",
                 self._page_rows,
             )
             self._page_rows = []
         if self._event_rows:
-            await self._db.executemany(
+            db.executemany(
                 "INSERT OR IGNORE INTO session_custom_events (session_rowid, name) VALUES (?, ?)",
                 self._event_rows,
             )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
+from typing import TypeVar
 
 import aiosqlite
 
@@ -15,6 +17,36 @@ from .url import MEMORY, SQLiteLocation
 DEFAULT_BUSY_TIMEOUT_MS = 5_000
 #: DELETE ... RETURNING (eviction) arrived in 3.35; row values and JSON earlier.
 MIN_SQLITE = (3, 35, 0)
+
+T = TypeVar("T")
+
+
+class Connection(aiosqlite.Connection):
+    """An aiosqlite connection that can also run a whole unit of work in its
+    thread in one go.
+
+    Each awaited aiosqlite call is a round trip to the connection's thread:
+    a queue put, a wake-up of that thread, then a write to the event loop's
+    self-pipe and a wake-up of the loop, and both threads fighting over the
+    GIL in between. An append group made ten to twenty of them, and those
+    hops, not SQLite, were most of what an append cost. :meth:`run` makes a
+    transaction one hop: the function gets the plain ``sqlite3`` connection
+    and runs start to finish in the thread that owns it.
+    """
+
+    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work(connection)`` in the connection's thread; its result.
+
+        Queued behind calls already made on this connection, as any other
+        call. ``work`` must not touch the connection from another thread or
+        keep it. If the caller is cancelled, ``work`` still runs to its end
+        (SQLite cannot be interrupted half-way through a statement).
+        """
+        # _execute and _conn are aiosqlite's own way to run a call in its
+        # thread (every public method goes through them); a subclass is the
+        # one place that may rely on them.
+        result: T = await self._execute(lambda: work(self._conn))
+        return result
 
 
 def check_sqlite_version(version: tuple[int, int, int] = sqlite3.sqlite_version_info) -> None:
@@ -29,7 +61,7 @@ def check_sqlite_version(version: tuple[int, int, int] = sqlite3.sqlite_version_
 
 async def connect(
     location: SQLiteLocation, *, busy_timeout_ms: int, read_only: bool = False
-) -> aiosqlite.Connection:
+) -> Connection:
     """A connection in autocommit mode: every transaction is explicit.
 
     Pragmas that only affect this connection are set here; the WAL journal
@@ -46,8 +78,10 @@ async def connect(
         if location.path.is_dir():
             raise StoreUnavailable(f"cannot open SQLite database {location}: it is a directory")
     target = MEMORY if location.path is None else str(location.path)
+    # What aiosqlite.connect() does, with our subclass.
+    db = Connection(partial(sqlite3.connect, target, isolation_level=None), iter_chunk_size=64)
     try:
-        db = await aiosqlite.connect(target, isolation_level=None)
+        await db  # starts the thread, which opens the file
     except sqlite3.Error as exc:
         raise StoreUnavailable(f"cannot open SQLite database {location}: {exc}") from exc
     try:

@@ -1,7 +1,9 @@
 """``sqlite://``: the embedded store, one SQLite file in WAL mode.
 
 One writer connection does every write, guarded by an asyncio lock, with
-concurrent appends grouped into shared transactions (see :mod:`.writes`).
+concurrent appends grouped into shared transactions (see :mod:`.writes`),
+each run whole in the writer's thread: one hop from the event loop per
+transaction (see :meth:`.connection.Connection.run`).
 Reads go through a small pool of read-only connections: in WAL mode a
 reader sees the last committed state and never waits for the writer. A
 ``:memory:`` database exists in one connection only, so there reads share
@@ -11,12 +13,12 @@ the writer and its lock.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-import aiosqlite
 import orjson
 
 from sentiero_core.store import (
@@ -30,16 +32,24 @@ from sentiero_core.store import (
     StoreLimits,
     StoreStats,
 )
-from sentiero_core.store.codec import encode_events
 from sentiero_core.store.memory import parse_session_cursor, session_cursor
 from sentiero_core.store.paging import StoredBatch, page_events, parse_event_cursor
 
 from .appends import AppendGroup, PendingAppend, load_summary
-from .connection import DEFAULT_BUSY_TIMEOUT_MS, connect, enable_wal, rollback, sqlite_errors
+from .connection import (
+    DEFAULT_BUSY_TIMEOUT_MS,
+    Connection,
+    connect,
+    enable_wal,
+    rollback,
+    sqlite_errors,
+)
 from .filters import INT64_MAX, INT64_MIN, clamp_int64, where_clause
 from .schema import check_ownership, migrate
 from .url import MEMORY, SQLiteLocation, parse_sqlite_url
 from .writes import WriteQueue
+
+T = TypeVar("T")
 
 
 def _check_batch(batch: Batch) -> None:
@@ -83,9 +93,9 @@ class SQLiteStore(Store):
             raise ValueError("read_connections must be at least 1")
         self._busy_timeout_ms = busy_timeout_ms
         self._read_connections = read_connections
-        self._writer: aiosqlite.Connection | None = None
-        self._readers: asyncio.Queue[aiosqlite.Connection] | None = None
-        self._reader_list: list[aiosqlite.Connection] = []
+        self._writer: Connection | None = None
+        self._readers: asyncio.Queue[Connection] | None = None
+        self._reader_list: list[Connection] = []
         self._closing = False
         self._write_lock = asyncio.Lock()
         self._writes: WriteQueue[PendingAppend] = WriteQueue(
@@ -107,7 +117,7 @@ class SQLiteStore(Store):
         if self._writer is not None:
             return
         where = f"SQLite database {self.location}"
-        opened: list[aiosqlite.Connection] = []
+        opened: list[Connection] = []
         try:
             with sqlite_errors(self.location):
                 writer = await connect(self.location, busy_timeout_ms=self._busy_timeout_ms)
@@ -116,7 +126,7 @@ class SQLiteStore(Store):
                 await enable_wal(writer, self.location)
                 await migrate(writer, where)
                 if not self.location.in_memory:
-                    readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+                    readers: asyncio.Queue[Connection] = asyncio.Queue()
                     for _ in range(self._read_connections):
                         reader = await connect(
                             self.location, busy_timeout_ms=self._busy_timeout_ms, read_only=True
@@ -155,19 +165,19 @@ class SQLiteStore(Store):
                 finally:
                     await writer.close()
 
-    def _open_writer(self) -> aiosqlite.Connection:
+    def _open_writer(self) -> Connection:
         if self._writer is None:
             raise StoreError(f"SQLite store {self.location} is not open")
         return self._writer
 
-    def _usable_writer(self) -> aiosqlite.Connection:
+    def _usable_writer(self) -> Connection:
         """The writer, for a new request: refused once closing has begun."""
         if self._closing:
             raise StoreError(f"SQLite store {self.location} is closing")
         return self._open_writer()
 
     @asynccontextmanager
-    async def _reading(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def _reading(self) -> AsyncIterator[Connection]:
         writer = self._usable_writer()
         if self._readers is None:
             async with self._write_lock:
@@ -179,37 +189,44 @@ class SQLiteStore(Store):
         finally:
             self._readers.put_nowait(db)
 
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A write transaction; the caller holds the write lock."""
+    async def _transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work`` in one write transaction, whole in the writer's thread;
+        committed when this returns. The caller holds the write lock."""
         db = self._open_writer()
-        with sqlite_errors(self.location):
+
+        def transaction(conn: sqlite3.Connection) -> T:
             # IMMEDIATE takes the write lock up front: a deferred transaction
             # that later upgrades can fail with SQLITE_BUSY without waiting.
-            await db.execute("BEGIN IMMEDIATE")
+            conn.execute("BEGIN IMMEDIATE")
             try:
-                yield db
-                await db.execute("COMMIT")
+                result = work(conn)
+                conn.execute("COMMIT")
             except BaseException:
-                await rollback(db)
+                if conn.in_transaction:  # some errors end it already
+                    conn.execute("ROLLBACK")
                 raise
+            return result
+
+        with sqlite_errors(self.location):
+            return await db.run(transaction)
 
     # -- writes ---------------------------------------------------------------
 
     async def append(self, batch: Batch) -> None:
         self._usable_writer()
         _check_batch(batch)
-        blob, raw = encode_events(batch.events)
-        await self._writes.submit(PendingAppend(batch, blob, raw))
+        # Serialized here, so an event that is not JSON fails its own
+        # request before it can join a group; compressed in the group.
+        await self._writes.submit(PendingAppend(batch, orjson.dumps(batch.events)))
 
     async def _commit_appends(self, group: list[PendingAppend]) -> None:
-        async with self._transaction() as db:
-            await AppendGroup(db, self.limits).write(group)
+        limits = self.limits
+        await self._transaction(lambda db: AppendGroup(db, limits).write(group))
 
     async def _delete(self, sql: str, params: Sequence[Any]) -> int:
         self._usable_writer()
-        async with self._write_lock, self._transaction() as db, db.execute(sql, params) as cur:
-            return max(0, cur.rowcount)
+        async with self._write_lock:
+            return await self._transaction(lambda db: max(0, db.execute(sql, params).rowcount))
 
     async def delete_sessions(self, session_ids: Sequence[str]) -> int:
         wanted = sorted({sid for sid in session_ids if isinstance(sid, str)})
@@ -289,13 +306,17 @@ class SQLiteStore(Store):
             sql += " AND b.max_ts >= ?"
             params.append(clamp_int64(after[0]))
         sql += " ORDER BY b.min_ts, b.seq"
+
+        def begin(conn: sqlite3.Connection) -> list[Any]:
+            # One read transaction: batch list and blobs from one snapshot,
+            # even if a trim rewrites batches meanwhile.
+            conn.execute("BEGIN")
+            return conn.execute(sql, params).fetchall()
+
         async with self._reading() as db:
             with sqlite_errors(self.location):
-                # One read transaction: batch list and blobs from one snapshot,
-                # even if a trim rewrites batches meanwhile.
-                await db.execute("BEGIN")
                 try:
-                    metas = list(await db.execute_fetchall(sql, params))
+                    metas = await db.run(begin)
 
                     async def batches() -> AsyncIterator[StoredBatch]:
                         # Blobs are fetched one by one: a page usually needs
