@@ -8,6 +8,7 @@ read-modify-write; Mongo applies the same rules as atomic operators).
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,31 +88,13 @@ def event_time(event: Any) -> int:
     return int(value)
 
 
-def _data(event: Any) -> dict[str, Any]:
-    data = event.get("data") if isinstance(event, dict) else None
+def _data(event: dict[str, Any]) -> dict[str, Any]:
+    data = event.get("data")
     return data if isinstance(data, dict) else {}
 
 
 def _number(value: Any) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
-
-
-def _incremental_source(event: Any) -> int | None:
-    if not isinstance(event, dict) or event.get("type") != INCREMENTAL:
-        return None
-    source = _data(event).get("source")
-    # Only an int may reach set lookups: a list there would raise.
-    return source if isinstance(source, int) and not isinstance(source, bool) else None
-
-
-def _clicks(events: list[dict[str, Any]]) -> list[tuple[int, float, float]]:
-    found = []
-    for e in events:
-        if _incremental_source(e) == SOURCE_MOUSE_INTERACTION:
-            data = _data(e)
-            if data.get("type") == CLICK:
-                found.append((event_time(e), _number(data.get("x")), _number(data.get("y"))))
-    return found
 
 
 def count_rage_clicks(clicks: list[tuple[int, float, float]]) -> int:
@@ -137,27 +120,14 @@ def count_rage_clicks(clicks: list[tuple[int, float, float]]) -> int:
     return bursts
 
 
-def _is_route_change(event: Any) -> bool:
-    return (
-        isinstance(event, dict)
-        and event.get("type") == CUSTOM
-        and _data(event).get("tag") == TAG_PAGE
-    )
-
-
-def _count_dead_clicks(events: list[dict[str, Any]], last_ts: int) -> int:
+def _count_dead_clicks(
+    clicks: list[tuple[int, float, float]], change_times: list[int], last_ts: int
+) -> int:
     """Clicks after which the page did not change (its DOM, an input, or its
     URL) within DEAD_CLICK_WAIT_MS. A click too close to the end of the batch
-    cannot be judged and is skipped."""
-    change_times = sorted(
-        event_time(e)
-        for e in events
-        if (isinstance(e, dict) and e.get("type") in (META, FULL_SNAPSHOT))
-        or _incremental_source(e) in (SOURCE_MUTATION, SOURCE_INPUT)
-        or _is_route_change(e)
-    )
+    cannot be judged and is skipped. ``change_times`` must be sorted."""
     dead = 0
-    for t, _x, _y in _clicks(events):
+    for t, _x, _y in clicks:
         if last_ts - t < DEAD_CLICK_WAIT_MS:
             continue
         # Bisect rather than scan: a hostile batch may hold many of both.
@@ -167,8 +137,8 @@ def _count_dead_clicks(events: list[dict[str, Any]], last_ts: int) -> int:
     return dead
 
 
-def _active_ms(events: list[dict[str, Any]]) -> int:
-    times = sorted(event_time(e) for e in events if _incremental_source(e) in USER_ACTIVITY_SOURCES)
+def _active_ms(times: list[int]) -> int:
+    """User activity time from the sorted times of activity events."""
     return sum(min(b - a, ACTIVE_GAP_CAP_MS) for a, b in itertools.pairwise(times))
 
 
@@ -185,6 +155,10 @@ def _viewport(width: Any, height: Any) -> str | None:
     return f"{w}x{h}" if w is not None and h is not None else None
 
 
+#: A session's batches all carry the same user agent, and a server sees few.
+_user_agent_fields = functools.lru_cache(maxsize=1024)(parse_user_agent)
+
+
 def digest_events(
     window_id: str,
     events: list[dict[str, Any]],
@@ -195,30 +169,59 @@ def digest_events(
     dropped_events: int = 0,
 ) -> BatchDigest:
     """Digest a batch of (already redacted) rrweb events. Anything malformed
-    is skipped rather than trusted: events come from browsers."""
-    times = [event_time(e) for e in events]
-    first, last = (min(times), max(times)) if times else (0, 0)
+    is skipped rather than trusted: events come from browsers.
+
+    One pass over the events gathers everything: a batch is digested on
+    every ingest request, and each extra pass over its events (and each
+    helper call per event) showed in the request's cost."""
     d = BatchDigest(
         window_id=window_id,
-        first_ts=first,
-        last_ts=last,
+        first_ts=0,
+        last_ts=0,
         event_count=len(events),
         raw_bytes=raw_bytes,
         ip=ip,
         user_agent=_text(user_agent, 512),
         dropped_events=max(0, int(dropped_events)),
     )
+    # bounds of the events' times (every time is in [0, MAX_TIMESTAMP])
+    first, last = MAX_TIMESTAMP, 0
+    clicks: list[tuple[int, float, float]] = []
+    change_times: list[int] = []  # when the page changed: for dead clicks
+    activity_times: list[int] = []  # when the user did something: for active time
     seen_custom: set[str] = set()
     for e in events:
         if not isinstance(e, dict):
+            first = 0  # what event_time() gives it
             continue
+        ts = e.get("timestamp")
+        # the common case inline; event_time() is the rule for the rest
+        t = ts if type(ts) is int and 0 <= ts <= MAX_TIMESTAMP else event_time(e)
+        if t < first:
+            first = t
+        if t > last:
+            last = t
         etype = e.get("type")
         data = _data(e)
-        if etype == META:
+        if etype == INCREMENTAL:
+            source = data.get("source")
+            # Only an int may reach set lookups: a list there would raise.
+            if not isinstance(source, int) or isinstance(source, bool):
+                continue
+            if source in (SOURCE_MUTATION, SOURCE_INPUT):
+                change_times.append(t)
+            if source in USER_ACTIVITY_SOURCES:
+                activity_times.append(t)
+            if source == SOURCE_MOUSE_INTERACTION and data.get("type") == CLICK:
+                clicks.append((t, _number(data.get("x")), _number(data.get("y"))))
+        elif etype == META:
+            change_times.append(t)
             href = _text(data.get("href"))
             if href:
-                d.page_views.append((event_time(e), href))
+                d.page_views.append((t, href))
             d.viewport = d.viewport or _viewport(data.get("width"), data.get("height"))
+        elif etype == FULL_SNAPSHOT:
+            change_times.append(t)
         elif etype == CUSTOM:
             tag = data.get("tag")
             raw_payload = data.get("payload")
@@ -243,20 +246,25 @@ def digest_events(
                         dict(list(traits.items())[:50]) if isinstance(traits, dict) else {}
                     )
             elif tag == TAG_PAGE:
-                # an in-app route change counts as a page view like a new document
+                # an in-app route change is a page change (a click that led
+                # to it is not dead) and a page view like a new document
+                change_times.append(t)
                 url = _text(payload.get("url"))
                 if url:
-                    d.page_views.append((event_time(e), url))
+                    d.page_views.append((t, url))
             elif tag == TAG_META:
                 d.referrer = d.referrer or _text(payload.get("referrer"))
                 vp = payload.get("viewport")
                 if isinstance(vp, dict):
                     d.viewport = d.viewport or _viewport(vp.get("width"), vp.get("height"))
-    clicks = _clicks(events)
+    if events:
+        d.first_ts, d.last_ts = first, last
     d.click_count = len(clicks)
     d.rage_click_count = count_rage_clicks(sorted(clicks))
-    d.dead_click_count = _count_dead_clicks(events, last)
-    d.active_ms = _active_ms(events)
+    change_times.sort()
+    d.dead_click_count = _count_dead_clicks(clicks, change_times, d.last_ts)
+    activity_times.sort()
+    d.active_ms = _active_ms(activity_times)
     if d.user_agent:
-        d.browser, d.os, d.device = parse_user_agent(d.user_agent)
+        d.browser, d.os, d.device = _user_agent_fields(d.user_agent)
     return d
