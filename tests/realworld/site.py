@@ -245,6 +245,17 @@ DOC_WRITE = """<!doctype html>
   document.write("<scr" + "ipt>document.write(" + JSON.stringify(nested) + ")</scr" + "ipt>");
 </script>
 <p id="after">After the writes</p>
+<script>
+  // the classic foot-gun: document.write after load replaces the whole page
+  function rewrite() {
+    setTimeout(function () {
+      document.write("<!doctype html><html><head><title>Rewritten</title></head><body>"
+        + "<p id='fresh'>A fresh document</p><button id='fresh-button'>Fresh</button>"
+        + "</body></html>");
+      document.close();
+    }, 0);
+  }
+</script>
 </body></html>
 """
 

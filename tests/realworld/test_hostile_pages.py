@@ -33,6 +33,7 @@ from tests.realworld.site import (
 )
 from tests.recording.helpers import (
     all_events,
+    customs,
     new_context,
     store_of,
     wait_for,
@@ -168,6 +169,47 @@ def test_a_page_built_with_document_write_is_recorded(server: LiveServer, browse
     for text in ("Written by document.write", "Nested write", "After the writes"):
         assert text in snapshot
     watch.assert_clean()
+
+
+def test_a_page_rewritten_by_document_write_after_load_is_recorded_again(
+    server: LiveServer, browser: Any
+) -> None:
+    """Ensure that when document.write after load replaces the page (the
+    browser drops every listener and rrweb cannot see the new root), the new
+    document gets its own full snapshot, its changes are recorded, and our
+    listeners (here the error capture) work again."""
+    context = new_context(browser, "rewritten")
+    try:
+        page, watch, sid = recorded_page(server, context, server.url + "/rw/written")
+        page.evaluate("rewrite(); 0")
+        page.wait_for_selector("#fresh-button")
+        events = events_when(
+            server, sid, lambda evs: "A fresh document" in snapshots_json(evs), "the new snapshot"
+        )
+        page.evaluate(
+            "document.getElementById('fresh').textContent = 'changed on the fresh page';"
+            "setTimeout(function () { throw new Error('thrown on the fresh page'); }, 0); 0"
+        )
+        page.wait_for_timeout(50)
+        flush(page)
+        events = events_when(
+            server,
+            sid,
+            lambda evs: (
+                "changed on the fresh page" in json.dumps(evs)
+                and bool(customs(evs, "sentiero:error"))
+            ),
+            "the fresh page's change and error",
+        )
+    finally:
+        context.close()
+    assert_replayable(events)
+    assert [e["message"] for e in customs(events, "sentiero:error")] == [
+        "Uncaught Error: thrown on the fresh page"
+    ]
+    assert [e["data"]["href"] for e in events if e["type"] == 4] == [server.url + "/rw/written"] * 2
+    assert watch.console_errors == []
+    assert [u.splitlines()[0] for u in watch.uncaught] == ["thrown on the fresh page"]
 
 
 def test_a_page_framed_by_another_site_is_recorded(

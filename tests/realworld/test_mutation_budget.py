@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.realworld.helpers import (
     assert_replayable,
@@ -82,6 +83,25 @@ def test_a_storm_pauses_the_page_and_keeps_the_tab_responsive(
     assert answer_s < 1.0
     assert_replayable(after)
     watch.assert_clean()
+
+
+def test_the_replay_says_why_recording_stopped(server: LiveServer, browser: Any) -> None:
+    """Ensure that the session page lists the warning and the pause, with the count."""
+    context = new_context(browser, "storm-replay")
+    try:
+        page, _watch, sid = recorded_page(server, context, server.url + "/rw/storm")
+        page.evaluate("storm(); 0")
+        pause = customs(paused_events(server, sid), PAUSED)[0]
+        tab = context.new_page()
+        tab.goto(f"{server.url}/sentiero/sessions/{sid}")
+        tab.wait_for_selector("body[data-replay-loaded]")
+        activity = tab.locator("#activity-list")
+        expect(activity).to_contain_text("Many page changes")
+        paused = activity.locator("li", has_text="Recording paused")
+        expect(paused).to_contain_text(f"{pause['mutations']} DOM changes in a burst")
+        expect(tab.locator("#markers .marker.error")).to_have_count(1)
+    finally:
+        context.close()
 
 
 def test_the_next_page_load_records_again(server: LiveServer, browser: Any) -> None:

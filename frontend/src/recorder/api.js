@@ -6,6 +6,8 @@ import { NativePromise, guard } from './util.js';
 export const VERSION = '1';
 
 export function installApi(recorder) {
+  const sessionId = guard(() => recorder.sessionId(), null);
+  const windowId = guard(() => recorder.windowId(), null);
   const api = {
     version: VERSION,
     track: guard((name, properties) => recorder.track(name, properties)),
@@ -14,14 +16,13 @@ export function installApi(recorder) {
     optIn: guard(() => recorder.optIn()),
     isOptedOut: guard(() => recorder.isOptedOut(), false),
     flush: guard(() => recorder.flush(), NativePromise.resolve()),
+    // read-only getters (a setter-less accessor ignores assignments)
+    get sessionId() {
+      return sessionId();
+    },
+    get windowId() {
+      return windowId();
+    },
   };
-  Object.defineProperty(api, 'sessionId', {
-    enumerable: true,
-    get: guard(() => recorder.sessionId(), null),
-  });
-  Object.defineProperty(api, 'windowId', {
-    enumerable: true,
-    get: guard(() => recorder.windowId(), null),
-  });
   window.Sentiero = api;
 }

@@ -39,6 +39,7 @@ export function createRecorder(cfg) {
   let optedOut = false;
   let blockedBy = null;
   let installed = false;
+  let listenRoutes = null;
   let timer = null;
   let metaPending = false;
   let awaitingSnapshot = false;
@@ -147,21 +148,33 @@ export function createRecorder(cfg) {
   function install() {
     if (installed) return;
     installed = true;
+    if (cfg.captureWebVitals) installVitals(emitCustom, sendNowIfHidden);
+    listenRoutes = installRoutes(emitRoute);
+    watchReopen();
+    listen();
+  }
+
+  /** Our listeners on the window and the document. */
+  function listen() {
     installCaptures(cfg, emitCustom);
-    installRoutes(emitRoute);
+    listenRoutes();
     // A Content-Security-Policy that leaves our endpoint out of connect-src:
     // nothing can be delivered, so stop recording rather than retry forever.
     document.addEventListener(
       'securitypolicyviolation',
       guard((event) => {
-        const directive = event.effectiveDirective || event.violatedDirective || '';
-        if (active && directive.indexOf('connect-src') === 0 && blocksEndpoint(event.blockedURI)) {
+        if (
+          active &&
+          event.disposition !== 'report' && // a report-only policy lets requests through
+          event.effectiveDirective === 'connect-src' &&
+          // the blocked URL, or only its origin when cross-origin
+          event.blockedURI.indexOf(new URL(cfg.endpoint).origin) === 0
+        ) {
           blockedBy = 'csp';
           stop();
         }
       }),
     );
-    if (cfg.captureWebVitals) installVitals(emitCustom, sendNowIfHidden);
     const leave = guard(() => {
       if (active) transport.beaconAll();
     });
@@ -185,11 +198,29 @@ export function createRecorder(cfg) {
     );
   }
 
-  function blocksEndpoint(blocked) {
-    if (!blocked) return false;
-    const endpoint = new URL(cfg.endpoint);
-    // a cross-origin block may be reported as the origin alone
-    return blocked === endpoint.origin || blocked.indexOf(endpoint.origin + endpoint.pathname) === 0;
+  // document.open() (or document.write() after load) replaces the page: the
+  // browser drops every listener of the window and the document, and rrweb
+  // cannot record nodes added straight under the document. Start again on
+  // the new page: our listeners, then a fresh snapshot.
+  function watchReopen() {
+    let root = document.documentElement;
+    const replaced = guard(() => {
+      const now = document.documentElement;
+      if (!now || now === root) return;
+      root = now;
+      setTimeout(guard(reopened), 0);
+    });
+    new MutationObserver(replaced).observe(document, { childList: true });
+  }
+
+  function reopened() {
+    listen();
+    if (!active || paused || !stopRrweb) return;
+    const halt = stopRrweb;
+    stopRrweb = null;
+    guard(halt)();
+    metaPending = true;
+    startRrweb();
   }
 
   function sendNowIfHidden() {
@@ -207,6 +238,10 @@ export function createRecorder(cfg) {
     transport.start();
     install();
     timer = setInterval(guard(tick), cfg.flushIntervalMs);
+    startRrweb();
+  }
+
+  function startRrweb() {
     const plugins = cfg.captureConsole ? [consolePlugin(cfg.consoleMaxLength)] : [];
     stopRrweb = record(buildRecordOptions(cfg, guard(accept), plugins)) || null;
     if (!stopRrweb) stop();

@@ -7,6 +7,8 @@
 // are heard. Reports wait for the current task to finish, so the app has
 // set the new title, and several changes in one task make one report. Only
 // a real change of URL is reported: replaceState with the same URL is not.
+// At most MAX_PER_PAGE are reported per document (pages that rewrite the
+// URL on every scroll exist).
 
 import { TAG_PAGE } from './tags.js';
 import { cap, guard } from './util.js';
@@ -16,8 +18,11 @@ function withoutHash(url) {
   return at < 0 ? url : url.slice(0, at);
 }
 
+const MAX_PER_PAGE = 1000;
+
 export function installRoutes(emit) {
   let last = location.href;
+  let reported = 0;
   let pending = null; // the first kind of change seen in this task
 
   const report = guard(() => {
@@ -27,6 +32,7 @@ export function installRoutes(emit) {
     if (url === last) return;
     const hashOnly = withoutHash(url) === withoutHash(last);
     last = url;
+    if (++reported > MAX_PER_PAGE) return;
     emit(TAG_PAGE, {
       url: cap(url, 2000),
       title: cap(document.title, 500),
@@ -55,6 +61,9 @@ export function installRoutes(emit) {
     };
   }
   const heard = () => changed('');
-  window.addEventListener('popstate', heard);
-  window.addEventListener('hashchange', heard);
+  // the listeners, to add again after document.open() dropped them
+  return () => {
+    window.addEventListener('popstate', heard);
+    window.addEventListener('hashchange', heard);
+  };
 }

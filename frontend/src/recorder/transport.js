@@ -241,6 +241,9 @@ export function createTransport(cfg, ids, onRecovered) {
 
   function start() {
     stopped = false;
+    // Find the browser's JSON.stringify now, before rrweb watches the DOM
+    // (a replaced one is looked up in a throwaway frame).
+    toJson(null);
   }
 
   /** Stop and discard everything not yet sent (opt-out, sampling). */

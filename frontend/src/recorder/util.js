@@ -6,7 +6,7 @@ export const ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
 // The engine's own Promise, whatever the page did to window.Promise.
 export const NativePromise = (async () => {})().constructor;
 
-const NATIVE = /\{\s*\[native code\]\s*\}\s*$/;
+const NATIVE = /\[native code\]/;
 
 function isNative(fn) {
   try {
@@ -51,9 +51,9 @@ export function toJson(value) {
   if (!stringify) stringify = nativeStringify();
   const setAside = [];
   for (const proto of PROTOTYPES) {
-    if (Object.prototype.hasOwnProperty.call(proto, 'toJSON')) {
-      const descriptor = Object.getOwnPropertyDescriptor(proto, 'toJSON');
-      if (descriptor.configurable && delete proto.toJSON) setAside.push([proto, descriptor]);
+    const descriptor = Object.getOwnPropertyDescriptor(proto, 'toJSON');
+    if (descriptor && descriptor.configurable && delete proto.toJSON) {
+      setAside.push([proto, descriptor]);
     }
   }
   try {
@@ -76,13 +76,8 @@ export function guard(fn, fallback) {
 
 /** 16 random bytes as base64url: 22 characters of [A-Za-z0-9_-]. */
 export function newId() {
-  const bytes = new Uint8Array(16);
-  const crypto = window.crypto;
-  if (crypto && crypto.getRandomValues) {
-    crypto.getRandomValues(bytes);
-  } else {
-    for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
-  }
+  // every browser that runs this bundle (ES2018) has getRandomValues
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
   let binary = '';
   for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]);
   return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
