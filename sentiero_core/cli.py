@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import sys
@@ -73,6 +74,44 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+#: Container allocations (net of frees) between two young-generation collections;
+#: CPython's default is 700. See :func:`tune_gc`.
+GC_GEN0_THRESHOLD = 10_000
+
+
+def tune_gc() -> None:
+    """Garbage collector settings for a server process, applied once it has
+    started (``sentiero serve`` and ``sentiero demo`` do it before serving).
+
+    Why: an ingest request parses a batch into about a thousand dicts and
+    lists, and with the SQLite store it keeps them until its group commit
+    lands, so dozens of requests' objects are alive at any time. With the
+    default threshold (700) nearly every request set off a young collection
+    that found them still alive and promoted them, which filled the older
+    generations and set off full collections, each walking every object of
+    the process: modules, Quart, Jinja2, Hypercorn. That cost 0.1 to 0.25 ms
+    a request, up to a fifth of the request.
+
+    - ``gc.freeze()`` moves everything alive after start-up (imported
+      modules, the app, its routes and templates) to the permanent
+      generation, which collections never walk: they live as long as the
+      process anyway.
+    - A young threshold of 10,000 lets a request's objects die by reference
+      counting, as nearly all do, before a collection looks at them. Memory
+      is unaffected: those objects are freed the moment they are
+      unreachable; only reference cycles wait for a collection, which still
+      comes every few requests.
+    """
+    gc.collect()
+    gc.freeze()
+    _gen0, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
+
+
+async def _tune_gc_when_started() -> None:
+    tune_gc()
+
+
 def _run_hypercorn(app: Any, host: str, port: int) -> None:
     from hypercorn.asyncio import serve
     from hypercorn.config import Config
@@ -81,6 +120,9 @@ def _run_hypercorn(app: Any, host: str, port: int) -> None:
     config = Config()
     config.bind = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
     config.accesslog = "-"
+    # Registered last, so it runs after the store has opened and every
+    # plugin's startup: whatever they built is frozen too.
+    app.before_serving(_tune_gc_when_started)
     print(f"Sentiero listening on http://{host}:{port}", file=sys.stderr, flush=True)
     try:
         asyncio.run(serve(app, config))

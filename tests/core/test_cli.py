@@ -73,3 +73,38 @@ def test_cors_origin_is_repeatable() -> None:
         ["serve", "--cors-origin", "https://a.example", "--cors-origin", "https://b.example"]
     )
     assert args.cors_origin == ["https://a.example", "https://b.example"]
+
+
+def test_tune_gc_freezes_what_start_up_built_and_raises_the_young_threshold() -> None:
+    # In a child: freezing and thresholds are process-wide.
+    code = (
+        "import gc\n"
+        "from sentiero_core.cli import GC_GEN0_THRESHOLD, tune_gc\n"
+        "before = gc.get_threshold()\n"
+        "tune_gc()\n"
+        "after = gc.get_threshold()\n"
+        "assert after == (GC_GEN0_THRESHOLD, *before[1:]), (before, after)\n"
+        "assert GC_GEN0_THRESHOLD > before[0]\n"
+        "assert gc.get_freeze_count() > 1000, gc.get_freeze_count()\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_serve_tunes_the_collector_after_every_other_start_up_step(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import hypercorn.asyncio
+
+    from sentiero_core import cli
+
+    served: list[object] = []
+
+    async def fake_serve(app: object, config: object) -> None:
+        served.append(app)
+
+    monkeypatch.setattr(hypercorn.asyncio, "serve", fake_serve)
+    assert main(["serve", "--store", "memory://", "--port", "9"]) == 0
+    (app,) = served
+    assert app.before_serving_funcs[-1] is cli._tune_gc_when_started  # type: ignore[attr-defined]
