@@ -52,6 +52,9 @@ class Batch:
     events: list[Event]
     meta: RequestMeta
     digest: BatchDigest
+    #: The recorder's batch number for this window (the envelope's ``seq``);
+    #: it makes a redelivered batch recognisable. ``None``: never a repeat.
+    seq: int | None = None
 
 
 @dataclass(slots=True)
@@ -217,9 +220,18 @@ class Store(abc.ABC):
         """Release connections. The store is not used afterwards."""
 
     @abc.abstractmethod
-    async def append(self, batch: Batch) -> None:
+    async def append(self, batch: Batch) -> bool | None:
         """Store ``batch`` compressed and fold its digest into the session
-        summary, then enforce :attr:`limits`. Durable when it returns."""
+        summary, then enforce :attr:`limits`. Durable when it returns.
+
+        Delivery is at least once, so a batch may arrive again: a batch whose
+        (session_id, window_id, seq) was already stored is ignored (no events,
+        no summary change), when seq is not None. The seqs of a session are
+        forgotten with the session (delete, erase, purge, eviction); those of
+        batches that ``max_events_per_session`` removed whole may be too.
+        Returns ``False`` for an ignored repeat, ``True`` when stored (``None``
+        from stores written before repeats were recognised counts as stored).
+        """
 
     @abc.abstractmethod
     async def list_sessions(
