@@ -75,14 +75,20 @@ class MemoryStore(Store):
         self._summaries: dict[str, SessionSummary] = {}
         # Per session, kept sorted by (min_ts, seq): the order reads visit them.
         self._batches: dict[str, list[StoredBatch]] = {}
+        # Per session, the (window, recorder seq) of every batch stored: a
+        # redelivered batch is recognised even after trimming dropped it.
+        self._delivered: dict[str, set[tuple[str, int]]] = {}
         self._seq = 0
         self._lock = asyncio.Lock()
 
-    async def append(self, batch: Batch) -> None:
+    async def append(self, batch: Batch) -> bool:
         # Compress outside the lock: it is the slow part.
         blob, raw = encode_events(batch.events)
         digest = replace(batch.digest, raw_bytes=batch.digest.raw_bytes or raw)
         async with self._lock:
+            key = None if batch.seq is None else (batch.window_id, batch.seq)
+            if key is not None and key in self._delivered.get(batch.session_id, ()):
+                return False
             self._seq += 1
             stored = StoredBatch(
                 seq=self._seq,
@@ -96,7 +102,10 @@ class MemoryStore(Store):
             self._summaries[batch.session_id] = merge_digest(
                 self._summaries.get(batch.session_id), batch.session_id, digest
             )
+            if key is not None:
+                self._delivered.setdefault(batch.session_id, set()).add(key)
             self._enforce_limits(batch.session_id)
+        return True
 
     def _enforce_limits(self, session_id: str) -> None:
         cap = self.limits.max_events_per_session
@@ -134,6 +143,7 @@ class MemoryStore(Store):
 
     def _drop(self, session_id: str) -> bool:
         self._batches.pop(session_id, None)
+        self._delivered.pop(session_id, None)
         return self._summaries.pop(session_id, None) is not None
 
     async def list_sessions(

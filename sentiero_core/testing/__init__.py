@@ -22,6 +22,7 @@ pytest.register_assert_rewrite(
             "contract_summaries",
             "contract_removal",
             "contract_robustness",
+            "contract_delivery",
         )
     )
 )

@@ -63,11 +63,12 @@ def make_batch(
     user_agent: str | None = None,
     ip: str | None = None,
     dropped_events: int = 0,
+    seq: int | None = None,
 ) -> Batch:
     """A :class:`Batch` as the ingest path hands it to a store: the digest is
     computed by :func:`sentiero_core.store.digest_events` and ``raw_bytes`` is
     the size of the events as compact JSON. ``received_at`` defaults to the
-    batch's last timestamp."""
+    batch's last timestamp; ``seq`` is the recorder's batch number."""
     times = [e["timestamp"] for e in events if isinstance(e.get("timestamp"), int)]
     if received_at is None:
         received_at = max(times) if times else T0
@@ -85,6 +86,7 @@ def make_batch(
         events=events,
         meta=RequestMeta(received_at=received_at, ip=ip, user_agent=user_agent),
         digest=digest,
+        seq=seq,
     )
 
 

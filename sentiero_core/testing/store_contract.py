@@ -51,6 +51,7 @@ from typing import Any
 import pytest
 
 from ..store.base import Store, StoreLimits
+from .contract_delivery import DeliveryContract
 from .contract_events import EventsContract
 from .contract_removal import RemovalContract
 from .contract_robustness import RobustnessContract
@@ -77,7 +78,12 @@ def _overridable_fixture(fn: Callable[..., Any]) -> Any:
 
 
 class StoreContract(
-    EventsContract, SessionsContract, SummariesContract, RemovalContract, RobustnessContract
+    EventsContract,
+    SessionsContract,
+    SummariesContract,
+    RemovalContract,
+    RobustnessContract,
+    DeliveryContract,
 ):
     """Base class of the store contract suite; subclass it as ``Test<Name>``
     and provide the ``store`` fixture (see the module documentation)."""

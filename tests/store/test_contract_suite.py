@@ -81,6 +81,14 @@ class ArrivalOrderStore(MemoryStore):
         return EventPage(events=events[start:end], next=nxt)
 '''
 
+REPEATING_STORE = '''
+class RepeatingStore(MemoryStore):
+    """Bug: stores every delivery of a batch, repeats included."""
+
+    async def append(self, batch):
+        return await super().append(replace(batch, seq=None))
+'''
+
 
 def run_suite(
     project: Path, module: str, *, mode: str = "strict", args: tuple[str, ...] = ()
@@ -162,6 +170,25 @@ def test_suite_fails_a_store_returning_events_out_of_order(tmp_path: Path) -> No
         "test_events_out_of_order_within_a_batch_are_sorted",
     } <= failed, output
     assert counts(output)["passed"] > 80, output
+
+
+def test_suite_fails_a_store_that_stores_repeated_batches(tmp_path: Path) -> None:
+    module = (
+        HEADER
+        + "from dataclasses import replace\n"
+        + REPEATING_STORE
+        + "\n\nclass TestRepeatingStore(StoreContract):"
+        + FIXTURE.format(cls="RepeatingStore")
+    )
+    code, output = run_suite(tmp_path, module, args=("-k", "seq or repeat"))
+    assert code == 1, output
+    failed = failed_tests(output)
+    assert {
+        "test_repeated_seq_is_stored_once",
+        "test_concurrent_repeats_are_stored_once",
+        "test_repeat_of_a_trimmed_session_changes_nothing",
+    } <= failed, output
+    assert "test_batches_without_seq_are_never_repeats" not in failed, output
 
 
 @pytest.mark.parametrize("mode", ["strict", "auto"])
