@@ -128,7 +128,8 @@ def make_bodies(folder: Path) -> tuple[list[bytes], float]:
             "v": 1,
             "session_id": secrets.token_urlsafe(16),
             "window_id": secrets.token_urlsafe(16),
-            "seq": 1,
+            # no "seq": the load posts each body many times, and a repeated
+            # (session, window, seq) would be recognised and skipped
             "sent_at": batch[-1]["timestamp"],
             "dropped": 0,
             "events": batch,

@@ -81,7 +81,8 @@ def store_factories() -> dict[str, Any] | None:
 def collect_batch(
     batch: Batch, summary: SessionSummary | None, store: Store, settings: Settings
 ) -> Any:
-    """Called at ingest for every batch right after the store accepted it.
+    """Called at ingest for every batch right after the store accepted it
+    (not for a repeated delivery the store ignored, see ``Store.append``).
 
     ``batch`` holds the redacted events and their digest; ``summary`` is the
     session summary after the append (``None`` if the store evicted it).

@@ -105,7 +105,9 @@ def _wants(hook: Any, argument: str) -> bool:
 
 async def store_batch(state: Sentiero, envelope: Envelope, meta: RequestMeta) -> Batch | None:
     """Redact, append, collect and notify; the stored batch, or ``None``
-    when no event was left to store."""
+    when nothing was stored: no event was left, or the store already had
+    this (session, window, seq) from an earlier delivery. A repeat is not
+    collected or notified again."""
     settings = state.settings
     events, encoded = redact(state.redaction_rules, envelope, settings)
     if not events:
@@ -118,16 +120,19 @@ async def store_batch(state: Sentiero, envelope: Envelope, meta: RequestMeta) ->
         user_agent=meta.user_agent,
         dropped_events=envelope.dropped,
     )
-    batch = Batch(envelope.session_id, envelope.window_id, events, meta, digest)
+    batch = Batch(envelope.session_id, envelope.window_id, events, meta, digest, envelope.seq)
     store = state.store
     try:
-        await store.append(batch)
+        stored = await store.append(batch)
     except StoreUnavailable as exc:
         log.error("store unavailable, batch for session %s not stored: %s", batch.session_id, exc)
         raise IngestError(503, "store unavailable, retry later") from None
     except Exception:
         log.exception("the store failed to append a batch for session %s", batch.session_id)
         raise IngestError(500, "the batch could not be stored") from None
+    if stored is False:
+        log.debug("batch %s of window %s delivered again, ignored", batch.seq, batch.window_id)
+        return None
 
     hooks = state.pm.hook
     collect = hooks.collect_batch
