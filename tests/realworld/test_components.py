@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.realworld.helpers import (
     Watch,
@@ -143,6 +144,30 @@ def test_same_origin_frames_are_recorded_once_by_the_page(components: dict[str, 
     # every batch and snapshot came from the page itself
     assert len([e for e in events if e["type"] == 2]) == 1
     assert components["windows"] == [components["ids"][1]]
+
+
+def test_the_replay_shows_shadow_content_and_the_framed_page(
+    server: LiveServer, components: dict[str, Any], browser: Any
+) -> None:
+    """Ensure that the dashboard replays the recording to its end: the shadow
+    root's updated text, the later custom element and the child frame's change.
+    (Played, not sought: rrweb-player 2.1.6's virtual-DOM seek drops a custom
+    element inserted after the snapshot, rrweb issue #1358.)"""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        tab = context.new_page()
+        watch = Watch().attach(tab)
+        tab.goto(f"{server.url}/sentiero/sessions/{components['sid']}")
+        tab.wait_for_selector("body[data-replay-loaded]")
+        replay = tab.frame_locator("#player iframe")
+        expect(replay.locator("x-card .msg")).to_have_text("Shadow updated")
+        expect(replay.locator("x-badge b")).to_have_text("Badge inside")
+        expect(replay.frame_locator("iframe#child").locator("#child-text")).to_have_text(
+            "Child frame changed"
+        )
+    finally:
+        context.close()
+    watch.assert_clean()
 
 
 def test_canvas_is_left_out_by_default(components: dict[str, Any]) -> None:
