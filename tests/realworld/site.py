@@ -36,15 +36,19 @@ SPA = """<!doctype html>
   <a href="/rw/spa/products" data-route id="to-products">Products</a>
   <a href="/rw/spa/products/7" data-route id="to-item">Item 7</a>
   <a href="#reviews" id="to-reviews">Reviews</a>
+  <a href="/rw/spa/legacy" data-route id="to-legacy">Old link</a>
 </nav>
 <main id="view"></main>
 <section id="reviews" style="margin-top: 1500px">Reviews</section>
 <script>
   var TITLES = {"/rw/spa": "Home", "/rw/spa/products": "Products", "/rw/spa/products/7": "Item 7"};
   function render() {
+    // a retired path: the router redirects at once
+    if (location.pathname === "/rw/spa/legacy") history.replaceState({}, "", "/rw/spa/products/7");
     var name = TITLES[location.pathname] || "Not found";
     document.getElementById("view").textContent = "View: " + name;
-    document.title = name + " · Shop";
+    // frameworks set the title in an effect, after the URL changed
+    setTimeout(function () { document.title = name + " · Shop"; }, 30);
   }
   document.addEventListener("click", function (event) {
     var link = event.target.closest("a[data-route]");

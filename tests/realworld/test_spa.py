@@ -24,6 +24,7 @@ from tests.recording.helpers import customs, new_context, store_of
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.browser
+STEP_MS = 250  # route reports settle for 100 ms
 
 
 @pytest.fixture(scope="module")
@@ -34,23 +35,25 @@ def server() -> Iterator[LiveServer]:
 @pytest.fixture(scope="module")
 def visit(server: LiveServer, browser: Any) -> dict[str, Any]:
     """One SPA visit: two pushes, back, a fragment link, replaceState with the
-    same URL and with a new one."""
+    same URL and with a new one, and a link the router redirects at once;
+    the steps are STEP_MS apart, as a visitor's would be."""
     context = new_context(browser, "spa")
     try:
         page, watch, sid = recorded_page(server, context, server.url + "/rw/spa")
-        page.click("#to-products")
-        page.click("#to-item")
-        expect(page).to_have_title("Item 7 · Shop")
-        page.evaluate("history.back(); 0")
-        expect(page).to_have_title("Products · Shop")
-        page.click("#to-reviews")
-        page.wait_for_url("**#reviews")
-        page.evaluate("history.replaceState({again: true}, ''); 0")
-        page.evaluate("history.replaceState({}, '', '?sort=price'); 0")
-        page.wait_for_timeout(50)  # route reports wait for the end of the task
+        for step in (
+            "document.getElementById('to-products').click()",
+            "document.getElementById('to-item').click()",
+            "history.back()",
+            "document.getElementById('to-reviews').click()",
+            "history.replaceState({again: true}, '')",
+            "history.replaceState({}, '', '?sort=price')",
+            "document.getElementById('to-legacy').click()",
+        ):
+            page.evaluate(step + "; 0")
+            page.wait_for_timeout(STEP_MS)
         flush(page)
         events = events_when(
-            server, sid, lambda evs: len(customs(evs, "sentiero:page")) >= 5, "the route changes"
+            server, sid, lambda evs: len(customs(evs, "sentiero:page")) >= 6, "the route changes"
         )
     finally:
         context.close()
@@ -68,6 +71,8 @@ def test_each_real_url_change_is_one_page_event(server: LiveServer, visit: dict[
         ("pop", base + "/products", "Products · Shop"),
         ("hash", base + "/products#reviews", "Products · Shop"),
         ("replace", base + "/products?sort=price", "Products · Shop"),
+        # pushState to /legacy and the router's replaceState right after: one view
+        ("push", base + "/products/7", "Item 7 · Shop"),
     ]
 
 
@@ -89,7 +94,7 @@ def test_the_summary_counts_every_route(server: LiveServer, visit: dict[str, Any
     """Ensure that the session summary holds one page per view and the routes' URLs."""
     summary = server.run(store_of(server).get_session(visit["sid"]))
     base = server.url + "/rw/spa"
-    assert summary.page_count == 6
+    assert summary.page_count == 7
     assert summary.entry_url == base
     assert base + "/products/7" in summary.pages
     assert base + "/products?sort=price" in summary.pages
@@ -118,7 +123,7 @@ def test_the_replay_lists_route_changes_as_page_navigations(
         tab.wait_for_selector("body[data-replay-loaded]")
         tab.click("#activity-kinds [data-filter='navigation']")
         rows = tab.locator("#activity-list li[data-kind='navigation']:not([hidden])")
-        expect(rows).to_have_count(6)
+        expect(rows).to_have_count(7)
         labels = rows.locator(".label").all_text_contents()
         assert labels[1:] == [
             "Navigated: Products · Shop",
@@ -126,9 +131,10 @@ def test_the_replay_lists_route_changes_as_page_navigations(
             "Back/forward: Products · Shop",
             "Hash change: Products · Shop",
             "URL replaced: Products · Shop",
+            "Navigated: Item 7 · Shop",
         ]
         assert labels[0].startswith("Page view")
-        expect(tab.locator("#markers .marker.navigation")).to_have_count(6)
+        expect(tab.locator("#markers .marker.navigation")).to_have_count(7)
         rows.nth(2).locator("button").click()
         expect(tab.locator("#current-url")).to_have_text(server.url + "/rw/spa/products/7")
     finally:

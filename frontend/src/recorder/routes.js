@@ -4,9 +4,11 @@
 //
 // pushState/replaceState are wrapped (calls still go to whatever was there
 // before, and their errors still reach the caller); popstate and hashchange
-// are heard. Reports wait for the current task to finish, so the app has
-// set the new title, and several changes in one task make one report. Only
-// a real change of URL is reported: replaceState with the same URL is not.
+// are heard. A report waits SETTLE_MS, so the app has rendered the route
+// and set its title (frameworks do it in effects, after the URL changed),
+// and changes within that time (a push then a replace, redirects) make one
+// report. Only a real change of URL is reported: replaceState with the same
+// URL is not.
 // At most MAX_PER_PAGE are reported per document (pages that rewrite the
 // URL on every scroll exist).
 
@@ -19,11 +21,12 @@ function withoutHash(url) {
 }
 
 const MAX_PER_PAGE = 1000;
+const SETTLE_MS = 100;
 
 export function installRoutes(emit) {
   let last = location.href;
   let reported = 0;
-  let pending = null; // the first kind of change seen in this task
+  let pending = null; // the first kind of change since the last report
 
   const report = guard(() => {
     const kind = pending;
@@ -44,7 +47,7 @@ export function installRoutes(emit) {
   const changed = guard((kind) => {
     if (pending === null) {
       pending = kind;
-      setTimeout(report, 0);
+      setTimeout(report, SETTLE_MS);
     }
   });
 
