@@ -55,6 +55,11 @@ class Batch:
     #: The recorder's batch number for this window (the envelope's ``seq``);
     #: it makes a redelivered batch recognisable. ``None``: never a repeat.
     seq: int | None = None
+    #: ``events`` exactly as ``orjson.dumps(events)`` writes them, when the
+    #: producer holds that text already and knows it matches the redacted
+    #: events (the ingest pipeline does): a store may keep these bytes
+    #: instead of serializing the events again. ``None``: serialize ``events``.
+    events_json: bytes | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(slots=True)
