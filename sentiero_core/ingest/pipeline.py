@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from ..builtins.redaction import Redactor
 from ..store import Batch, Event, RequestMeta, StoreUnavailable, digest_events
 from ..utils import await_me_maybe
 from .envelope import Envelope
@@ -46,13 +47,16 @@ def encode_events(events: list[dict[str, Any]]) -> bytes:
         raise IngestError(422, "redaction failed") from None
 
 
-def redact(rules: Sequence[Any], envelope: Envelope, settings: Any) -> tuple[list[Event], bytes]:
-    """The events after every rule, in order, and their JSON text;
-    :class:`IngestError` (422) if any rule fails."""
+def redact(
+    rules: Sequence[Any], envelope: Envelope, settings: Any
+) -> tuple[list[Event], bytes, bool]:
+    """The events after every rule, in order, their JSON text, and whether
+    that text is known to be theirs byte for byte (so that a store may keep
+    it as it is); :class:`IngestError` (422) if any rule fails."""
     events = envelope.events
     encoded = encode_events(events)
     if not rules:
-        return events, encoded
+        return events, encoded, True
     context: dict[str, Any] = {
         "session_id": envelope.session_id,
         "window_id": envelope.window_id,
@@ -62,6 +66,12 @@ def redact(rules: Sequence[Any], envelope: Envelope, settings: Any) -> tuple[lis
         "events_json": encoded,
     }
     changed = False
+    # Whether every rule that said it changed nothing is ours. Another
+    # rule's word spares a re-serialization for the size count, but the
+    # bytes stored are then serialized again by the store: a rule that
+    # edits in place and wrongly says otherwise must not get unredacted
+    # text stored.
+    vouched = True
     for rule in rules:
         # a rule may report that it changed nothing (the built-in does), so
         # the text need not be written again; silence means "maybe changed"
@@ -76,7 +86,9 @@ def redact(rules: Sequence[Any], envelope: Envelope, settings: Any) -> tuple[lis
             )
             raise IngestError(422, "redaction failed") from None
         context["events_json"] = None
-        changed = changed or result is not None or context["events_changed"] is not False
+        unchanged = result is None and context["events_changed"] is False
+        changed = changed or not unchanged
+        vouched = vouched and (not unchanged or isinstance(rule, Redactor))
         if result is not None:
             if type(result) is not list or any(type(e) is not dict for e in result):
                 log.error(
@@ -86,7 +98,9 @@ def redact(rules: Sequence[Any], envelope: Envelope, settings: Any) -> tuple[lis
                 )
                 raise IngestError(422, "redaction failed")
             events = result
-    return events, encode_events(events) if changed else encoded
+    if changed:  # written again after the last rule: the text is current
+        return events, encode_events(events), True
+    return events, encoded, vouched
 
 
 async def _call_each(hook: Any, kwargs: dict[str, Any], what: str) -> None:
@@ -109,7 +123,7 @@ async def store_batch(state: Sentiero, envelope: Envelope, meta: RequestMeta) ->
     this (session, window, seq) from an earlier delivery. A repeat is not
     collected or notified again."""
     settings = state.settings
-    events, encoded = redact(state.redaction_rules, envelope, settings)
+    events, encoded, encoded_is_current = redact(state.redaction_rules, envelope, settings)
     if not events:
         return None
     digest = digest_events(
@@ -120,7 +134,15 @@ async def store_batch(state: Sentiero, envelope: Envelope, meta: RequestMeta) ->
         user_agent=meta.user_agent,
         dropped_events=envelope.dropped,
     )
-    batch = Batch(envelope.session_id, envelope.window_id, events, meta, digest, envelope.seq)
+    batch = Batch(
+        envelope.session_id,
+        envelope.window_id,
+        events,
+        meta,
+        digest,
+        envelope.seq,
+        events_json=encoded if encoded_is_current else None,
+    )
     store = state.store
     try:
         stored = await store.append(batch)

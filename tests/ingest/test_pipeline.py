@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 import pluggy
 import pytest
 
@@ -178,3 +179,78 @@ async def test_store_failures_are_5xx_so_the_recorder_retries(
             )
         assert response.status_code == status
         assert "error" in (await response.get_json())
+
+
+class RecordingStore(MemoryStore):
+    """Keeps every batch the pipeline hands over."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.appended: list[Batch] = []
+
+    async def append(self, batch: Batch) -> bool | None:
+        self.appended.append(batch)
+        return await super().append(batch)
+
+
+async def _appended(pm: pluggy.PluginManager, events: list[dict[str, Any]]) -> Batch:
+    store = RecordingStore()
+    app = create_app(Settings(), store=store, plugin_manager=pm)
+    async with app.test_app() as test_app:
+        response = await test_app.test_client().post(
+            "/sentiero/events", data=body(envelope(events)), headers=JSON
+        )
+        assert response.status_code == 204
+    (batch,) = store.appended
+    return batch
+
+
+def _with_email() -> list[dict[str, Any]]:
+    return [{"type": 5, "timestamp": 1_700_000_000_000, "data": {"text": "mail ann@example.org"}}]
+
+
+@pytest.mark.asyncio
+async def test_the_batch_carries_the_json_of_its_redacted_events(
+    pm: pluggy.PluginManager,
+) -> None:
+    """Ensure that the text a store may keep as it is matches the events it
+    stands for, whether the built-in rule changed them or not."""
+    for events in ([click_event()], _with_email()):
+        batch = await _appended(pm, events)
+        assert batch.events_json == orjson.dumps(batch.events)
+    assert b"ann@example.org" not in orjson.dumps(batch.events)
+
+
+@pytest.mark.asyncio
+async def test_a_rule_that_edits_in_place_and_says_otherwise_gets_no_json_trusted(
+    pm: pluggy.PluginManager,
+) -> None:
+    """Ensure that another rule's "unchanged" never lets pre-redaction text
+    reach a store: the store serializes the events itself."""
+
+    def drop_text(events: list[dict[str, Any]], context: dict[str, Any]) -> None:
+        for event in events:
+            event["data"].pop("text", None)
+        context["events_changed"] = False  # wrong
+
+    pm.register(Rules(drop_text), name="mistaken")
+    try:
+        batch = await _appended(pm, [{"type": 5, "timestamp": 1, "data": {"text": "secret"}}])
+        assert batch.events_json is None
+        assert batch.events == [{"type": 5, "timestamp": 1, "data": {}}]
+    finally:
+        pm.unregister(name="mistaken")
+
+
+@pytest.mark.asyncio
+async def test_json_written_after_a_changing_rule_is_trusted(pm: pluggy.PluginManager) -> None:
+    def drop_text(events: list[dict[str, Any]], context: dict[str, Any]) -> None:
+        for event in events:
+            event["data"].pop("text", None)
+
+    pm.register(Rules(drop_text), name="dropping")
+    try:
+        batch = await _appended(pm, [{"type": 5, "timestamp": 1, "data": {"text": "secret"}}])
+        assert batch.events_json == b'[{"type":5,"timestamp":1,"data":{}}]'
+    finally:
+        pm.unregister(name="dropping")
