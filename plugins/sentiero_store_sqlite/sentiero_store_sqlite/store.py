@@ -215,9 +215,13 @@ class SQLiteStore(Store):
     async def append(self, batch: Batch) -> None:
         self._usable_writer()
         _check_batch(batch)
-        # Serialized here, so an event that is not JSON fails its own
-        # request before it can join a group; compressed in the group.
-        await self._writes.submit(PendingAppend(batch, orjson.dumps(batch.events)))
+        # Serialized here (unless the pipeline did it), so an event that is
+        # not JSON fails its own request before it can join a group;
+        # compressed in the group.
+        raw = batch.events_json
+        if raw is None:
+            raw = orjson.dumps(batch.events)
+        await self._writes.submit(PendingAppend(batch, raw))
 
     async def _commit_appends(self, group: list[PendingAppend]) -> None:
         limits = self.limits

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+import zlib
 from dataclasses import replace
 from pathlib import Path
 
+import orjson
 import pytest
 from sentiero_store_sqlite import SQLiteStore
 from sentiero_store_sqlite.connection import MIN_SQLITE, check_sqlite_version
@@ -312,3 +314,18 @@ async def test_a_closed_store_refuses_work(db_path: Path, make_batch) -> None:
     await store.close()
     with pytest.raises(StoreError, match="not open"):
         await store.append(make_batch("s1", 1_000))
+
+
+@pytest.mark.asyncio
+async def test_an_append_keeps_the_events_json_it_is_given(
+    store: SQLiteStore, db_path: Path, make_batch
+) -> None:
+    """The pipeline's text is stored as it is, not serialized again."""
+    batch = make_batch("s1", 1_000)
+    text = orjson.dumps(batch.events, option=orjson.OPT_INDENT_2)  # same events, other bytes
+    batch.events_json = text
+    await store.append(batch)
+    with sqlite3.connect(db_path) as db:
+        blob, raw_bytes = db.execute("SELECT blob, raw_bytes FROM batches").fetchone()
+    assert (zlib.decompress(blob), raw_bytes) == (text, len(text))
+    assert (await store.read_events("s1")).events == batch.events
