@@ -12,6 +12,15 @@ A group holds at most one batch per session, so the summaries it touches
 are distinct documents and each session's batches fold in arrival order.
 Every step may be repeated safely: batch documents carry their ids, and a
 summary remembers the last batch ids folded into it.
+
+A batch with the recorder's ``seq`` is keyed by it (see :mod:`.documents`),
+so a second delivery collides with the first on insert. The collision is
+settled by the stored document's ``pending`` mark: this append's own id (a
+retried insert of this very append: carry on), none (the batch is counted:
+a repeat, nothing more to do) or another append's id (that append has not
+folded it yet, or failed to: fold it too, since the summary's ``recent``
+guard lets only one of the two folds count). Once folded, a group's batch
+documents lose their ``pending`` mark in one more round trip.
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from sentiero_core.store import BatchDigest, StoreError
 
-from .documents import Document
+from .documents import BatchId, Document
 from .fold import fast_fold, fold_pipeline
 from .retry import Retrier
 
@@ -44,10 +53,14 @@ _READ_BACK = {"recent": 1, "event_count": 1, "created_by": 1}
 @dataclass(eq=False)
 class PendingAppend:
     session_id: str
-    batch_id: ObjectId
+    batch_id: BatchId
     docs: list[Document]
     digest: BatchDigest
     exp: datetime | None
+    #: The ``pending`` mark of this append's documents (batches with a seq).
+    token: ObjectId | None = None
+    #: The batch was stored by an earlier delivery: this append stores nothing.
+    repeat: bool = False
     #: The summary after the fold, when read (see ``GroupWriter.want_summaries``).
     summary: Document | None = None
     error: BaseException | None = None
@@ -121,6 +134,7 @@ class GroupWriter:
                     entry.error = result
                 else:
                     entry.summary = result
+            await self._settle([e for e in live if e.token is not None and e.error is None])
         except Exception as exc:
             for entry in group:
                 entry.error = entry.error or exc
@@ -148,19 +162,72 @@ class GroupWriter:
         batches, _sessions = self._collections()
         owners = [entry for entry in group for _doc in entry.docs]
         docs = [doc for entry in group for doc in entry.docs]
+        #: Per keyed entry, the ids of its documents that were already there.
+        taken: dict[int, set[Any]] = {}
 
         async def insert() -> None:
             try:
                 await batches.insert_many(docs, ordered=False)
             except BulkWriteError as exc:
-                # Duplicates are documents an earlier attempt stored.
                 for error in exc.details.get("writeErrors", []):
+                    owner = owners[error["index"]]
                     if error.get("code") != 11000:
-                        owner = owners[error["index"]]
                         owner.error = StoreError(f"MongoDB refused a batch: {error.get('errmsg')}")
                         owner.done = True
+                    elif owner.token is not None:
+                        # A keyed batch: stored by an earlier attempt of this
+                        # append, or by another delivery of the batch.
+                        taken.setdefault(id(owner), set()).add(docs[error["index"]]["_id"])
+                    # else: an ObjectId only an earlier attempt of this append knew
 
         await self._retry.run("storing batches", insert)
+        collided = [e for e in group if id(e) in taken and not e.done]
+        if collided:
+            await self._settle_collisions(collided, taken)
+
+    async def _settle_collisions(
+        self, entries: list[PendingAppend], taken: dict[int, set[Any]]
+    ) -> None:
+        """Decide for each entry whose documents were already stored: its
+        own earlier attempt, a counted repeat, or an unfinished delivery."""
+        batches, _sessions = self._collections()
+        ids = [doc_id for e in entries for doc_id in taken[id(e)]]
+
+        async def marks() -> dict[Any, Any]:
+            found = batches.find({"_id": {"$in": ids}}, {"pending": 1})
+            return {doc["_id"]: doc.get("pending") for doc in await found.to_list(None)}
+
+        pending = await self._retry.run("reading stored batches", marks)
+        for e in entries:
+            # A document gone since (its session deleted) counts as settled.
+            seen = [pending.get(doc_id) for doc_id in taken[id(e)]]
+            if all(mark == e.token for mark in seen):
+                continue  # this append's own earlier attempt: fold as usual
+            e.repeat = True
+            if any(mark is None for mark in seen):
+                # Counted already: remove what this append added beside it
+                # (a split batch's parts that limits had trimmed away).
+                e.done = True
+                added = [doc["_id"] for doc in e.docs if doc["_id"] not in taken[id(e)]]
+                if added:
+                    query = {"_id": {"$in": added}, "pending": e.token}
+                    await self._retry.run(
+                        "removing a repeated batch", partial(batches.delete_many, query)
+                    )
+
+    async def _settle(self, entries: list[PendingAppend]) -> None:
+        """The summaries count these keyed batches now: drop their marks, so
+        that a later delivery of one is a plain repeat."""
+        if not entries:
+            return
+        batches, _sessions = self._collections()
+        query = {
+            # the session ids let a sharded cluster send this to their shards only
+            "sid": {"$in": list({e.session_id for e in entries})},
+            "_id": {"$in": [doc["_id"] for e in entries for doc in e.docs]},
+        }
+        update = {"$unset": {"pending": ""}}
+        await self._retry.run("settling batches", partial(batches.update_many, query, update))
 
     async def _fold_fast(self, entries: list[PendingAppend]) -> list[PendingAppend]:
         """Fold what the fast form can; return the entries it could not."""

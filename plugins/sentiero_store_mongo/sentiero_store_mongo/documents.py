@@ -3,10 +3,21 @@
 ``<prefix>batches``: one document per stored batch, its events as one zlib
 blob (a batch compresses about ninefold, a single event barely at all)::
 
-    {_id: ObjectId, sid: session id, win: window id, seq: arrival order,
-     t0: first timestamp, t1: last timestamp, n: events, size: blob bytes,
-     blob: Binary, exp: expiry date (only with a retention period),
-     part: 1, 2... (only on the continuation parts of a batch over 15 MiB)}
+    {_id: ObjectId, or the batch key below, sid: session id, win: window id,
+     seq: arrival order, t0: first timestamp, t1: last timestamp, n: events,
+     size: blob bytes, blob: Binary, exp: expiry date (only with a retention
+     period), part: 1, 2... (only on the continuation parts of a batch over
+     15 MiB), cseq: the recorder's batch number (only for a batch with one),
+     pending: ObjectId (until the batch is folded into its summary)}
+
+A batch with the recorder's ``seq`` gets a deterministic ``_id``, a 16-byte
+hash of (session, window, seq, part): a second delivery of the batch then
+collides on the ``_id`` index and is recognised without any other index,
+also on a sharded cluster (a session's batches share a shard). ``pending``
+holds the writing append's own id until the summary counts the batch, so a
+collision tells a retried insert of the same append (its own id), a repeat
+of a counted batch (no ``pending``) and a batch whose writer has not
+finished or gave up (another id) apart.
 
 ``<prefix>sessions``: one summary per session, ``_id`` being the session id,
 with the fields of :class:`SessionSummary` plus lower-cased copies of the
@@ -17,6 +28,7 @@ retried fold harmless).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from datetime import UTC, datetime
@@ -30,6 +42,8 @@ from sentiero_core.store.codec import encode_events
 from sentiero_core.store.paging import StoredBatch
 
 Document = dict[str, Any]
+#: A batch document's ``_id``: an ObjectId, or a batch key (see batch_key).
+BatchId = ObjectId | bytes
 
 #: MongoDB refuses documents over 16 MiB; larger batches are split in parts.
 MAX_BLOB_BYTES = 15 * 1024 * 1024
@@ -80,6 +94,7 @@ def check_batch(batch: Batch) -> None:
         d.raw_bytes,
         d.active_ms,
         batch.meta.received_at,
+        batch.seq or 0,
         *(ts for ts, _url in d.page_views),
         *(_ts(e) for e in batch.events),
     ]
@@ -106,18 +121,30 @@ def _split(events: list[dict[str, Any]]) -> list[tuple[list[dict[str, Any]], byt
     return _split(events[:half]) + _split(events[half:])
 
 
+def batch_key(session_id: str, window_id: str, seq: int, part: int = 0) -> bytes:
+    """The ``_id`` of part ``part`` of the batch numbered ``seq`` in a window.
+    The JSON array keeps the fields apart whatever characters the ids hold.
+    Plain bytes (BSON binary subtype 0) read back as bytes, so ids compare
+    equal in Python whether built here or read from the server."""
+    text = orjson.dumps([session_id, window_id, seq, part])
+    return hashlib.blake2b(text, digest_size=16).digest()
+
+
 def batch_documents(
-    batch: Batch, clock: SeqClock, exp: datetime | None
+    batch: Batch, clock: SeqClock, exp: datetime | None, pending: ObjectId | None = None
 ) -> tuple[list[Document], int]:
     """The documents for ``batch`` and its raw JSON size. Usually one
-    document; a batch too large for one is split in order."""
+    document; a batch too large for one is split in order. A batch with a
+    ``seq`` gets keyed ids and carries ``pending`` (the appending call's id)."""
     blob, raw = encode_events(batch.events)
     parts = [(batch.events, blob)] if len(blob) <= MAX_BLOB_BYTES else _split(batch.events)
     docs = []
     for number, (events, part_blob) in enumerate(parts):
         times = [_ts(e) for e in events]
         doc: Document = {
-            "_id": ObjectId(),
+            "_id": ObjectId()
+            if batch.seq is None
+            else batch_key(batch.session_id, batch.window_id, batch.seq, number),
             "sid": batch.session_id,
             "win": batch.window_id,
             "seq": clock.next(),
@@ -131,6 +158,9 @@ def batch_documents(
             doc["part"] = number  # stats count a split batch once
         if exp is not None:
             doc["exp"] = exp
+        if batch.seq is not None:
+            doc["cseq"] = batch.seq
+            doc["pending"] = pending
         docs.append(doc)
     return docs, raw
 

@@ -25,12 +25,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bson import ObjectId
-
 from sentiero_core.store import BatchDigest
 from sentiero_core.store.summary import MAX_CUSTOM_EVENTS, MAX_PAGES, MAX_WINDOWS
 
-from .documents import traits_json
+from .documents import BatchId, traits_json
 
 Document = dict[str, Any]
 
@@ -83,7 +81,7 @@ def _extend(
     return {"$slice": [{"$concatArrays": [existing, fresh]}, bound]}
 
 
-def fold_pipeline(d: BatchDigest, batch_id: ObjectId, exp: datetime | None) -> list[Document]:
+def fold_pipeline(d: BatchDigest, batch_id: BatchId, exp: datetime | None) -> list[Document]:
     """The update pipeline that folds ``d`` into a summary (upserting it)."""
     first: Document = {}
     if d.event_count:
@@ -142,9 +140,7 @@ def fold_pipeline(d: BatchDigest, batch_id: ObjectId, exp: datetime | None) -> l
     return [{"$set": first}, {"$set": {"entry_url": entry}}]
 
 
-def fast_fold(
-    d: BatchDigest, batch_id: ObjectId, exp: datetime | None
-) -> tuple[Document, Document]:
+def fast_fold(d: BatchDigest, batch_id: BatchId, exp: datetime | None) -> tuple[Document, Document]:
     """``(filter, update)``: the filter's conditions (to add to ``{_id,
     recent: {$ne: id}}``) are those under which the classic update gives the
     pipeline's result. One flat condition per field keeps the ``_id`` lookup

@@ -38,6 +38,7 @@ from . import driver
 from .appends import GroupWriter, PendingAppend
 from .documents import (
     INTERNAL_SUMMARY_FIELDS,
+    BatchId,
     Document,
     SeqClock,
     batch_documents,
@@ -183,22 +184,25 @@ class MongoStore(Store):
 
     # -- appending -----------------------------------------------------------
 
-    async def append(self, batch: Batch) -> None:
+    async def append(self, batch: Batch) -> bool:
         check_batch(batch)
         exp = expiry(batch.meta.received_at, self.retention_period)
-        docs, raw = batch_documents(batch, self._clock, exp)
+        token = None if batch.seq is None else ObjectId()
+        docs, raw = batch_documents(batch, self._clock, exp, token)
         entry = PendingAppend(
             session_id=batch.session_id,
             batch_id=docs[0]["_id"],
             docs=docs,
             digest=replace(batch.digest, raw_bytes=batch.digest.raw_bytes or raw),
             exp=exp,
+            token=token,
         )
         summary = await self._writer.append(entry)
         if summary is not None:
             await self._enforce_limits(summary, entry.batch_id)
+        return not entry.repeat
 
-    async def _enforce_limits(self, summary: Document, batch_id: ObjectId) -> None:
+    async def _enforce_limits(self, summary: Document, batch_id: BatchId) -> None:
         session_id = summary["_id"]
         keep = self.limits.max_events_per_session
         if keep is not None and summary["event_count"] > keep:
