@@ -23,8 +23,15 @@ from tests.realworld.helpers import (
     serve_pages,
     snapshots_json,
 )
-from tests.realworld.site import BIG, BIG_ROWS, COMPONENTS, FRAME_CHILD, PageSpec
-from tests.recording.helpers import Event, new_context, store_of
+from tests.realworld.site import BIG, BIG_ROWS, COMPONENTS, FRAME_CHILD, LOG, PageSpec
+from tests.recording.helpers import (
+    Event,
+    all_events,
+    customs,
+    new_context,
+    store_of,
+    wait_in_page,
+)
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -33,6 +40,8 @@ PAGES = {
     "components": PageSpec(COMPONENTS),
     "frame-child": PageSpec(FRAME_CHILD),
     "big": PageSpec(BIG),
+    "log-10m": PageSpec(LOG, tokens={"CHARS": "10000000"}),
+    "log-17m": PageSpec(LOG, tokens={"CHARS": "17000000"}),
 }
 CUSTOM_ELEMENT = 16
 
@@ -206,3 +215,52 @@ def test_a_page_of_twenty_thousand_elements_is_recorded(server: LiveServer, brow
     assert snapshot.count('"tagName": "td"') == 3 * BIG_ROWS
     assert stored_s < 10
     watch.assert_clean()
+
+
+def test_a_ten_megabyte_snapshot_is_recorded(server: LiveServer, browser: Any) -> None:
+    """Ensure that a page whose snapshot is 10 million characters of JSON
+    (as large as 100,000 table cells) is stored whole."""
+    context = new_context(browser, "log-10m")
+    try:
+        _page, watch, sid = recorded_page(server, context, server.url + "/rw/log-10m")
+        events = events_when(server, sid, lambda evs: True, "the log page")
+    finally:
+        context.close()
+    assert_replayable(events)
+    assert len(snapshots_json(events)) > 10_000_000
+    watch.assert_clean()
+
+
+def test_a_page_too_large_to_snapshot_pauses_its_recording(
+    server: LiveServer, browser: Any
+) -> None:
+    """Ensure that a snapshot over the recorder's 16 million characters is
+    not sent: the page's recording pauses (no useless changes, no retaken
+    snapshots each counted as a page view) and says why."""
+    context = new_context(browser, "log-17m")
+    try:
+        page, watch, sid = recorded_page_without_snapshot(server, context, "/rw/log-17m")
+        page.evaluate("document.querySelector('h1').textContent = 'changed'; 0")
+        page.wait_for_timeout(100)
+        flush(page)
+        events = all_events(server, sid)
+        summary = server.run(store_of(server).get_session(sid))
+    finally:
+        context.close()
+    assert customs(events, "sentiero:recording_paused") == [{"reason": "snapshot_too_large"}]
+    assert [e["type"] for e in events if e["type"] in (2, 3, 4)] == [4]
+    assert summary.page_count == 1 and summary.dropped_events == 1
+    watch.assert_clean()
+
+
+def recorded_page_without_snapshot(
+    server: LiveServer, context: Any, path: str
+) -> tuple[Any, Watch, str]:
+    page = context.new_page()
+    watch = Watch().attach(page)
+    page.goto(server.url + path)
+    sid: str = wait_in_page(page, "window.Sentiero && window.Sentiero.sessionId")
+    events_when(
+        server, sid, lambda evs: bool(customs(evs, "sentiero:recording_paused")), "the pause"
+    )
+    return page, watch, sid

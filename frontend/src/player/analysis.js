@@ -213,12 +213,16 @@ export class Analysis {
       case "sentiero:mutation_warning":
         this.item(t, "other", "Many page changes", `${text(p.mutations, 20)} DOM changes in a burst`);
         break;
-      case "sentiero:recording_paused":
-        this.item(t, "error", "Recording paused",
-          p.reason === "mutation_limit"
-            ? `The page changed too fast (${text(p.mutations, 20)} DOM changes in a burst); the rest of this page was not recorded`
-            : text(p.reason, 200), { marker: "error" });
+      case "sentiero:recording_paused": {
+        const reasons = {
+          mutation_limit: `The page changed too fast (${text(p.mutations, 20)} DOM changes in a burst)`,
+          snapshot_too_large: "The page is too large to record",
+        };
+        const why = Object.hasOwn(reasons, p.reason) ? reasons[p.reason] : text(p.reason, 200);
+        this.item(t, "error", "Recording paused", `${why}; the rest of this page was not recorded`,
+          { marker: "error" });
         break;
+      }
       case "sentiero:meta": {
         const page = [...this.items].reverse().find((i) => i.kind === "navigation" && !i.spa && i.label === "Page view");
         if (page && text(p.title, 200)) page.label = `Page view: ${text(p.title, 200)}`;

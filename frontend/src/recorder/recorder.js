@@ -17,7 +17,7 @@ import {
   TAG_MUTATION_WARNING,
   TAG_RECORDING_PAUSED,
 } from './tags.js';
-import { createTransport } from './transport.js';
+import { TOO_LARGE, createTransport } from './transport.js';
 import { NativePromise, cap, cleanProps, deleteCookie, guard, writeCookie } from './util.js';
 import { installVitals } from './vitals.js';
 
@@ -73,9 +73,14 @@ export function createRecorder(cfg) {
     let spent = null;
     if (event.type === INCREMENTAL && event.data.source === MUTATION) {
       spent = budget.spend(event);
-      if (spent === OVER) return pauseRecording();
+      if (spent === OVER) {
+        return pauseRecording({ reason: 'mutation_limit', mutations: budget.level() });
+      }
     }
-    transport.push(event, sessions.sessionId());
+    if (transport.push(event, sessions.sessionId()) === TOO_LARGE && event.type === FULL_SNAPSHOT) {
+      // nothing after it could be replayed, and a new snapshot would be as large
+      return pauseRecording({ reason: 'snapshot_too_large' });
+    }
     if (event.type === FULL_SNAPSHOT) {
       snapshotSent = true;
       setTimeout(guard(afterSnapshot), 0);
@@ -83,9 +88,9 @@ export function createRecorder(cfg) {
     if (spent === WARN) emitCustom(TAG_MUTATION_WARNING, { mutations: budget.level() });
   }
 
-  /** Too many mutations: stop this page's recording (the next page starts afresh). */
-  function pauseRecording() {
-    emitCustom(TAG_RECORDING_PAUSED, { reason: 'mutation_limit', mutations: budget.level() });
+  /** Stop this page's recording for good (the next page starts afresh). */
+  function pauseRecording(why) {
+    emitCustom(TAG_RECORDING_PAUSED, why);
     paused = true;
     const halt = stopRrweb;
     stopRrweb = null;

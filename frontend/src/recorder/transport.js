@@ -11,8 +11,10 @@
 
 import { NativePromise, toJson } from './util.js';
 
-const MAX_EVENT_CHARS = 4000000;
-const MAX_QUEUE_CHARS = 8000000;
+// A full snapshot of a very large page (300,000 nodes) still fits, within
+// the server's default 25 MB cap on a decoded body.
+const MAX_EVENT_CHARS = 16000000;
+const MAX_QUEUE_CHARS = 20000000;
 const MAX_BATCH_EVENTS = 500;
 const MAX_BATCH_CHARS = 1000000;
 // sendBeacon and keepalive fetches share a 64 KiB in-flight budget.
@@ -24,6 +26,11 @@ const MAX_DELAY_MS = 30000;
 const OK = 0;
 const RETRY = 1;
 const FAIL = 2;
+
+// what push() did with an event
+export const QUEUED = 1;
+export const DROPPED = 0;
+export const TOO_LARGE = -1;
 
 function sleep(ms) {
   return new NativePromise((resolve) => setTimeout(resolve, ms));
@@ -84,26 +91,26 @@ export function createTransport(cfg, ids, onRecovered) {
   let stopped = true;
 
   function push(event, sessionId) {
-    if (stopped) return false;
+    if (stopped) return DROPPED;
     let json;
     try {
       json = toJson(event);
     } catch (_error) {
       dropped += 1;
-      return false;
+      return DROPPED;
     }
-    if (
-      json.length > MAX_EVENT_CHARS ||
-      queue.length >= cfg.maxQueueEvents ||
-      queuedChars + json.length > MAX_QUEUE_CHARS
-    ) {
+    if (json.length > MAX_EVENT_CHARS) {
       dropped += 1;
-      return false;
+      return TOO_LARGE;
+    }
+    if (queue.length >= cfg.maxQueueEvents || queuedChars + json.length > MAX_QUEUE_CHARS) {
+      dropped += 1;
+      return DROPPED;
     }
     queue.push({ json, sid: sessionId });
     queuedChars += json.length;
     if (queue.length >= cfg.flushEventThreshold) flush();
-    return true;
+    return QUEUED;
   }
 
   /** How many leading events form one batch: same session, within the limits. */
