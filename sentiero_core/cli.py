@@ -76,7 +76,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 #: Container allocations (net of frees) between two young-generation collections;
 #: CPython's default is 700. See :func:`tune_gc`.
-GC_GEN0_THRESHOLD = 10_000
+GC_GEN0_THRESHOLD = 50_000
 
 
 def tune_gc() -> None:
@@ -96,11 +96,14 @@ def tune_gc() -> None:
       modules, the app, its routes and templates) to the permanent
       generation, which collections never walk: they live as long as the
       process anyway.
-    - A young threshold of 10,000 lets a request's objects die by reference
-      counting, as nearly all do, before a collection looks at them. Memory
-      is unaffected: those objects are freed the moment they are
-      unreachable; only reference cycles wait for a collection, which still
-      comes every few requests.
+    - A young threshold of 50,000 sits above what the requests in flight
+      hold (32 concurrent ingest requests: about 40,000 objects), so their
+      objects die by reference counting, as nearly all do, before any
+      collection walks them. At 10,000 a young collection still came every
+      few requests and walked them all: 2.5 ms each, 0.07 ms a request.
+      Memory is unaffected: objects are freed the moment they are
+      unreachable; only reference cycles wait for a collection, which comes
+      once 50,000 more objects than were freed have been allocated.
     """
     gc.collect()
     gc.freeze()
