@@ -83,11 +83,12 @@ def recorder_cuts(events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 def session_batches(cuts: list[list[dict[str, Any]]], n: int, tag: str) -> list[Batch]:
     shift = NOW - cuts[0][0]["timestamp"] + n * 100_000
     out = []
-    for cut in cuts:
+    for seq, cut in enumerate(cuts, 1):
         events = [{**e, "timestamp": e["timestamp"] + shift} for e in cut]
         digest = digest_events("w1", events, raw_bytes=len(orjson.dumps(events)), user_agent=UA)
         meta = RequestMeta(received_at=events[-1]["timestamp"], user_agent=UA)
-        out.append(Batch(f"{tag}-{n:05d}", "w1", events, meta, digest))
+        # numbered as the recorder numbers them: keyed ids, repeats recognised
+        out.append(Batch(f"{tag}-{n:05d}", "w1", events, meta, digest, seq))
     return out
 
 

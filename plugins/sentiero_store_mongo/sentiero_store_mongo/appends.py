@@ -20,12 +20,16 @@ retried insert of this very append: carry on), none (the batch is counted:
 a repeat, nothing more to do) or another append's id (that append has not
 folded it yet, or failed to: fold it too, since the summary's ``recent``
 guard lets only one of the two folds count). Once folded, a group's batch
-documents lose their ``pending`` mark in one more round trip.
+documents lose their ``pending`` mark in one more round trip, after the
+callers have their answer and while the next group is written: a mark left
+behind (a crash, an outage) only makes a later repeat fold again behind the
+same guard.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,6 +46,8 @@ from sentiero_core.store import BatchDigest, StoreError
 from .documents import BatchId, Document
 from .fold import fast_fold, fold_pipeline
 from .retry import Retrier
+
+log = logging.getLogger("sentiero.store.mongo")
 
 #: Batches per group; more wait for the next group.
 MAX_GROUP = 64
@@ -100,8 +106,20 @@ class GroupWriter:
             await asyncio.shield(self._flusher)
 
     async def _flush(self) -> None:
-        while self._pending:
-            await self._write(self._next_group())
+        # A group's marks are settled while the next group is written. The
+        # loop ends only with nothing pending after the last settle: an
+        # append arriving meanwhile sees this flusher running and relies on it.
+        settling: asyncio.Task[None] | None = None
+        while self._pending or settling is not None:
+            if not self._pending:
+                assert settling is not None
+                await settling
+                settling = None
+                continue
+            folded = await self._write(self._next_group())
+            if settling is not None:
+                await settling
+            settling = asyncio.ensure_future(self._settle(folded)) if folded else None
 
     def _next_group(self) -> list[PendingAppend]:
         group: list[PendingAppend] = []
@@ -116,7 +134,9 @@ class GroupWriter:
         self._pending = [e for e in self._pending if id(e) not in taken]
         return group
 
-    async def _write(self, group: list[PendingAppend]) -> None:
+    async def _write(self, group: list[PendingAppend]) -> list[PendingAppend]:
+        """Write ``group`` and answer its callers; the keyed entries folded."""
+        folded: list[PendingAppend] = []
         try:
             await self._insert(group)
             live = [e for e in group if not e.done]
@@ -134,8 +154,9 @@ class GroupWriter:
                     entry.error = result
                 else:
                     entry.summary = result
-            await self._settle([e for e in live if e.token is not None and e.error is None])
+            folded = [e for e in live if e.token is not None and e.error is None]
         except Exception as exc:
+            folded = []
             for entry in group:
                 entry.error = entry.error or exc
         for entry in group:
@@ -147,6 +168,7 @@ class GroupWriter:
                 entry.future.set_exception(entry.error)
             else:
                 entry.future.set_result(entry.summary)
+        return folded
 
     def _remember(self, session_id: str) -> None:
         self._known[session_id] = None
@@ -227,7 +249,10 @@ class GroupWriter:
             "_id": {"$in": [doc["_id"] for e in entries for doc in e.docs]},
         }
         update = {"$unset": {"pending": ""}}
-        await self._retry.run("settling batches", partial(batches.update_many, query, update))
+        try:
+            await self._retry.run("settling batches", partial(batches.update_many, query, update))
+        except Exception as exc:
+            log.warning("%d batches stay marked pending (harmless): %s", len(entries), exc)
 
     async def _fold_fast(self, entries: list[PendingAppend]) -> list[PendingAppend]:
         """Fold what the fast form can; return the entries it could not."""

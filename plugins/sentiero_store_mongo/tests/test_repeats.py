@@ -83,6 +83,7 @@ async def test_a_batch_with_a_seq_is_keyed_and_settled(make_store: Any, raw_db: 
     store = await make_store()
     assert await store.append(_batch(seq=3)) is True
     assert await store.append(_batch(seq=None, start=T0 + 10)) is True
+    await store._writer.drain()  # the marks go after the answers
     keyed, plain = await raw_db["sentiero_batches"].find({}).sort("t0").to_list(None)
     assert keyed["_id"] == documents.batch_key("s1", "w1", 3) and keyed["cseq"] == 3
     assert "pending" not in keyed  # folded: the mark is gone
@@ -128,6 +129,7 @@ async def test_a_repeat_after_a_failed_fold_counts_the_batch_once(
     # the recorder's retry finds the batch unfinished and folds it
     assert await store.append(_batch(seq=2, start=T0 + 10)) is False
     assert await _counts(store) == (6, 2)
+    await store._writer.drain()
     assert "pending" not in await raw_db["sentiero_batches"].find_one({"cseq": 2})
     assert await store.append(_batch(seq=2, start=T0 + 10)) is False
     assert await _counts(store) == (6, 2)
@@ -135,12 +137,41 @@ async def test_a_repeat_after_a_failed_fold_counts_the_batch_once(
 
 
 @pytest.mark.asyncio
-async def test_a_lost_answer_while_settling_fails_safe(make_store: Any, raw_db: Any) -> None:
+async def test_a_lost_answer_while_settling_is_retried(make_store: Any, raw_db: Any) -> None:
     store = await make_store()
     _route(store, batches=LosesAnswers(store.batches, {"update_many"}))
-    assert await store.append(_batch()) is True  # the settle is retried
+    assert await store.append(_batch()) is True
+    await store._writer.drain()
     assert "pending" not in await raw_db["sentiero_batches"].find_one({"cseq": 1})
     assert await _counts(store) == (3, 1)
+
+
+@pytest.mark.asyncio
+async def test_a_mark_left_behind_only_makes_a_repeat_fold_again_harmlessly(
+    make_store: Any, fast_settings: Any, raw_db: Any
+) -> None:
+    store = await make_store(settings=replace(fast_settings, retry_attempts=1))
+    _route(store, batches=Unreachable(store.batches, {"update_many"}))
+    assert await store.append(_batch()) is True  # answered before the marks go
+    await store._writer.drain()
+    assert "pending" in await raw_db["sentiero_batches"].find_one({"cseq": 1})
+    _route(store)
+    assert await store.append(_batch()) is False
+    assert await _counts(store) == (3, 1)
+    await store._writer.drain()
+    assert "pending" not in await raw_db["sentiero_batches"].find_one({"cseq": 1})
+
+
+@pytest.mark.asyncio
+async def test_appends_arriving_while_marks_settle_are_written(make_store: Any) -> None:
+    store = await make_store()
+    await store.append(_batch(seq=1))
+    # the flusher is settling the first batch's mark when these arrive
+    appends = asyncio.gather(*(store.append(_batch(seq=n)) for n in range(2, 6)))
+    results = await asyncio.wait_for(appends, 10)
+    assert results == [True] * 4
+    assert await asyncio.wait_for(store.append(_batch(seq=6)), 5) is True
+    assert await _counts(store) == (18, 6)
 
 
 @pytest.mark.asyncio
