@@ -64,6 +64,14 @@ SPA = """<!doctype html>
 </body></html>
 """
 
+# A router that redirects while the page loads (/rw/spa-boot -> .../home).
+SPA_BOOT = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Boot</title>
+%RECORDER%
+<script>history.replaceState({}, "", "/rw/spa-boot/home");</script>
+</head><body><main>Home after the redirect</main></body></html>
+"""
+
 STORM = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Storm</title>
 %RECORDER%

@@ -99,3 +99,20 @@ def test_other_recorder_tags_are_not_page_views() -> None:
         ],
     )
     assert d.page_views == [] and d.event_count == 2
+
+
+def test_a_checkout_snapshot_is_not_a_page_view() -> None:
+    """Ensure that a Meta event the recorder marks as a checkout (periodic or
+    recovery snapshot of the same page) adds no page view."""
+    again = meta(T0 + 60_000, SHOP)
+    again["data"]["checkout"] = True
+    d = digest_events("w1", [meta(T0, SHOP), again, route(T0 + 61_000, SHOP + "cart")])
+    assert d.page_views == [(T0, SHOP), (T0 + 61_000, SHOP + "cart")]
+
+
+@pytest.mark.parametrize("flag", [False, "true", 1, None])
+def test_only_a_true_checkout_flag_hides_a_page_view(flag: Any) -> None:
+    """Ensure that anything but a JSON true leaves the Meta a page view."""
+    event = meta(T0, SHOP)
+    event["data"]["checkout"] = flag
+    assert digest_events("w1", [event]).page_views == [(T0, SHOP)]

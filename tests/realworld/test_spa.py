@@ -19,7 +19,7 @@ from tests.realworld.helpers import (
     recorded_page,
     serve_pages,
 )
-from tests.realworld.site import SPA, PageSpec
+from tests.realworld.site import SPA, SPA_BOOT, PageSpec
 from tests.recording.helpers import customs, new_context, store_of
 from tests.support.live_server import LiveServer
 
@@ -29,7 +29,7 @@ STEP_MS = 250  # route reports settle for 100 ms
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveServer]:
-    yield from serve_pages({"spa": PageSpec(SPA)})
+    yield from serve_pages({"spa": PageSpec(SPA), "spa-boot": PageSpec(SPA_BOOT)})
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +139,23 @@ def test_the_replay_lists_route_changes_as_page_navigations(
         expect(tab.locator("#current-url")).to_have_text(server.url + "/rw/spa/products/7")
     finally:
         context.close()
+
+
+def test_a_redirect_while_loading_is_one_page_view(server: LiveServer, browser: Any) -> None:
+    """Ensure that a router's replaceState during the page load (reported
+    after the snapshot already showed the new URL) makes no second page view."""
+    context = new_context(browser, "spa-boot")
+    try:
+        page, watch, sid = recorded_page(server, context, server.url + "/rw/spa-boot")
+        page.wait_for_timeout(STEP_MS)
+        page.evaluate("window.Sentiero.track('done'); window.Sentiero.flush()")
+        events = events_when(
+            server, sid, lambda evs: bool(customs(evs, "sentiero:custom")), "the track call"
+        )
+    finally:
+        context.close()
+    assert [e["data"]["href"] for e in events if e["type"] == 4] == [
+        server.url + "/rw/spa-boot/home"
+    ]
+    assert customs(events, "sentiero:page") == []
+    watch.assert_clean()

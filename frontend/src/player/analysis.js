@@ -111,6 +111,8 @@ export class Analysis {
         break;
       case META:
         this.changeTimes.push(e.timestamp);
+        // a periodic or recovery snapshot draws the same page again
+        if (data.checkout === true) break;
         this.documents += 1;
         this.pages.push({ t, href: text(data.href, 2000) });
         this.item(t, "navigation", "Page view", text(data.href, 2000), { marker: "navigation" });

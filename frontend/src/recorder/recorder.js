@@ -23,6 +23,7 @@ import { installVitals } from './vitals.js';
 
 const FULL_SNAPSHOT = 2;
 const INCREMENTAL = 3;
+const META = 4;
 const CUSTOM = 5;
 const PLUGIN = 6;
 const MUTATION = 0;
@@ -50,11 +51,18 @@ export function createRecorder(cfg) {
   // route changes are reported once the page's snapshot is out (its Meta
   // event already carries the URL the page started on)
   let snapshotSent = false;
+  let pageUrl = null; // the URL of the last page view recorded
   const budget = createBudget(cfg.mutationLimit, cfg.mutationWarning);
 
   /** Every event, from rrweb or from us, goes through here. */
-  function accept(event, _isCheckout, byUser) {
+  function accept(event, isCheckout, byUser) {
     if (!active || paused) return;
+    // A periodic or recovery snapshot is not a page view (a new session's or
+    // a page restored from the back/forward cache is: metaPending says so).
+    if (event.type === META) {
+      if (isCheckout && !metaPending) event.data.checkout = true;
+      pageUrl = event.data.href;
+    }
     const activity =
       byUser === true ||
       (event.type === INCREMENTAL && ACTIVITY_SOURCES.indexOf(event.data && event.data.source) >= 0);
@@ -99,7 +107,11 @@ export function createRecorder(cfg) {
   }
 
   function emitRoute(tag, payload) {
-    if (snapshotSent && !awaitingSnapshot) emitCustom(tag, payload);
+    // nor when a snapshot taken meanwhile (on load, a new session) has the URL
+    if (snapshotSent && !awaitingSnapshot && payload.url !== pageUrl) {
+      pageUrl = payload.url;
+      emitCustom(tag, payload);
+    }
   }
 
   function emitCustom(tag, payload, byUser) {

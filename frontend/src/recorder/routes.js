@@ -45,7 +45,8 @@ export function installRoutes(emit) {
   });
 
   const changed = guard((kind) => {
-    if (pending === null) {
+    // the settle time starts at the first call that really moved the URL
+    if (pending === null && location.href !== last) {
       pending = kind;
       setTimeout(report, SETTLE_MS);
     }
