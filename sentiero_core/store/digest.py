@@ -217,7 +217,9 @@ def digest_events(
         elif etype == META:
             change_times.append(t)
             href = _text(data.get("href"))
-            if href:
+            # the recorder marks the Meta of a periodic or recovery snapshot:
+            # the same page drawn again, not a new view
+            if href and data.get("checkout") is not True:
                 d.page_views.append((t, href))
             d.viewport = d.viewport or _viewport(data.get("width"), data.get("height"))
         elif etype == FULL_SNAPSHOT:
