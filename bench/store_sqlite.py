@@ -80,13 +80,13 @@ def recorder_batches(events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]
 def session_batches(cuts: list[list[dict[str, Any]]], n: int) -> list[Batch]:
     shift = NOW - cuts[0][0]["timestamp"] + n * 100_000
     out = []
-    for cut in cuts:
+    for seq, cut in enumerate(cuts, 1):
         events = [{**e, "timestamp": e["timestamp"] + shift} for e in cut]
         raw = len(orjson.dumps(events))
         digest = digest_events("w1", events, raw_bytes=raw, user_agent=UA)
-        out.append(
-            Batch(f"bench-{n:05d}", "w1", events, RequestMeta(events[-1]["timestamp"]), digest)
-        )
+        meta = RequestMeta(events[-1]["timestamp"])
+        # numbered as the recorder numbers them (repeats are looked up)
+        out.append(Batch(f"bench-{n:05d}", "w1", events, meta, digest, seq))
     return out
 
 

@@ -4,8 +4,8 @@ Plain ``sqlite3`` code that runs start to finish in the writer's thread
 (:meth:`.connection.Connection.run`): the whole group is one hop from the
 event loop, however many sessions and statements it takes. Statements are
 still few: a group reads all its sessions' summaries in one query, folds
-each batch in Python with ``merge_digest``, and writes batches, summaries
-and search rows with one ``executemany`` each.
+each batch in Python with ``merge_digest``, and writes summaries and
+search rows with one ``executemany`` each (batch rows: see below).
 
 Batches are compressed here too, not on the event loop: zlib lets go of the
 GIL while it deflates, so the loop goes on parsing the next requests on the
@@ -16,6 +16,13 @@ Pending rows are therefore written out before anything that reads the tables
 back: trimming a session reads its batches, eviction orders sessions by their
 stored ``ended_at``. A session evicted half-way through a group and appended
 to again later in it starts afresh, exactly as it would one batch at a time.
+
+Batch rows, though, go in one by one as each batch is applied, before its
+summary is folded: the unique index on (session, window, recorder seq)
+answers whether a numbered batch was stored already, by an earlier request
+or earlier in this very group, and a repeat is dropped before it touches
+the summary. The table is the one record of what was delivered, so trimming
+and eviction inside a group stay exactly as one at a time.
 """
 
 from __future__ import annotations
@@ -41,6 +48,8 @@ class PendingAppend:
 
     batch: Batch
     raw: bytes
+    #: Set by the writer: the batch was stored before (same session, window, seq).
+    repeat: bool = False
 
 
 def _lowered(value: str | None) -> str | None:
@@ -74,7 +83,6 @@ class AppendGroup:
         self._limits = limits
         self._sessions: dict[str, tuple[int, SessionSummary]] = {}
         self._dirty: dict[int, SessionSummary] = {}
-        self._batch_rows: list[tuple[Any, ...]] = []
         self._page_rows: list[tuple[int, str]] = []
         self._event_rows: list[tuple[int, str]] = []
         self._session_count = 0
@@ -96,13 +104,37 @@ class AppendGroup:
             self._apply(item)
         self._flush()
 
+    def _insert_batch(self, rowid: int, item: PendingAppend) -> bool:
+        """Insert the batch row; False when its recorder seq is taken."""
+        batch = item.batch
+        cursor = self._db.execute(
+            "INSERT INTO batches (session_rowid, window_id, min_ts, max_ts, event_count, "
+            "raw_bytes, blob, recorder_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (session_rowid, window_id, recorder_seq) "
+            "WHERE recorder_seq IS NOT NULL DO NOTHING",
+            (
+                rowid,
+                batch.window_id,
+                batch.digest.first_ts,
+                batch.digest.last_ts,
+                len(batch.events),
+                len(item.raw),
+                compress(item.raw),
+                batch.seq,
+            ),
+        )
+        return cursor.rowcount == 1
+
     def _apply(self, item: PendingAppend) -> None:
         batch = item.batch
-        raw_bytes = len(item.raw)
         digest = batch.digest
         if not digest.raw_bytes:  # a digest made without it (the pipeline sets it)
-            digest = replace(digest, raw_bytes=raw_bytes)
+            digest = replace(digest, raw_bytes=len(item.raw))
         known = self._sessions.get(batch.session_id)
+        # A known session may hold this batch already; a new one holds nothing.
+        item.repeat = known is not None and not self._insert_batch(known[0], item)
+        if item.repeat:
+            return
         previous = known[1] if known is not None else None
         pages_before = set(previous.pages) if previous is not None else set()
         events_before = set(previous.custom_events) if previous is not None else set()
@@ -117,20 +149,10 @@ class AppendGroup:
             assert rowid is not None
             self._sessions[batch.session_id] = (rowid, summary)
             self._session_count += 1
+            self._insert_batch(rowid, item)
         else:
             rowid = known[0]
             self._dirty[rowid] = summary
-        self._batch_rows.append(
-            (
-                rowid,
-                batch.window_id,
-                digest.first_ts,
-                digest.last_ts,
-                len(batch.events),
-                raw_bytes,
-                compress(item.raw),
-            )
-        )
         self._page_rows += [(rowid, p.lower()) for p in summary.pages if p not in pages_before]
         self._event_rows += [(rowid, e) for e in summary.custom_events if e not in events_before]
 
@@ -151,13 +173,6 @@ class AppendGroup:
     def _flush(self) -> None:
         """Write every pending row; the tables are then current."""
         db = self._db
-        if self._batch_rows:
-            db.executemany(
-                "INSERT INTO batches (session_rowid, window_id, min_ts, max_ts, event_count, "
-                "raw_bytes, blob) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                self._batch_rows,
-            )
-            self._batch_rows = []
         if self._dirty:
             db.executemany(
                 f"UPDATE sessions SET {UPDATE_ASSIGNMENTS}, summary = ? WHERE id = ?",

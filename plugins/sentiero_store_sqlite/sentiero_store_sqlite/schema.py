@@ -171,10 +171,27 @@ async def insert_search_rows(
         )
 
 
+async def _v3_recorder_seq(db: aiosqlite.Connection) -> None:
+    """The recorder's batch number, so a batch delivered twice is stored
+    once. Unique per (session, window) where the recorder gave one; batches
+    stored before, and batches without a number, hold NULL and never clash.
+    Deleting a session (cascade) forgets its numbers with its batches."""
+    await _run(
+        db,
+        [
+            "ALTER TABLE batches ADD COLUMN recorder_seq INTEGER",
+            """CREATE UNIQUE INDEX batches_delivered
+                ON batches (session_rowid, window_id, recorder_seq)
+                WHERE recorder_seq IS NOT NULL""",
+        ],
+    )
+
+
 #: Ordered; a released entry is never edited, only followed by a new one.
 MIGRATIONS: list[tuple[int, Migration]] = [
     (1, _v1_sessions_and_batches),
     (2, _v2_search_tables),
+    (3, _v3_recorder_seq),
 ]
 LATEST = MIGRATIONS[-1][0]
 

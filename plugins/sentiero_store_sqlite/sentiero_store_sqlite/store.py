@@ -65,6 +65,8 @@ def _check_batch(batch: Batch) -> None:
     for ts in (batch.digest.first_ts, batch.digest.last_ts):
         if not INT64_MIN <= ts <= INT64_MAX:
             raise ValueError(f"timestamp {ts} is outside the 64-bit range SQLite stores")
+    if batch.seq is not None and not INT64_MIN <= batch.seq <= INT64_MAX:
+        raise ValueError(f"seq {batch.seq} is outside the 64-bit range SQLite stores")
 
 
 class SQLiteStore(Store):
@@ -212,7 +214,7 @@ class SQLiteStore(Store):
 
     # -- writes ---------------------------------------------------------------
 
-    async def append(self, batch: Batch) -> None:
+    async def append(self, batch: Batch) -> bool:
         self._usable_writer()
         _check_batch(batch)
         # Serialized here (unless the pipeline did it), so an event that is
@@ -221,7 +223,9 @@ class SQLiteStore(Store):
         raw = batch.events_json
         if raw is None:
             raw = orjson.dumps(batch.events)
-        await self._writes.submit(PendingAppend(batch, raw))
+        item = PendingAppend(batch, raw)
+        await self._writes.submit(item)
+        return not item.repeat
 
     async def _commit_appends(self, group: list[PendingAppend]) -> None:
         limits = self.limits
