@@ -30,7 +30,7 @@ def _plugins(store_url: str) -> pluggy.PluginManager:
     return plugin_manager()
 
 
-@pytest.fixture(params=["memory"])
+@pytest.fixture(params=["memory", "sqlite"])
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
     url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 'x.db'}"
     app = create_app(Settings(store_url=url), plugin_manager=_plugins(url))
