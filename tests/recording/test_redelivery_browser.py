@@ -108,3 +108,45 @@ def test_a_batch_whose_answer_was_lost_is_retried_and_stored_once(
     assert all(stored[(e["type"], e["timestamp"])] == 1 for e in first["events"]), stored
     # the summary counted the retried batch once too
     assert summary is not None and summary.event_count == len(events)
+
+
+def test_a_tab_opened_by_script_numbers_its_batches_apart(browser: Any) -> None:
+    """window.open() copies the tab's sessionStorage, window record included:
+    the new tab must take its own window id, or its batch numbers would be
+    the opener's and the server would drop one tab's batches as repeats."""
+    server = LiveServer(build_site(flush_interval_ms=60_000)).start()
+    context = new_context(browser, "opened-tab")
+    try:
+        page = context.new_page()
+        page.goto(server.url + "/")
+        sid = wait_in_page(page, "window.Sentiero && window.Sentiero.sessionId")
+        settle(page)
+        with context.expect_page() as opened:
+            page.evaluate("window.open('/second'); 0")
+        popup = opened.value
+        wait_in_page(popup, "window.Sentiero && window.Sentiero.windowId")
+        opener_window = page.evaluate("window.Sentiero.windowId")
+        popup_window = popup.evaluate("window.Sentiero.windowId")
+        for tab, name in ((popup, "from-popup"), (page, "from-opener")):
+            tab.evaluate(f"window.Sentiero.track('{name}'); window.Sentiero.flush(); 0")
+        wait_for(
+            lambda: {"from-popup", "from-opener"} <= _custom_names(server, sid),
+            what="both tabs' batches",
+        )
+        # the opener's next page view is still the opener's window
+        page.reload()
+        wait_in_page(page, "window.Sentiero && window.Sentiero.windowId")
+        reloaded = page.evaluate("window.Sentiero.windowId")
+    finally:
+        context.close()
+        server.stop()
+    assert popup_window != opener_window
+    assert reloaded == opener_window
+
+
+def _custom_names(server: LiveServer, session_id: str) -> set[str]:
+    return {
+        e["data"]["payload"].get("name")
+        for e in all_events(server, session_id)
+        if e["type"] == 5 and e["data"]["tag"] == "sentiero:custom"
+    }

@@ -196,6 +196,8 @@ export function createRecorder(cfg) {
       if (active) transport.beaconAll();
     });
     window.addEventListener('pagehide', leave);
+    // after leave(): its beacons still number batches from this page
+    window.addEventListener('pagehide', guard(() => sessions.setOpen(false)));
     document.addEventListener(
       'visibilitychange',
       guard(() => {
@@ -206,6 +208,7 @@ export function createRecorder(cfg) {
     window.addEventListener(
       'pageshow',
       guard((event) => {
+        if (event.persisted) sessions.setOpen(true);
         if (event.persisted && active) {
           // back from the back/forward cache: a new page view of the same document
           metaPending = true;

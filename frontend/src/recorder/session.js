@@ -6,6 +6,15 @@
 // ends after sessionIdleTimeoutMs without user activity or past
 // sessionMaxAgeMs; tabs re-read the shared record at most once a second so
 // they follow a session another tab started.
+//
+// The server takes a second batch with the same (session, window, seq) for
+// a repeat and drops it, so a tab's numbers must never be used twice. Two
+// ways they could be: a tab opened by window.open() or duplicated gets a
+// copy of the tab's sessionStorage, window record included; and a page
+// restored from the back/forward cache holds an old counter in memory. So
+// the record says whether a page of its tab is open (`open`, cleared at
+// pagehide): a page that finds it set at its start is in a copy and takes a
+// new window id; and each number is taken past the stored counter.
 
 import { ID_PATTERN, deleteCookie, makeStorage, newId, writeCookie } from './util.js';
 
@@ -64,8 +73,25 @@ export function createSessions(cfg) {
     current.last = now;
     save(now);
     const w = tab.get(WINDOW_KEY);
-    const valid = w && typeof w.id === 'string' && ID_PATTERN.test(w.id) && w.seq >= 0;
-    win = valid ? { id: w.id, seq: Math.floor(w.seq) } : { id: newId(), seq: 0 };
+    const valid =
+      w && typeof w.id === 'string' && ID_PATTERN.test(w.id) && w.seq >= 0 && w.open !== true;
+    win = valid
+      ? { id: w.id, seq: Math.floor(w.seq), open: true }
+      : { id: newId(), seq: 0, open: true };
+    tab.set(WINDOW_KEY, win);
+  }
+
+  /** Catch up with numbers another page of this tab took meanwhile. */
+  function catchUp() {
+    const stored = tab.get(WINDOW_KEY);
+    if (stored && stored.id === win.id && stored.seq > win.seq) win.seq = Math.floor(stored.seq);
+  }
+
+  /** The page is going away (pagehide), or coming back from the cache (pageshow). */
+  function setOpen(open) {
+    if (!win) return;
+    catchUp();
+    win.open = open;
     tab.set(WINDOW_KEY, win);
   }
 
@@ -101,6 +127,7 @@ export function createSessions(cfg) {
 
   /** The next batch number of this tab; it keeps increasing across pages. */
   function nextSeq() {
+    catchUp();
     win.seq += 1;
     tab.set(WINDOW_KEY, win);
     return win.seq;
@@ -135,6 +162,7 @@ export function createSessions(cfg) {
     begin,
     touch,
     nextSeq,
+    setOpen,
     publish,
     forget,
     sessionId: () => (current ? current.id : null),
