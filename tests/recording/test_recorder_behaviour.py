@@ -79,8 +79,14 @@ def test_the_queue_leaves_by_beacon_when_the_page_goes_away(serve: Serve, browse
         wait_for(lambda: "leaving" in custom_names(all_events(server, sid)), what="the beacon")
     finally:
         context.close()
-    beacons = [p for p in posts_from(server, "beacon") if p["content_type"] == "text/plain"]
-    assert beacons and {p["status"] for p in beacons} == {204}
+
+    def beacons() -> list[dict[str, Any]]:
+        return [p for p in posts_from(server, "beacon") if p["content_type"] == "text/plain"]
+
+    # the request log is written once the answer is sent, after the store has
+    # the events: wait for it rather than read it at once
+    wait_for(beacons, what="the beacon in the request log")
+    assert {p["status"] for p in beacons()} == {204}
 
 
 def test_a_batch_in_flight_at_unload_is_stored_once(serve: Serve, browser: Any) -> None:
