@@ -145,6 +145,12 @@ class SessionFilter:
     def is_empty(self) -> bool:
         return all(getattr(self, name) is None for name in self.__dataclass_fields__)
 
+    def require_constraint(self) -> None:
+        """Refuse an empty filter where one would select every session
+        (``erase``): a forgotten filter must not wipe the store."""
+        if self.is_empty():
+            raise ValueError("erase needs at least one filter; use purge_before to clear by age")
+
     def matches(self, s: SessionSummary) -> bool:
         """The reference semantics: every store must agree with this."""
         if self.session_ids is not None and s.session_id not in self.session_ids:

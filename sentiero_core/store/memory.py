@@ -190,8 +190,7 @@ class MemoryStore(Store):
             return sum(self._drop(sid) for sid in set(session_ids))
 
     async def erase(self, filter: SessionFilter) -> int:
-        if filter.is_empty():
-            raise ValueError("erase needs at least one filter; use purge_before to clear by age")
+        filter.require_constraint()
         async with self._lock:
             doomed = [s.session_id for s in self._summaries.values() if filter.matches(s)]
             return sum(self._drop(sid) for sid in doomed)

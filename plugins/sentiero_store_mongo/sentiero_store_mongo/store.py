@@ -311,8 +311,7 @@ class MongoStore(Store):
         return await self._delete(list(dict.fromkeys(session_ids)))
 
     async def erase(self, filter: SessionFilter) -> int:
-        if filter.is_empty():
-            raise ValueError("erase needs at least one filter; use purge_before to clear by age")
+        filter.require_constraint()
         return await self._delete_matching(session_query(filter), "erasing sessions")
 
     async def purge_before(self, before: int) -> int:

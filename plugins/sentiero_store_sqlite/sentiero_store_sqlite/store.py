@@ -247,8 +247,7 @@ class SQLiteStore(Store):
         )
 
     async def erase(self, filter: SessionFilter) -> int:
-        if filter.is_empty():
-            raise ValueError("erase needs at least one filter; use purge_before to clear by age")
+        filter.require_constraint()
         where, params = where_clause(filter)
         return await self._delete(
             f"DELETE FROM sessions WHERE id IN (SELECT s.id FROM sessions s WHERE {where})",
