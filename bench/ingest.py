@@ -8,12 +8,18 @@ from the shared rrweb fixture, each batch with its own session id:
 - ``ingest``: Sentiero's ``POST /sentiero/events`` into the SQLite store
   (a temporary file), with the built-in plugins and the SQLite store only.
 
+Both servers run with the garbage collector settings that ``sentiero serve``
+applies once started (``sentiero_core.cli.tune_gc``), so each side is
+measured as it would be deployed; ``--default-gc`` runs both with CPython's
+defaults instead.
+
 Load comes from ``wrk`` (a second process, many connections) when installed,
 else from httpx.AsyncClient. Prints requests/s and events/s of both and the
 ratio; the target is ingest >= 50% of bare. Rounds alternate to share the
 noise of a busy machine, and each side keeps its best round.
 
 Usage: python bench/ingest.py [--seconds 6] [--rounds 2] [--connections 32]
+    [--memory] [--httpx] [--default-gc]
 """
 
 from __future__ import annotations
@@ -94,9 +100,11 @@ def ingest_app(db: str) -> Any:
     return create_app(settings, plugin_manager=get_plugin_manager())
 
 
-def serve(kind: str, port: int, db: str) -> None:
+def serve(kind: str, port: int, db: str, default_gc: bool) -> None:
     from hypercorn.asyncio import serve as hypercorn_serve
     from hypercorn.config import Config
+
+    from sentiero_core.cli import tune_gc
 
     config = Config()
     config.bind = [f"127.0.0.1:{port}"]
@@ -104,6 +112,12 @@ def serve(kind: str, port: int, db: str) -> None:
     config.errorlog = "-"
     config.loglevel = "WARNING"
     app = bare_app() if kind == "bare" else ingest_app(db)
+    if not default_gc:
+
+        async def tuned_gc() -> None:
+            tune_gc()
+
+        app.before_serving(tuned_gc)
     asyncio.run(hypercorn_serve(app, config))
 
 
@@ -148,12 +162,10 @@ def make_bodies(folder: Path) -> tuple[list[bytes], float]:
     return bodies, sum(counts) / len(counts)
 
 
-def start_server(kind: str, db: str) -> tuple[subprocess.Popen[bytes], int]:
+def start_server(kind: str, db: str, default_gc: bool) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, __file__, "--serve", kind, "--port", str(port), "--db", db],
-        cwd=ROOT,
-    )
+    command = [sys.executable, __file__, "--serve", kind, "--port", str(port), "--db", db]
+    proc = subprocess.Popen(command + (["--default-gc"] if default_gc else []), cwd=ROOT)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -259,7 +271,7 @@ def measure(
     use_wrk: bool,
 ) -> tuple[float, float]:
     """(requests per second, server CPU milliseconds per request)."""
-    proc, port = start_server(kind, db)
+    proc, port = start_server(kind, db, args.default_gc)
     path = BARE_PATH if kind == "bare" else EVENTS_PATH
     try:
         check_once(port, path, bodies[0])
@@ -291,12 +303,15 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--httpx", action="store_true", help="use httpx even if wrk exists")
     parser.add_argument("--memory", action="store_true", help="ingest into memory:// instead")
+    parser.add_argument(
+        "--default-gc", action="store_true", help="CPython's GC settings, not sentiero serve's"
+    )
     parser.add_argument("--serve", choices=("bare", "ingest"), help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.port, args.db)
+        serve(args.serve, args.port, args.db, args.default_gc)
         return
     if not FIXTURE.exists():
         sys.exit(f"fixture missing: {FIXTURE}")
@@ -308,7 +323,8 @@ def main() -> None:
         db = "memory" if args.memory else str(folder / "ingest.db")
         print(
             f"load: {'wrk' if use_wrk else 'httpx'}, {args.connections} connections, "
-            f"{args.rounds} x {args.seconds:g} s per side"
+            f"{args.rounds} x {args.seconds:g} s per side, "
+            f"{'default' if args.default_gc else 'sentiero serve'} GC settings on both"
         )
         best = {"bare": 0.0, "ingest": 0.0}
         cpu = {"bare": float("inf"), "ingest": float("inf")}
