@@ -16,6 +16,7 @@ import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -67,6 +68,25 @@ def _check_batch(batch: Batch) -> None:
             raise ValueError(f"timestamp {ts} is outside the 64-bit range SQLite stores")
     if batch.seq is not None and not INT64_MIN <= batch.seq <= INT64_MAX:
         raise ValueError(f"seq {batch.seq} is outside the 64-bit range SQLite stores")
+
+
+def _chunk_end(metas: Sequence[Any], start: int, events: int) -> int:
+    """Where a run of batches from ``start`` holding ``events`` events ends
+    (at least one batch); ``metas`` rows end with the event count."""
+    end, total = start, 0
+    while end < len(metas) and (end == start or total < events):
+        total += metas[end][-1]
+        end += 1
+    return end
+
+
+def _blobs(db: sqlite3.Connection, metas: Sequence[Any]) -> dict[int, bytes]:
+    """The blobs of the batches in ``metas`` (rows starting with the seq), by seq."""
+    seqs = orjson.dumps([m[0] for m in metas]).decode()
+    rows = db.execute(
+        "SELECT seq, blob FROM batches WHERE seq IN (SELECT value FROM json_each(?))", (seqs,)
+    )
+    return {int(seq): blob for seq, blob in rows}
 
 
 class SQLiteStore(Store):
@@ -314,27 +334,34 @@ class SQLiteStore(Store):
             params.append(clamp_int64(after[0]))
         sql += " ORDER BY b.min_ts, b.seq"
 
-        def begin(conn: sqlite3.Connection) -> list[Any]:
+        def begin(conn: sqlite3.Connection) -> tuple[list[Any], dict[int, bytes]]:
             # One read transaction: batch list and blobs from one snapshot,
             # even if a trim rewrites batches meanwhile.
             conn.execute("BEGIN")
-            return conn.execute(sql, params).fetchall()
+            metas = conn.execute(sql, params).fetchall()
+            return metas, _blobs(conn, metas[: _chunk_end(metas, 0, limit)])
 
         async with self._reading() as db:
             with sqlite_errors(self.location):
                 try:
-                    metas = await db.run(begin)
+                    metas, blobs = await db.run(begin)
 
                     async def batches() -> AsyncIterator[StoredBatch]:
-                        # Blobs are fetched one by one: a page usually needs
-                        # only the first few batches of a long session.
-                        for seq, window, min_ts, max_ts, count in metas:
-                            blob_rows = list(
-                                await db.execute_fetchall(
-                                    "SELECT blob FROM batches WHERE seq = ?", (seq,)
-                                )
-                            )
-                            yield StoredBatch(seq, window, min_ts, max_ts, count, blob_rows[0][0])
+                        # Blobs come a page's worth of events per hop, the
+                        # first with the batch list: a page usually needs
+                        # only the first few batches of a long session, and
+                        # fetching them one by one cost a hop each.
+                        start = 0
+                        while start < len(metas):
+                            end = _chunk_end(metas, start, limit)
+                            chunk = metas[start:end]
+                            if start:
+                                fetched = await db.run(partial(_blobs, metas=chunk))
+                            else:
+                                fetched = blobs
+                            for seq, window, min_ts, max_ts, count in chunk:
+                                yield StoredBatch(seq, window, min_ts, max_ts, count, fetched[seq])
+                            start = end
 
                     return await page_events(batches(), after, limit)
                 finally:
