@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sentiero_core.store import codec
 from tests.recording.site import event_log
 from tests.support.live_server import LiveServer
 
@@ -89,6 +90,10 @@ def stored_bytes(db_path: Path) -> list[bytes]:
 
 
 def _inflate(blob: bytes) -> bytes:
+    """A blob's plain bytes: a store's batch (Zstandard, or zlib from before),
+    gzip, or the blob itself when it is none of those."""
+    if blob[:4] == codec.ZSTD_MAGIC:
+        return codec.decompress(blob)  # a damaged batch must fail the scan, not pass it
     for decode in (zlib.decompress, gzip.decompress):
         try:
             return decode(blob)

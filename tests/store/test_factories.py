@@ -39,7 +39,7 @@ def test_realistic_events_are_deterministic_and_ordered() -> None:
 
 
 def test_realistic_events_compress_like_a_real_recording() -> None:
-    """Real rrweb recordings: ~200 events and ~117 KB a minute, ~9x with zlib."""
+    """Real rrweb recordings: ~200 events and ~117 KB a minute, ~9x compressed."""
     events = realistic_events(T0, 200, seed=0)
     blob, raw = encode_events(events)
     minutes = (events[-1]["timestamp"] - events[0]["timestamp"]) / 60_000

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,6 +9,7 @@ import orjson
 import pytest
 from sentiero_store_mongo import MongoStore, documents
 
+from sentiero_core.store import codec
 from sentiero_core.testing import T0, make_batch, realistic_events
 from sentiero_core.testing.factories import text_mutation
 from sentiero_core.testing.helpers import read_all
@@ -35,7 +35,7 @@ async def test_a_batch_is_one_compressed_document_keyed_by_session(
     doc = docs[0]
     assert (doc["sid"], doc["win"], doc["n"]) == ("sess-1", "win-1", 200)
     assert (doc["t0"], doc["t1"]) == (events[0]["timestamp"], events[-1]["timestamp"])
-    assert orjson.loads(zlib.decompress(doc["blob"])) == events
+    assert orjson.loads(codec.decompress(doc["blob"])) == events
     assert doc["size"] == len(doc["blob"]) < len(orjson.dumps(events)) / 4
     assert "exp" not in doc
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-import zlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from sentiero_core.store import (
     StoreError,
     StoreLimits,
     StoreUnavailable,
+    codec,
 )
 from sentiero_core.store.memory import MemoryStore
 
@@ -327,5 +327,5 @@ async def test_an_append_keeps_the_events_json_it_is_given(
     await store.append(batch)
     with sqlite3.connect(db_path) as db:
         blob, raw_bytes = db.execute("SELECT blob, raw_bytes FROM batches").fetchone()
-    assert (zlib.decompress(blob), raw_bytes) == (text, len(text))
+    assert (codec.decompress(blob), raw_bytes) == (text, len(text))
     assert (await store.read_events("s1")).events == batch.events
