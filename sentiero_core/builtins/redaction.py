@@ -78,15 +78,12 @@ _CARD_PATTERN = (
 _CARD = re.compile(_CARD_PATTERN)
 _CARD_BYTES = re.compile(_CARD_PATTERN.encode())
 
-# Screening JSON text: digits become "0", both separators " ", the rest
-# "x"; then two substring searches find every place a card could start
-# (13 bare digits, or "4 digits, separator, 3 digits" that both printed
-# groupings begin with). The card pattern then checks each place.
-_SCREEN = bytes(48 if 48 <= b <= 57 else 32 if b in (32, 45) else 120 for b in range(256))
-_DIGITS13 = b"0" * 13
-_NEEDLES = (_DIGITS13, b"0000 000")
-_RUN_CHARS = frozenset(b"0 ")
-_RUN = re.compile(rb"[0 ]+")
+# Screening JSON text: digits and both separators become "0", the rest
+# "x"; every card the pattern can match is a run of at least 13 such
+# characters, so one substring search finds every run that could hold one
+# (most batches have none), and the card pattern then checks that run.
+_SCREEN = bytes(48 if 48 <= b <= 57 or b in (32, 45) else 120 for b in range(256))
+_RUN13 = b"0" * 13
 
 
 def luhn_valid(digits: str) -> bool:
@@ -117,41 +114,20 @@ def _raw_has_card(raw: bytes) -> bool:
         # (One-byte "in" is memchr; b"\\u" in raw is several times slower.)
         raw = _ESCAPE.sub(b"x", raw)
     # Every event's "timestamp" is a 13-digit number; blanking its first
-    # digit spares 50 needle hits a batch. Exact: after an unescaped quote
-    # and a colon comes a value, and digits there are a number, never text.
+    # digit spares 50 runs a batch. Exact: after an unescaped quote and a
+    # colon comes a value, and digits there are a number, never text.
     raw = raw.replace(b'timestamp":1', b'timestamp":x')
     screened = raw.translate(_SCREEN)
-    size = len(screened)
-    for needle in _NEEDLES:
-        pos = screened.find(needle)
-        while pos != -1:
-            end = pos + len(needle)
-            while end < size and screened[end] == 48:
-                end += 1
-            if (
-                needle is _DIGITS13
-                and (end == size or screened[end] not in _RUN_CHARS)
-                and (pos == 0 or screened[pos - 1] not in _RUN_CHARS)
-            ):
-                # a run of bare digits (every event's timestamp): no regex needed
-                if (
-                    end - pos <= 19
-                    and 50 <= raw[pos] <= 54
-                    and (pos == 0 or raw[pos - 1] != 46)
-                    and luhn_valid(raw[pos:end].decode("ascii"))
-                ):
-                    return True
-                pos = screened.find(needle, end)
-                continue
-            start = pos
-            while start > 0 and screened[start - 1] in _RUN_CHARS:
-                start -= 1
-            run = _RUN.match(screened, pos)
-            end = run.end() if run is not None else end
-            for m in _CARD_BYTES.finditer(raw, start, end):
-                if luhn_valid(_digits(m.group().decode("ascii"))):
-                    return True
-            pos = screened.find(needle, end)
+    pos = screened.find(_RUN13)
+    while pos != -1:
+        # pos starts a run: the search began after the previous run's end
+        end = screened.find(b"x", pos)
+        if end == -1:
+            end = len(screened)
+        for m in _CARD_BYTES.finditer(raw, pos, end):
+            if luhn_valid(_digits(m.group().decode("ascii"))):
+                return True
+        pos = screened.find(_RUN13, end)
     return False
 
 
