@@ -1,7 +1,8 @@
 """How batches and summaries are laid out as MongoDB documents.
 
-``<prefix>batches``: one document per stored batch, its events as one zlib
-blob (a batch compresses about ninefold, a single event barely at all)::
+``<prefix>batches``: one document per stored batch, its events as one blob
+from ``sentiero_core.store.codec`` (a batch compresses about ninefold, a
+single event barely at all)::
 
     {_id: ObjectId, or the batch key below, sid: session id, win: window id,
      seq: arrival order, t0: first timestamp, t1: last timestamp, n: events,
