@@ -1,4 +1,6 @@
-"""The committed recorder bundle, read once and re-read only when it changes."""
+"""The committed recorder bundles, each read once and re-read only when it
+changes: the recorder, and the extensions for opt-in captures that the
+script route puts in front of it when their setting is on."""
 
 from __future__ import annotations
 
@@ -7,7 +9,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-BUNDLE_PATH = Path(__file__).resolve().parent.parent / "static" / "recorder.js"
+STATIC = Path(__file__).resolve().parent.parent / "static"
+BUNDLE_PATH = STATIC / "recorder.js"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,3 +46,7 @@ class BundleCache:
 
 
 BUNDLE = BundleCache()
+#: capture_web_vitals: the web-vitals package
+VITALS_BUNDLE = BundleCache(STATIC / "recorder-vitals.js")
+#: capture_console: rrweb's console plugin
+CONSOLE_BUNDLE = BundleCache(STATIC / "recorder-console.js")

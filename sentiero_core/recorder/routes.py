@@ -1,4 +1,7 @@
-"""``GET <mount>/recorder.js``: the config line, then the recorder bundle.
+"""``GET <mount>/recorder.js``: the config line, the extension bundles of
+the opt-in captures that are on (web vitals, console), then the recorder
+bundle: one response, so a page needs one tag and one request, and a page
+without those captures never downloads their code.
 
 The config carries the absolute ``events`` URL of the server that served
 the script, so a page on another origin posts back here.
@@ -17,7 +20,7 @@ from ..app import get_state
 from ..hookspecs import hookimpl
 from ..routing import Route
 from ..settings import Settings
-from .bundle import BUNDLE, BundleMissing
+from .bundle import BUNDLE, CONSOLE_BUNDLE, VITALS_BUNDLE, Bundle, BundleMissing
 from .config import config_line, recorder_config
 
 log = logging.getLogger("sentiero.recorder")
@@ -44,10 +47,19 @@ def events_url(settings: Settings) -> str | None:
     return f"{scheme}://{host}{request.root_path}{settings.mount_path}/events"
 
 
+def bundles(settings: Settings) -> list[Bundle]:
+    """What follows the config line, in order."""
+    chosen = [VITALS_BUNDLE] if settings.capture_web_vitals else []
+    if settings.capture_console:
+        chosen.append(CONSOLE_BUNDLE)
+    # the extensions register themselves before the recorder boots
+    return [cache.get() for cache in [*chosen, BUNDLE]]
+
+
 async def recorder_js() -> Response:
     settings = get_state().settings
     try:
-        bundle = BUNDLE.get()
+        parts = bundles(settings)
     except BundleMissing as exc:
         log.error("%s", exc)
         return Response(
@@ -56,11 +68,14 @@ async def recorder_js() -> Response:
             content_type="text/javascript; charset=utf-8",
         )
     head = config_line(recorder_config(settings, events_url(settings)))
-    etag = hashlib.sha256(head + bundle.digest.encode()).hexdigest()[:32]
+    digests = "".join(part.digest for part in parts).encode()
+    etag = hashlib.sha256(head + digests).hexdigest()[:32]
     if request.if_none_match.contains(etag):
         response = Response(b"", status=304)
     else:
-        response = Response(head + bundle.data, content_type="text/javascript; charset=utf-8")
+        # ";" between bundles: each must end its statement whatever it ends with
+        body = head + b";\n".join(part.data for part in parts)
+        response = Response(body, content_type="text/javascript; charset=utf-8")
     response.set_etag(etag)
     response.headers["Cache-Control"] = CACHE_CONTROL
     # loadable from pages that isolate themselves (COEP)

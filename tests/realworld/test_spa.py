@@ -159,3 +159,47 @@ def test_a_redirect_while_loading_is_one_page_view(server: LiveServer, browser: 
     ]
     assert customs(events, "sentiero:page") == []
     watch.assert_clean()
+
+
+def test_routes_changed_through_the_navigation_api_are_page_views(
+    server: LiveServer, browser: Any
+) -> None:
+    """Ensure that a router built on the Navigation API (navigate() with an
+    intercepted, same-document navigation; no pushState) reports its push,
+    replace and traverse as page views, once each."""
+    context = new_context(browser, "navigation-api")
+    try:
+        page, watch, sid = recorded_page(server, context, server.url + "/rw/spa")
+        page.evaluate(
+            """navigation.addEventListener('navigate', (e) => {
+                 if (!e.canIntercept || !e.destination.url.includes('/api-')) return;
+                 e.intercept({handler: async () => {
+                   document.title = new URL(e.destination.url).pathname.split('/').pop();
+                 }});
+               }); 0"""
+        )
+        base = server.url + "/rw/spa"
+        for step in (
+            f"navigation.navigate('{base}/api-one'); 0",
+            f"navigation.navigate('{base}/api-two', {{history: 'replace'}}); 0",
+            f"navigation.navigate('{base}/api-three'); 0",
+            "navigation.back(); 0",
+        ):
+            page.evaluate(step)
+            page.wait_for_timeout(STEP_MS)
+        flush(page)
+        events = events_when(
+            server, sid, lambda evs: len(customs(evs, "sentiero:page")) >= 4, "the navigations"
+        )
+    finally:
+        context.close()
+    pages = [(p["kind"], p["url"], p["title"]) for p in customs(events, "sentiero:page")]
+    # the traverse is heard by the shop's own router too (popstate), which
+    # titles a route it does not know "Not found"
+    assert pages == [
+        ("push", base + "/api-one", "api-one"),
+        ("replace", base + "/api-two", "api-two"),
+        ("push", base + "/api-three", "api-three"),
+        ("pop", base + "/api-two", "Not found · Shop"),
+    ]
+    watch.assert_clean()

@@ -12,7 +12,7 @@ import pytest
 
 from sentiero_core import Settings, create_app, get_plugin_manager
 from sentiero_core.recorder import routes
-from sentiero_core.recorder.bundle import BUNDLE_PATH, BundleCache
+from sentiero_core.recorder.bundle import BUNDLE_PATH, STATIC, BundleCache
 from tests.support.live_server import LiveServer
 
 PREFIX = b"window.__SENTIERO_CONFIG__ = "
@@ -35,6 +35,10 @@ def bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     path = tmp_path / "recorder.js"
     path.write_bytes(b"(function(){/* recorder */})();\n")
     monkeypatch.setattr(routes, "BUNDLE", BundleCache(path))
+    for name, attribute in (("vitals", "VITALS_BUNDLE"), ("console", "CONSOLE_BUNDLE")):
+        extension = tmp_path / f"recorder-{name}.js"
+        extension.write_bytes(b"(function(){/* %s */})();\n" % name.encode())
+        monkeypatch.setattr(routes, attribute, BundleCache(extension))
     yield path
 
 
@@ -52,6 +56,45 @@ async def test_script_is_the_config_line_then_the_bundle(bundle: Path) -> None:
     assert rest == bundle.read_bytes()
     assert config["captureErrors"] is True
     assert config["rrweb"]["maskInputOptions"]["password"] is True
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("options", "extensions"),
+    [
+        ({}, []),
+        ({"capture_web_vitals": True}, ["vitals"]),
+        ({"capture_console": True}, ["console"]),
+        ({"capture_web_vitals": True, "capture_console": True}, ["vitals", "console"]),
+    ],
+)
+async def test_opt_in_captures_bring_their_extension_before_the_recorder(
+    bundle: Path, options: dict[str, Any], extensions: list[str]
+) -> None:
+    """Ensure that a page without web vitals or console capture is never sent
+    their code, and one with them gets it in the same script, first."""
+    _, rest = split(await (await get(app_for(**options))).get_data())
+    expected = [(bundle.parent / f"recorder-{name}.js").read_bytes() for name in extensions]
+    assert rest == b";\n".join([*expected, bundle.read_bytes()])
+
+
+@pytest.mark.asyncio
+async def test_the_etag_changes_with_the_extensions_served(bundle: Path) -> None:
+    tags = set()
+    for options in ({}, {"capture_web_vitals": True}, {"capture_console": True}):
+        tags.add((await get(app_for(**options))).headers["ETag"])
+    assert len(tags) == 3
+
+
+@pytest.mark.asyncio
+async def test_a_missing_extension_bundle_is_a_503_script(
+    bundle: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(routes, "CONSOLE_BUNDLE", BundleCache(bundle.parent / "absent.js"))
+    assert (await get(app_for())).status_code == 200
+    response = await get(app_for(capture_console=True))
+    assert response.status_code == 503
+    assert b"console.error" in await response.get_data()
 
 
 @pytest.mark.asyncio
@@ -151,3 +194,11 @@ def test_served_over_http_with_the_committed_bundle() -> None:
     config, rest = split(response.content)
     assert config["endpoint"] == server.url + "/sentiero/events"
     assert rest == BUNDLE_PATH.read_bytes()
+
+
+def test_the_committed_extensions_register_before_the_recorder_boots() -> None:
+    """Ensure that the built extension bundles exist and register under the
+    names the recorder looks up."""
+    for name in ("vitals", "console"):
+        data = (STATIC / f"recorder-{name}.js").read_bytes()
+        assert b"__SENTIERO_EXT__" in data and f'"{name}"'.encode() in data

@@ -1,14 +1,14 @@
-// rrweb's console plugin, capped and fenced in.
+// rrweb's console plugin, fenced in (bundled as recorder-console.js; the
+// capping of its messages is in console-cap.js, in the recorder).
 //
 // The plugin's own window "error" listener throws when the thrown value has
 // a `stack` that is not a string, so it gets a stand-in window whose
-// listeners are guarded. Each recorded
-// message is cut to consoleMaxLength characters in total.
+// listeners are guarded. `guard` comes from the recorder, so this bundle
+// carries no copy of the recorder's helpers.
 
-import { PLUGIN_NAME, getRecordConsolePlugin } from '@rrweb/rrweb-plugin-console-record';
-import { cap, guard } from './util.js';
+import { getRecordConsolePlugin } from '@rrweb/rrweb-plugin-console-record';
 
-function fencedWindow(win) {
+function fencedWindow(win, guard) {
   const wrapped = new Map();
   return {
     console: win.console,
@@ -24,26 +24,11 @@ function fencedWindow(win) {
   };
 }
 
-export function consolePlugin(maxLength) {
+export function consolePlugin(maxLength, guard) {
   const plugin = getRecordConsolePlugin({
     stringifyOptions: { stringLengthLimit: maxLength, numOfKeysLimit: 50, depthOfLimit: 4 },
   });
   const observe = plugin.observer;
-  plugin.observer = (callback, win, options) => observe(callback, fencedWindow(win), options);
+  plugin.observer = (callback, win, options) => observe(callback, fencedWindow(win, guard), options);
   return plugin;
-}
-
-/** Cap a console plugin event in place; other events are left alone. */
-export function capConsoleEvent(event, maxLength) {
-  const data = event.data;
-  if (!data || data.plugin !== PLUGIN_NAME) return;
-  const log = data.payload;
-  if (!log || !Array.isArray(log.payload)) return;
-  let budget = maxLength;
-  log.payload = log.payload.slice(0, 20).map((part) => {
-    const text = cap(part, budget);
-    budget -= text.length;
-    return text;
-  });
-  if (Array.isArray(log.trace)) log.trace = log.trace.slice(0, 10).map((t) => cap(t, 300));
 }

@@ -6,7 +6,8 @@ import { record } from '@rrweb/record';
 import { OVER, WARN, createBudget } from './budget.js';
 import { installCaptures, pageMeta } from './captures.js';
 import { hasOptOutCookie, privacySignal } from './consent.js';
-import { capConsoleEvent, consolePlugin } from './console.js';
+import { capConsoleEvent } from './console-cap.js';
+import { extension } from './extensions.js';
 import { buildRecordOptions } from './privacy.js';
 import { installRoutes } from './routes.js';
 import { CHANGED, IDLE, createSessions } from './session.js';
@@ -19,7 +20,6 @@ import {
 } from './tags.js';
 import { TOO_LARGE, createTransport } from './transport.js';
 import { NativePromise, cap, cleanProps, deleteCookie, guard, writeCookie } from './util.js';
-import { installVitals } from './vitals.js';
 
 const FULL_SNAPSHOT = 2;
 const INCREMENTAL = 3;
@@ -35,6 +35,7 @@ const OPT_OUT_MAX_AGE = 365 * 24 * 3600;
 export function createRecorder(cfg) {
   const sessions = createSessions(cfg);
   const transport = createTransport(cfg, sessions, guard(recoverFromDrops));
+  const consoleExt = cfg.captureConsole ? extension('console') : null;
   let active = false;
   let stopRrweb = null;
   let optedOut = false;
@@ -165,7 +166,8 @@ export function createRecorder(cfg) {
   function install() {
     if (installed) return;
     installed = true;
-    if (cfg.captureWebVitals) installVitals(emitCustom, sendNowIfHidden);
+    const vitals = cfg.captureWebVitals && extension('vitals');
+    if (vitals) vitals(emitCustom, sendNowIfHidden, guard);
     listenRoutes = installRoutes(emitRoute);
     watchReopen();
     listen();
@@ -262,7 +264,7 @@ export function createRecorder(cfg) {
   }
 
   function startRrweb() {
-    const plugins = cfg.captureConsole ? [consolePlugin(cfg.consoleMaxLength)] : [];
+    const plugins = consoleExt ? [consoleExt(cfg.consoleMaxLength, guard)] : [];
     stopRrweb = record(buildRecordOptions(cfg, guard(accept), plugins)) || null;
     if (!stopRrweb) stop();
   }

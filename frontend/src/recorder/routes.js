@@ -4,7 +4,8 @@
 //
 // pushState/replaceState are wrapped (calls still go to whatever was there
 // before, and their errors still reach the caller); popstate and hashchange
-// are heard. A report waits SETTLE_MS, so the app has rendered the route
+// are heard, and so is the Navigation API's currententrychange (routers
+// built on navigation.navigate() and intercept() never call pushState). A report waits SETTLE_MS, so the app has rendered the route
 // and set its title (frameworks do it in effects, after the URL changed),
 // and changes within that time (a push then a replace, redirects) make one
 // report. Only a real change of URL is reported: replaceState with the same
@@ -21,6 +22,7 @@ function withoutHash(url) {
 }
 
 const MAX_PER_PAGE = 1000;
+const NAVIGATION_KINDS = { push: 'push', replace: 'replace' };
 const SETTLE_MS = 100;
 
 export function installRoutes(emit) {
@@ -65,9 +67,19 @@ export function installRoutes(emit) {
     };
   }
   const heard = () => changed('');
+  // push and replace keep their name; a traverse, and a fragment change
+  // (a "push" to the Navigation API), are told apart by the URL
+  const navigated = guard((event) => {
+    const fragment = withoutHash(location.href) === withoutHash(last);
+    changed((!fragment && NAVIGATION_KINDS[event.navigationType]) || '');
+  });
+  const navigation = window.navigation;
   // the listeners, to add again after document.open() dropped them
   return () => {
     window.addEventListener('popstate', heard);
     window.addEventListener('hashchange', heard);
+    if (navigation && navigation.addEventListener) {
+      navigation.addEventListener('currententrychange', navigated);
+    }
   };
 }

@@ -1,11 +1,11 @@
-// Core Web Vitals through the web-vitals package. Most of them are final
-// only when the page is hidden, so a report arriving then leaves at once.
+// Core Web Vitals through the web-vitals package (bundled as
+// recorder-vitals.js). Most of them are final only when the page is hidden,
+// so a report arriving then leaves at once. `guard` comes from the recorder.
 
 import { onCLS, onFCP, onINP, onLCP, onTTFB } from 'web-vitals';
 import { TAG_VITAL } from './tags.js';
-import { guard } from './util.js';
 
-export function installVitals(emit, sendNowIfHidden) {
+export function installVitals(emit, sendNowIfHidden, guard) {
   const report = guard((metric) => {
     const digits = metric.name === 'CLS' ? 10000 : 10;
     emit(TAG_VITAL, {
