@@ -39,7 +39,7 @@ test: system-deps $(STAMP) lint typecheck
 	$(BIN)/python -m pytest -q
 
 bench: system-deps $(STAMP)
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 frontend:
 	cd frontend && npm ci && npm run build

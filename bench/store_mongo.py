@@ -36,60 +36,16 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
-import orjson
+from _recording import load_recording, recorder_cuts, session_batches
 from pymongo import AsyncMongoClient
 from sentiero_store_mongo import MongoStore
 from sentiero_store_mongo.documents import SeqClock, batch_documents
 
-from sentiero_core.store import Batch, RequestMeta, digest_events
+from sentiero_core.store import Batch
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURE = ROOT / ".." / "shared" / "fixtures" / "rrweb-demo-81s.json"
-UA = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/124.0 Safari/537.36"
-)
-FLUSH_MS = 10_000
-FLUSH_EVENTS = 50
 CONCURRENCY = 32
-NOW = 1_760_000_000_000
-
-
-def load_recording() -> list[dict[str, Any]]:
-    if not FIXTURE.is_file():
-        sys.exit(f"bench/store_mongo.py: the recording {FIXTURE.resolve()} is missing")
-    events = orjson.loads(FIXTURE.read_bytes())
-    if not isinstance(events, list) or not events:
-        sys.exit(f"bench/store_mongo.py: {FIXTURE} is not a JSON list of rrweb events")
-    return events
-
-
-def recorder_cuts(events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    cuts: list[list[dict[str, Any]]] = []
-    current: list[dict[str, Any]] = []
-    start = events[0]["timestamp"]
-    for e in events:
-        if current and (len(current) >= FLUSH_EVENTS or e["timestamp"] - start >= FLUSH_MS):
-            cuts.append(current)
-            current, start = [], e["timestamp"]
-        current.append(e)
-    cuts.append(current)
-    return cuts
-
-
-def session_batches(cuts: list[list[dict[str, Any]]], n: int, tag: str) -> list[Batch]:
-    shift = NOW - cuts[0][0]["timestamp"] + n * 100_000
-    out = []
-    for seq, cut in enumerate(cuts, 1):
-        events = [{**e, "timestamp": e["timestamp"] + shift} for e in cut]
-        digest = digest_events("w1", events, raw_bytes=len(orjson.dumps(events)), user_agent=UA)
-        meta = RequestMeta(received_at=events[-1]["timestamp"], user_agent=UA)
-        # numbered as the recorder numbers them: keyed ids, repeats recognised
-        out.append(Batch(f"{tag}-{n:05d}", "w1", events, meta, digest, seq))
-    return out
 
 
 def _free_port() -> int:
@@ -181,7 +137,7 @@ async def main() -> None:
     parser.add_argument("--sessions", type=int, default=120)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    recording = load_recording()
+    recording = load_recording("bench/store_mongo.py")
     cuts = recorder_cuts(recording)
     events_per_round = len(recording) * args.sessions
     best = {"store": float("inf"), "raw": float("inf")}

@@ -17,81 +17,29 @@ import asyncio
 import random
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import orjson
+from _recording import NOW, load_recording, recorder_cuts, session_batches
 from sentiero_store_sqlite import SQLiteStore
 from sentiero_store_sqlite.appends import summary_columns
 
 from sentiero_core.store import (
-    Batch,
-    RequestMeta,
     SessionFilter,
     SessionSummary,
-    digest_events,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURE = ROOT / ".." / "shared" / "fixtures" / "rrweb-demo-81s.json"
-UA = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/124.0 Safari/537.36"
-)
-FLUSH_MS = 10_000
-FLUSH_EVENTS = 50
 APPEND_SESSIONS = 120
 CONCURRENCY = 32
 LISTED_SESSIONS = 100_000
 DAY_MS = 86_400_000
-NOW = 1_760_000_000_000
-
-
-def load_recording() -> list[dict[str, Any]]:
-    if not FIXTURE.is_file():
-        sys.exit(
-            f"bench/store_sqlite.py: the recording {FIXTURE.resolve()} is missing; it is the "
-            f"rrweb demo recording kept beside the repository in shared/fixtures/"
-        )
-    events = orjson.loads(FIXTURE.read_bytes())
-    if not isinstance(events, list) or not events:
-        sys.exit(f"bench/store_sqlite.py: {FIXTURE} is not a JSON list of rrweb events")
-    return events
-
-
-def recorder_batches(events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """Cut a recording where the recorder would flush."""
-    batches: list[list[dict[str, Any]]] = []
-    current: list[dict[str, Any]] = []
-    start = events[0]["timestamp"]
-    for e in events:
-        if current and (len(current) >= FLUSH_EVENTS or e["timestamp"] - start >= FLUSH_MS):
-            batches.append(current)
-            current, start = [], e["timestamp"]
-        current.append(e)
-    batches.append(current)
-    return batches
-
-
-def session_batches(cuts: list[list[dict[str, Any]]], n: int) -> list[Batch]:
-    shift = NOW - cuts[0][0]["timestamp"] + n * 100_000
-    out = []
-    for seq, cut in enumerate(cuts, 1):
-        events = [{**e, "timestamp": e["timestamp"] + shift} for e in cut]
-        raw = len(orjson.dumps(events))
-        digest = digest_events("w1", events, raw_bytes=raw, user_agent=UA)
-        meta = RequestMeta(events[-1]["timestamp"])
-        # numbered as the recorder numbers them (repeats are looked up)
-        out.append(Batch(f"bench-{n:05d}", "w1", events, meta, digest, seq))
-    return out
 
 
 async def bench_appends(path: Path, events: list[dict[str, Any]]) -> None:
-    cuts = recorder_batches(events)
+    cuts = recorder_cuts(events)
     sessions = [session_batches(cuts, n) for n in range(APPEND_SESSIONS)]
     half = APPEND_SESSIONS // 2
     store = SQLiteStore(path)
@@ -278,10 +226,10 @@ async def bench_listing(path: Path, cuts: list[list[dict[str, Any]]]) -> None:
 
 
 async def main() -> None:
-    events = load_recording()
+    events = load_recording("bench/store_sqlite.py")
     with tempfile.TemporaryDirectory(prefix="sentiero-bench-") as tmp:
         await bench_appends(Path(tmp) / "appends.db", events)
-        await bench_listing(Path(tmp) / "listing.db", recorder_batches(events))
+        await bench_listing(Path(tmp) / "listing.db", recorder_cuts(events))
 
 
 if __name__ == "__main__":
