@@ -17,6 +17,8 @@ log = logging.getLogger("sentiero.audit")
 
 #: A session was deleted from the dashboard or the API.
 SESSIONS_DELETED = "sessions_deleted"
+#: Sessions older than ``retention_period`` were purged (``count``, ``before``).
+SESSIONS_PURGED = "sessions_purged"
 
 
 async def audit(settings: Settings, action: str, **details: Any) -> None:

@@ -24,6 +24,7 @@ LOAD_PLUGINS_ENV = "SENTIERO_LOAD_PLUGINS"
 DEFAULT_PLUGINS = (
     "sentiero_core.builtins.memory_store",
     "sentiero_core.builtins.redaction",
+    "sentiero_core.builtins.retention",
     "sentiero_core.ingest.routes",
     "sentiero_core.recorder.routes",
     "sentiero_core.dashboard.routes",
