@@ -131,3 +131,24 @@ def test_starting_after_the_insertion_shows_the_element(page: Page, live: LiveSe
     assert current_ms(tab) == 10_000  # past the text change
     expect(late).to_have_text(CHANGED_TEXT)
     assert watch.errors == []
+
+
+def test_seeking_to_the_start_and_forward_again_draws_the_changes(
+    page: Page, live: LiveServer
+) -> None:
+    """A seek to 0 (before the snapshot, 5 ms in) made rrweb forget every
+    node without drawing the snapshot again: the page stayed as it was and
+    every later mutation found nothing to change."""
+    tab, watch = page
+    frame = open_at(tab, live, 4)
+    late = frame.locator("#host > sentiero-late.late")
+    expect(late).to_have_text(LATE_TEXT)
+    tab.keyboard.press("ArrowLeft")
+    assert current_ms(tab) < 10  # the start: the snapshot, before the insertion
+    expect(late).to_have_count(0)
+    tab.keyboard.press("ArrowRight")
+    expect(late).to_have_text(LATE_TEXT)
+    tab.keyboard.press("ArrowRight")
+    expect(late).to_have_text(CHANGED_TEXT)
+    expect(frame.locator("h1")).to_have_text("Grown")
+    assert watch.errors == []

@@ -61,6 +61,7 @@ export class Analysis {
     this.pages = []; // [{t, href, spa}]: documents and in-app routes
     this.documents = 0;
     this.hasSnapshot = false;
+    this.firstSnapshotAt = null; // when the first full snapshot was taken
     this.lastChange = null;
   }
 
@@ -97,6 +98,7 @@ export class Analysis {
     switch (e.type) {
       case FULL_SNAPSHOT:
         this.hasSnapshot = true;
+        if (this.firstSnapshotAt === null) this.firstSnapshotAt = t;
         this.nodeIndexes.push(new NodeIndex());
         {
           // Seeking to a page view shows the page, drawn by the snapshot

@@ -95,13 +95,22 @@ export class Timeline {
     const target = Math.min(Math.max(0, ms), this.total);
     // A seek during a skip would otherwise leave rrweb fast-forwarding.
     if (this.replayer.speedService?.state?.matches?.("skipping")) this.replayer.backToNormal();
-    this.player.goto(target, play);
+    this.player.goto(this.replayTime(target), play);
     this.current = target;
     this.paint();
     this.jumped = true; // listeners refresh everything after a seek
     this.emit();
     this.jumped = false;
     this.onSeek(target);
+  }
+
+  // A seek back to before the first snapshot makes rrweb forget every node
+  // without drawing the snapshot again: the page stays as it was and every
+  // later mutation finds nothing to change. The snapshot is what the start
+  // looks like, so that is where rrweb goes.
+  replayTime(ms) {
+    const first = this.analysis.firstSnapshotAt;
+    return first !== null && ms <= first ? first + 1 : ms;
   }
 
   step(deltaMs) {
