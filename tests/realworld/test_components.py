@@ -160,8 +160,8 @@ def test_the_replay_shows_shadow_content_and_the_framed_page(
 ) -> None:
     """Ensure that the dashboard replays the recording to its end: the shadow
     root's updated text, the later custom element and the child frame's change.
-    (Played, not sought: rrweb-player 2.1.6's virtual-DOM seek drops a custom
-    element inserted after the snapshot, rrweb issue #1358.)"""
+    (Played, not sought: a seek to the very end leaves out the changes of
+    the recording's last millisecond.)"""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     try:
         tab = context.new_page()
