@@ -18,7 +18,7 @@ else from httpx.AsyncClient. Prints requests/s and events/s of both and the
 ratio; the target is ingest >= 50% of bare. Rounds alternate to share the
 noise of a busy machine, and each side keeps its best round.
 
-Usage: python bench/ingest.py [--seconds 6] [--rounds 2] [--connections 32]
+Usage: python bench/ingest.py [--seconds 6] [--rounds 3] [--connections 32]
     [--memory] [--httpx] [--default-gc]
 """
 
@@ -299,7 +299,7 @@ def stored_events(db: str) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=6)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--httpx", action="store_true", help="use httpx even if wrk exists")
     parser.add_argument("--memory", action="store_true", help="ingest into memory:// instead")
