@@ -27,6 +27,8 @@ pytestmark = pytest.mark.browser
 Page = tuple[Any, Watch]
 
 SESSION_ID = "lateNodeSession1"
+END_SESSION_ID = "endChangeSession1"
+FINAL_TEXT = "The very last change"
 PAGE_SIZE = 20  # the insertion lands in the second page of events
 INSERTED_AT = 3_000
 RETEXTED_AT = 6_500
@@ -82,6 +84,16 @@ def late_node_session() -> list[Event]:
     return events
 
 
+def end_change_session() -> list[Event]:
+    """A page whose last event, 4 s in, changes its heading."""
+    page = PageBuilder()
+    heading = page.text(HEADING)
+    snapshot = page.snapshot(T0 + 5, "Last change", page.el("h1", {}, heading))
+    events = [meta(T0, "https://end.example/"), snapshot, *moves(T0 + 100, T0 + 4_000, 100)]
+    events.append(changes(T0 + 4_000, texts=[{"id": heading["id"], "value": FINAL_TEXT}]))
+    return events
+
+
 @pytest.fixture(scope="module")
 def live() -> Iterator[LiveServer]:
     app = create_app(Settings(store_url="memory://", max_events_per_page=PAGE_SIZE))
@@ -89,11 +101,13 @@ def live() -> Iterator[LiveServer]:
         store = app.extensions["sentiero"].store
         batches = batches_for(SESSION_ID, "lateNodeWindow1", late_node_session())
         server.run(load(store, batches))
+        batches = batches_for(END_SESSION_ID, "endChangeWindow1", end_change_session())
+        server.run(load(store, batches))
         yield server
 
 
-def open_at(tab: Any, live: LiveServer, seconds: float) -> Any:
-    tab.goto(f"{live.url}/sentiero/sessions/{SESSION_ID}?t={seconds}")
+def open_at(tab: Any, live: LiveServer, seconds: float, session_id: str = SESSION_ID) -> Any:
+    tab.goto(f"{live.url}/sentiero/sessions/{session_id}?t={seconds}")
     tab.wait_for_selector("body[data-replay-loaded]")
     return tab.frame_locator("#player iframe")
 
@@ -151,4 +165,19 @@ def test_seeking_to_the_start_and_forward_again_draws_the_changes(
     tab.keyboard.press("ArrowRight")
     expect(late).to_have_text(CHANGED_TEXT)
     expect(frame.locator("h1")).to_have_text("Grown")
+    assert watch.errors == []
+
+
+def test_a_seek_to_the_end_draws_the_last_change(page: Page, live: LiveServer) -> None:
+    """rrweb applies the events before the moment it is given: the end of
+    the timeline is the last event's own time, so that event was left out."""
+    tab, watch = page
+    frame = open_at(tab, live, 60, END_SESSION_ID)  # past the end: the end
+    assert current_ms(tab) == 4_000
+    expect(frame.locator("h1")).to_have_text(FINAL_TEXT)
+    tab.keyboard.press("Shift+ArrowLeft")
+    expect(frame.locator("h1")).to_have_text(HEADING)
+    tab.keyboard.press("ArrowRight")  # 10 s on, clamped to the end
+    assert current_ms(tab) == 4_000
+    expect(frame.locator("h1")).to_have_text(FINAL_TEXT)
     assert watch.errors == []

@@ -159,9 +159,7 @@ def test_the_replay_shows_shadow_content_and_the_framed_page(
     server: LiveServer, components: dict[str, Any], browser: Any
 ) -> None:
     """Ensure that the dashboard replays the recording to its end: the shadow
-    root's updated text, the later custom element and the child frame's change.
-    (Played, not sought: a seek to the very end leaves out the changes of
-    the recording's last millisecond.)"""
+    root's updated text, the later custom element and the child frame's change."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     try:
         tab = context.new_page()

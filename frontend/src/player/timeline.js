@@ -46,7 +46,8 @@ export class Timeline {
 
   wire() {
     this.player.addEventListener("ui-update-current-time", ({ payload }) => {
-      this.current = payload;
+      // a seek to the end hands rrweb 1 ms more (replayTime): still the end
+      this.current = this.total ? Math.min(payload, this.total) : payload;
       this.paint();
       this.emit();
     });
@@ -108,9 +109,14 @@ export class Timeline {
   // without drawing the snapshot again: the page stays as it was and every
   // later mutation finds nothing to change. The snapshot is what the start
   // looks like, so that is where rrweb goes.
+  //
+  // rrweb applies the events before the moment it is given, and the end of
+  // the timeline is the last event's own time: the end goes 1 ms further,
+  // or the last event's changes would be left out.
   replayTime(ms) {
     const first = this.analysis.firstSnapshotAt;
-    return first !== null && ms <= first ? first + 1 : ms;
+    if (first !== null && ms <= first) return first + 1;
+    return this.total && ms >= this.total ? this.total + 1 : ms;
   }
 
   step(deltaMs) {
