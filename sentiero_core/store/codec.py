@@ -26,6 +26,9 @@ import zstandard
 
 LEVEL = 1
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+#: No stored batch inflates past this: far above any ingest cap
+#: (``max_decoded_bytes`` is 25 MiB by default).
+MAX_BATCH_BYTES = 256 * 1024 * 1024
 
 # Compressor and decompressor contexts are reused (making one costs about as
 # much as compressing a batch) but may not be shared between threads, and
@@ -54,11 +57,23 @@ def compress(raw: bytes) -> bytes:
 
 def decompress(blob: bytes) -> bytes:
     """The JSON text of a blob from :func:`compress`, or of an older zlib blob;
-    :class:`ValueError` for bytes that are neither (or are damaged)."""
+    :class:`ValueError` for bytes that are neither, are damaged, or would
+    inflate past :data:`MAX_BATCH_BYTES`."""
     try:
         if blob[:4] == ZSTD_MAGIC:
+            # the frame header says how much to allocate: a damaged or forged
+            # one must not take the server's memory
+            size = zstandard.frame_content_size(blob)
+            if not 0 <= size <= MAX_BATCH_BYTES:
+                raise ValueError(f"stored batch does not decompress: frame size {size}")
             return bytes(_decompressor().decompress(blob))
-        return zlib.decompress(blob)
+        inflater = zlib.decompressobj()
+        raw = inflater.decompress(blob, MAX_BATCH_BYTES + 1)
+        if len(raw) > MAX_BATCH_BYTES:
+            raise ValueError("stored batch does not decompress: over MAX_BATCH_BYTES")
+        if not inflater.eof:
+            raise ValueError("stored batch does not decompress: truncated zlib stream")
+        return raw
     except (zstandard.ZstdError, zlib.error) as exc:
         raise ValueError(f"stored batch does not decompress: {exc}") from None
 

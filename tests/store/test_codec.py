@@ -63,3 +63,27 @@ def test_threads_compress_and_decompress_at_once() -> None:
 
     with ThreadPoolExecutor(8) as pool:
         assert all(pool.map(round_trip, batches))
+
+
+SMALL_CAP = 1 << 20
+
+
+def test_a_frame_that_claims_a_huge_size_is_refused_before_allocating(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A damaged or forged frame header must not make the server allocate it."""
+    monkeypatch.setattr(codec, "MAX_BATCH_BYTES", SMALL_CAP)
+    huge = codec.compress(b"\0" * (SMALL_CAP + 1))
+    assert len(huge) < 1_000
+    with pytest.raises(ValueError, match="frame size"):
+        codec.decompress(huge)
+    assert codec.decompress(codec.compress(b"\0" * SMALL_CAP)) == b"\0" * SMALL_CAP
+
+
+def test_an_old_zlib_blob_that_inflates_too_far_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(codec, "MAX_BATCH_BYTES", SMALL_CAP)
+    bomb = zlib.compress(b"\0" * (SMALL_CAP + 1), 9)
+    with pytest.raises(ValueError, match="MAX_BATCH_BYTES"):
+        codec.decompress(bomb)
