@@ -1,7 +1,8 @@
-"""The material the store benches share: the real rrweb recording kept in
-shared/fixtures beside the repository, cut where the recorder would flush,
-as the batches of many sessions. (Not a bench: ``make bench`` runs only the
-scripts whose names do not start with "_".)"""
+"""The material the benches share: the real rrweb recording kept in
+shared/fixtures beside the repository and, for the store benches, its cuts
+where the recorder would flush, as the batches of many sessions. (Not a
+bench: ``make bench`` runs only the scripts whose names do not start with
+"_".)"""
 
 from __future__ import annotations
 

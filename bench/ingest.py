@@ -40,8 +40,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _recording import load_recording
+
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURE = ROOT.parent / "shared" / "fixtures" / "rrweb-demo-81s.json"
 BATCH_EVENTS = 50
 BODIES = 400
 TARGET_RATIO = 0.5
@@ -130,8 +131,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def make_bodies(folder: Path) -> tuple[list[bytes], float]:
-    events = json.loads(FIXTURE.read_text())
+def make_bodies(folder: Path, events: list[dict[str, Any]]) -> tuple[list[bytes], float]:
     bodies: list[bytes] = []
     counts: list[int] = []
     raw_sizes: list[int] = []
@@ -313,13 +313,12 @@ def main() -> None:
     if args.serve:
         serve(args.serve, args.port, args.db, args.default_gc)
         return
-    if not FIXTURE.exists():
-        sys.exit(f"fixture missing: {FIXTURE}")
+    events = load_recording("bench/ingest.py")
 
     use_wrk = shutil.which("wrk") is not None and not args.httpx
     with tempfile.TemporaryDirectory(prefix="sentiero-bench-") as tmp:
         folder = Path(tmp)
-        bodies, per_batch = make_bodies(folder)
+        bodies, per_batch = make_bodies(folder, events)
         db = "memory" if args.memory else str(folder / "ingest.db")
         print(
             f"load: {'wrk' if use_wrk else 'httpx'}, {args.connections} connections, "

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import signal
 import socket
@@ -38,11 +37,10 @@ from typing import Any
 
 import httpx
 import orjson
+from _recording import load_recording
 
 from sentiero_core.store import Batch, RequestMeta, Store, digest_events
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURE = ROOT.parent / "shared" / "fixtures" / "rrweb-demo-81s.json"
 SESSION_ID = "benchReplaySession01"
 WINDOW_ID = "benchReplayWindow01"
 BATCH_EVENTS = 50
@@ -52,9 +50,7 @@ UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chr
 
 def build_events(total: int) -> list[dict[str, Any]]:
     """The recording again and again, each copy starting 1 s after the last."""
-    if not FIXTURE.is_file():
-        sys.exit(f"bench/replay.py: the recording {FIXTURE} is missing")
-    source = json.loads(FIXTURE.read_text())
+    source = load_recording("bench/replay.py")
     first, last = source[0]["timestamp"], source[-1]["timestamp"]
     span = last - first + 1_000
     events: list[dict[str, Any]] = []
