@@ -5,11 +5,11 @@
 // pushState/replaceState are wrapped (calls still go to whatever was there
 // before, and their errors still reach the caller); popstate and hashchange
 // are heard, and so is the Navigation API's currententrychange (routers
-// built on navigation.navigate() and intercept() never call pushState). A report waits SETTLE_MS, so the app has rendered the route
-// and set its title (frameworks do it in effects, after the URL changed),
-// and changes within that time (a push then a replace, redirects) make one
-// report. Only a real change of URL is reported: replaceState with the same
-// URL is not.
+// built on navigation.navigate() and intercept() never call pushState). A
+// report waits SETTLE_MS, so the app has rendered the route and set its
+// title (frameworks do it in effects, after the URL changed), and changes
+// within that time (a push then a replace, redirects) make one report. Only
+// a real change of URL is reported: replaceState with the same URL is not.
 // At most MAX_PER_PAGE are reported per document (pages that rewrite the
 // URL on every scroll exist).
 
@@ -22,7 +22,6 @@ function withoutHash(url) {
 }
 
 const MAX_PER_PAGE = 1000;
-const NAVIGATION_KINDS = { push: 'push', replace: 'replace' };
 const SETTLE_MS = 100;
 
 export function installRoutes(emit) {
@@ -70,8 +69,9 @@ export function installRoutes(emit) {
   // push and replace keep their name; a traverse, and a fragment change
   // (a "push" to the Navigation API), are told apart by the URL
   const navigated = guard((event) => {
+    const kind = event.navigationType;
     const fragment = withoutHash(location.href) === withoutHash(last);
-    changed((!fragment && NAVIGATION_KINDS[event.navigationType]) || '');
+    changed(!fragment && (kind === 'push' || kind === 'replace') ? kind : '');
   });
   const navigation = window.navigation;
   // the listeners, to add again after document.open() dropped them
