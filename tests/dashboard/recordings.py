@@ -105,18 +105,21 @@ def scroll(ts: int, node: int, y: int) -> Event:
     return {"type": 3, "timestamp": ts, "data": {"source": 3, "id": node, "x": 0, "y": y}}
 
 
-def mutation(ts: int, node: int, text: str) -> Event:
-    return {
-        "type": 3,
-        "timestamp": ts,
-        "data": {
-            "source": 0,
-            "texts": [{"id": node, "value": text}],
-            "attributes": [],
-            "removes": [],
-            "adds": [],
-        },
+def changes(ts: int, **data: list[dict[str, Any]]) -> Event:
+    """A DOM mutation event with the given ``texts``, ``attributes``,
+    ``removes`` and ``adds`` (empty where not given)."""
+    mutation: dict[str, Any] = {
+        "source": 0,
+        "texts": [],
+        "attributes": [],
+        "removes": [],
+        "adds": [],
     }
+    return {"type": 3, "timestamp": ts, "data": mutation | data}
+
+
+def mutation(ts: int, node: int, text: str) -> Event:
+    return changes(ts, texts=[{"id": node, "value": text}])
 
 
 def text_input(ts: int, node: int) -> Event:

@@ -20,7 +20,17 @@ from playwright.sync_api import expect
 
 from sentiero_core import Settings, create_app
 from tests.dashboard.conftest import Watch
-from tests.dashboard.recordings import T0, Event, PageBuilder, batches_for, load, meta, move
+from tests.dashboard.recordings import (
+    T0,
+    Event,
+    PageBuilder,
+    batches_for,
+    changes,
+    load,
+    meta,
+    move,
+    mutation,
+)
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -35,17 +45,6 @@ RETEXTED_AT = 6_500
 LATE_TEXT = "Late widget text"
 CHANGED_TEXT = "Updated later"
 HEADING = "A page that grows"
-
-
-def changes(ts: int, **data: list[dict[str, Any]]) -> Event:
-    mutation: dict[str, Any] = {
-        "source": 0,
-        "texts": [],
-        "attributes": [],
-        "removes": [],
-        "adds": [],
-    }
-    return {"type": 3, "timestamp": ts, "data": mutation | data}
 
 
 def moves(start: int, end: int, step: int) -> list[Event]:
@@ -90,7 +89,7 @@ def end_change_session() -> list[Event]:
     heading = page.text(HEADING)
     snapshot = page.snapshot(T0 + 5, "Last change", page.el("h1", {}, heading))
     events = [meta(T0, "https://end.example/"), snapshot, *moves(T0 + 100, T0 + 4_000, 100)]
-    events.append(changes(T0 + 4_000, texts=[{"id": heading["id"], "value": FINAL_TEXT}]))
+    events.append(mutation(T0 + 4_000, heading["id"], FINAL_TEXT))
     return events
 
 
