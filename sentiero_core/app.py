@@ -8,16 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import pluggy
+from hypercorn.middleware import ProxyFixMiddleware
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, select_autoescape
 from quart import Quart, Response, abort, g, request
 
-from .plugins import call_each, get_plugin_manager
+from .plugins import PluginError, call_each, get_plugin_manager
 from .routing import Panel, Route
 from .security import check_access, check_csrf, csrf_token, security_headers
 from .settings import Settings, load_settings
 from .store import Store
 from .stores import build_store
-from .utils import await_me_maybe
+from .types import Analyzer, RedactionRule
 
 log = logging.getLogger("sentiero")
 
@@ -27,7 +28,12 @@ TEMPLATES_DIR = PACKAGE_DIR / "templates"
 
 
 class Sentiero:
-    """What the app carries at ``app.extensions["sentiero"]``."""
+    """The running app's state, at ``app.extensions["sentiero"]`` and from
+    :func:`get_state` inside a request: ``settings``, the plugin manager
+    ``pm``, the opened ``store``, and what plugins registered at start-up
+    (``routes`` by endpoint, ``panels`` in navigation order,
+    ``redaction_rules`` in order, ``analyzers`` by name, ``plugin_static``
+    folders by plugin name). Plugins read it; they do not change it."""
 
     def __init__(self, settings: Settings, pm: pluggy.PluginManager, store: Store | None) -> None:
         self.settings = settings
@@ -35,8 +41,8 @@ class Sentiero:
         self._store = store
         self.routes: dict[str, Route] = {}
         self.panels: list[Panel] = []
-        self.redaction_rules: list[Any] = []
-        self.analyzers: dict[str, Any] = {}
+        self.redaction_rules: list[RedactionRule] = []
+        self.analyzers: dict[str, Analyzer] = {}
         self.plugin_static: dict[str, Path] = {}
 
     @property
@@ -44,6 +50,25 @@ class Sentiero:
         if self._store is None:
             raise RuntimeError("the store is opened when the app starts serving")
         return self._store
+
+
+def _claim(owners: dict[str, str], kind: str, name: str, plugin_name: str) -> None:
+    """Names of panels and analyzers are unique: a second one would silently
+    hide the first, so start-up stops and names both plugins."""
+    if name in owners:
+        raise PluginError(
+            f"two {kind}s are named {name!r}: one from plugin {owners[name]!r}, "
+            f"one from plugin {plugin_name!r}"
+        )
+    owners[name] = plugin_name
+
+
+def _check_analyzer(analyzer: Any, plugin_name: str) -> None:
+    if not isinstance(analyzer, Analyzer) or not isinstance(analyzer.name, str):
+        raise PluginError(
+            f"plugin {plugin_name!r} registered {analyzer!r} as an analyzer; an analyzer "
+            "has name: str, title: str and analyze(store, params) (see sentiero_core.Analyzer)"
+        )
 
 
 def _plugin_dirs(pm: pluggy.PluginManager, sub: str) -> dict[str, Path]:
@@ -71,14 +96,22 @@ def create_app(
     pm = plugin_manager or get_plugin_manager()
     settings = settings or load_settings()
     sections: dict[str, type] = {}
-    for result in pm.hook.register_settings():
-        for name, cls in (result or {}).items():
+    for result in call_each(pm.hook.register_settings):
+        for name, cls in (result.get() or {}).items():
             if name in sections:
-                raise RuntimeError(f"two plugins declare the settings section {name!r}")
+                raise PluginError(f"two plugins declare the settings section {name!r}")
             sections[name] = cls
     settings = settings.with_plugin_sections(sections)
 
     app = Quart(__name__, static_folder=None, template_folder=None)
+    if settings.trusted_proxy_hops:
+        # Hypercorn's middleware rewrites the client, scheme and host of the
+        # ASGI scope from the forwarded headers of the trusted hops only
+        app.asgi_app = ProxyFixMiddleware(  # type: ignore[method-assign]
+            app.asgi_app,
+            mode=settings.proxy_mode,  # type: ignore[arg-type]
+            trusted_hops=settings.trusted_proxy_hops,
+        )
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = True
     # Built now so a bad store URL stops start-up here; opened when serving.
@@ -96,21 +129,30 @@ def create_app(
     app.jinja_env.autoescape = select_autoescape(default=True, default_for_string=True)
     state.plugin_static = _plugin_dirs(pm, "static")
 
-    for panels in pm.hook.dashboard_panels(settings=settings):
-        state.panels.extend(panels or [])
+    panel_owners: dict[str, str] = {}
+    for result in call_each(pm.hook.dashboard_panels, settings=settings):
+        for panel in result.get() or []:
+            _claim(panel_owners, "panel", panel.name, result.plugin_name)
+            state.panels.append(panel)
     state.panels.sort(key=lambda p: (p.order, p.title))
-    for rules in pm.hook.redaction_rules(settings=settings):
-        state.redaction_rules.extend(rules or [])
-    for analyzers in pm.hook.register_analyzers(settings=settings):
-        for analyzer in analyzers or []:
+    for result in call_each(pm.hook.redaction_rules, settings=settings):
+        state.redaction_rules.extend(result.get() or [])
+    analyzer_owners: dict[str, str] = {}
+    for result in call_each(pm.hook.register_analyzers, settings=settings):
+        for analyzer in result.get() or []:
+            _check_analyzer(analyzer, result.plugin_name)
+            _claim(analyzer_owners, "analyzer", analyzer.name, result.plugin_name)
             state.analyzers[analyzer.name] = analyzer
 
     mount = settings.mount_path
-    for plugin_routes in pm.hook.register_routes(settings=settings):
-        for route in plugin_routes or []:
+    for result in call_each(pm.hook.register_routes, settings=settings):
+        for route in result.get() or []:
             endpoint = route.name or f"{route.view.__module__}.{route.view.__name__}"
             if endpoint in state.routes:
-                raise RuntimeError(f"two routes share the endpoint name {endpoint!r}")
+                raise PluginError(
+                    f"two routes share the endpoint name {endpoint!r} "
+                    f"(the second from plugin {result.plugin_name!r})"
+                )
             state.routes[endpoint] = route
             app.add_url_rule(
                 mount + route.rule,
@@ -149,20 +191,16 @@ def create_app(
     @app.before_serving
     async def _start() -> None:
         await state.store.open()
-        for result in pm.hook.startup(app=app, settings=settings, store=state.store):
-            await await_me_maybe(result)
+        for result in call_each(pm.hook.startup, app=app, settings=settings, store=state.store):
+            await result.resolve()
 
     @app.after_serving
     async def _stop() -> None:
-        for plugin_name, result in call_each(
-            pm, "shutdown", app=app, settings=settings, store=state.store
-        ):
+        for result in call_each(pm.hook.shutdown, app=app, settings=settings, store=state.store):
             try:
-                if isinstance(result, Exception):
-                    raise result
-                await await_me_maybe(result)
+                await result.resolve()
             except Exception:
-                log.exception("the shutdown hook of plugin %r failed", plugin_name)
+                log.exception("the shutdown hook of plugin %r failed", result.plugin_name)
         await state.store.close()
 
     return app
@@ -201,10 +239,13 @@ async def render(template: str, **context: Any) -> str:
 
     state = _state()
     extra: dict[str, Any] = {}
-    for result in state.pm.hook.extra_template_vars(
-        template=template, request=request, settings=state.settings
+    for result in call_each(
+        state.pm.hook.extra_template_vars,
+        template=template,
+        request=request,
+        settings=state.settings,
     ):
-        extra.update(await await_me_maybe(result) or {})
+        extra.update(await result.resolve() or {})
     extra.update(context)
     g.sentiero_template = template
     return await render_template(template, **extra)

@@ -12,6 +12,7 @@ plugin's own section is ``settings.plugin(<name>)``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pluggy import HookimplMarker, HookspecMarker
@@ -19,8 +20,10 @@ from pluggy import HookimplMarker, HookspecMarker
 if TYPE_CHECKING:
     from quart import Quart, Request
 
+    from .routing import Panel, Route
     from .settings import Settings
     from .store import Batch, SessionSummary, Store
+    from .types import Analyzer, MaybeAwaitable, RedactionRule, StoreFactory
 
 hookspec = HookspecMarker("sentiero")
 hookimpl = HookimplMarker("sentiero")
@@ -30,7 +33,7 @@ hookimpl = HookimplMarker("sentiero")
 
 
 @hookspec
-def startup(app: Quart, settings: Settings, store: Store) -> Any:
+def startup(app: Quart, settings: Settings, store: Store) -> MaybeAwaitable[None]:
     """Called once when the app starts serving, after the store is open.
 
     Return ``None`` or an awaitable (awaited before the first request).
@@ -39,7 +42,7 @@ def startup(app: Quart, settings: Settings, store: Store) -> Any:
 
 
 @hookspec
-def shutdown(app: Quart, settings: Settings, store: Store) -> Any:
+def shutdown(app: Quart, settings: Settings, store: Store) -> MaybeAwaitable[None]:
     """Called once when the app stops serving, before the store is closed.
 
     Return ``None`` or an awaitable. Errors are logged and do not stop the
@@ -64,11 +67,12 @@ def register_settings() -> dict[str, type] | None:
 
 
 @hookspec
-def store_factories() -> dict[str, Any] | None:
+def store_factories() -> Mapping[str, StoreFactory] | None:
     """Offer stores by URL scheme, called once when the app picks its store.
 
     Return ``{scheme: factory}`` where ``factory(url: str, settings) -> Store``
-    builds an unopened store (the core calls ``open()``). Schemes are
+    (:class:`sentiero_core.StoreFactory`) builds an unopened store (the core
+    calls ``open()``); a bad URL raises ``ValueError``. Schemes are
     compared case-insensitively; two plugins claiming one scheme is an error.
     Synchronous.
     """
@@ -80,7 +84,7 @@ def store_factories() -> dict[str, Any] | None:
 @hookspec
 def collect_batch(
     batch: Batch, summary: SessionSummary | None, store: Store, settings: Settings
-) -> Any:
+) -> MaybeAwaitable[None]:
     """Called at ingest for every batch right after the store accepted it
     (not for a repeated delivery the store ignored, see ``Store.append``).
 
@@ -93,7 +97,7 @@ def collect_batch(
 
 
 @hookspec
-def after_batch_stored(batch: Batch, settings: Settings) -> Any:
+def after_batch_stored(batch: Batch, settings: Settings) -> MaybeAwaitable[None]:
     """Notification that a batch was stored and collected.
 
     Called after every ``collect_batch``; for live views, webhooks and
@@ -105,13 +109,16 @@ def after_batch_stored(batch: Batch, settings: Settings) -> Any:
 
 
 @hookspec
-def register_analyzers(settings: Settings) -> list[Any] | None:
+def register_analyzers(settings: Settings) -> list[Analyzer] | None:
     """Offer analyzers, called once at start-up.
 
-    Return a list of objects with ``name: str``, ``title: str`` and
-    ``analyze(store, params: dict) -> dict | Awaitable[dict]`` that compute a
-    report from the aggregates collectors keep. The dashboard lists them
-    and ``<mount>/api/analyzers/<name>`` serves their reports. Synchronous.
+    Return a list of :class:`sentiero_core.Analyzer`: objects with
+    ``name: str``, ``title: str`` and ``analyze(store, params) -> dict |
+    Awaitable[dict]`` that compute a report from the aggregates collectors
+    keep. The dashboard's analyzers page lists them and
+    ``<mount>/api/analyzers/<name>`` serves their reports. Two analyzers
+    with one name, or an object that is not an analyzer, stop start-up with
+    an error naming the plugins. Synchronous.
     """
 
 
@@ -119,17 +126,20 @@ def register_analyzers(settings: Settings) -> list[Any] | None:
 
 
 @hookspec
-def redaction_rules(settings: Settings) -> list[Any] | None:
+def redaction_rules(settings: Settings) -> list[RedactionRule] | None:
     """Offer redaction rules, called once at start-up.
 
-    Return a list of callables ``rule(events: list[dict], context: dict) ->
-    list[dict] | None``. A rule may change ``events`` in place (returning
-    ``None``) or return a replacement list. ``context`` carries
-    ``session_id``, ``window_id`` and ``settings``; for the first rule also
-    ``events_json`` (the events as orjson bytes, else ``None``), and a rule
-    that changed nothing may set ``context["events_changed"] = False`` to
-    spare a re-serialization. Rules run on every batch
-    before it reaches the store, in plugin order. Redaction fails closed: a
+    Return a list of :class:`sentiero_core.RedactionRule`: synchronous
+    callables ``rule(events, context) -> list[Event] | None`` that change
+    ``events`` in place (returning ``None``) or return a replacement list.
+    ``context`` is a :class:`sentiero_core.RedactionContext`
+    (``session_id``, ``window_id``, ``settings``). A rule may also have
+    ``screen(events_json: bytes, context) -> bool``
+    (:class:`sentiero_core.ScreeningRule`): while no earlier rule has run,
+    it gets the events as JSON text and returning ``False`` declares that
+    the rule would change nothing, so the rule is skipped and the text is
+    stored as it is. Rules run on every batch before it reaches the store,
+    in plugin order (the built-in rule first). Redaction fails closed: a
     rule that raises drops the whole batch (the request gets a 422 and the
     error is logged), nothing unredacted is stored. Synchronous rules only:
     they sit on the ingest hot path.
@@ -140,17 +150,18 @@ def redaction_rules(settings: Settings) -> list[Any] | None:
 
 
 @hookspec
-def dashboard_panels(settings: Settings) -> list[Any] | None:
+def dashboard_panels(settings: Settings) -> list[Panel] | None:
     """Offer dashboard navigation entries, called once at start-up.
 
     Return a list of :class:`sentiero_core.Panel` (``name``, ``title``,
     ``path`` relative to the mount, ``order``). The navigation bar lists
-    them sorted by ``order``. Synchronous.
+    them sorted by ``order``, then title. Two panels with one name stop
+    start-up with an error naming both plugins. Synchronous.
     """
 
 
 @hookspec
-def register_routes(settings: Settings) -> list[Any] | None:
+def register_routes(settings: Settings) -> list[Route] | None:
     """Add routes under the mount, called once at start-up.
 
     Return a list of :class:`sentiero_core.Route` (``rule`` relative to the
@@ -164,7 +175,9 @@ def register_routes(settings: Settings) -> list[Any] | None:
 
 
 @hookspec
-def extra_template_vars(template: str, request: Request, settings: Settings) -> Any:
+def extra_template_vars(
+    template: str, request: Request, settings: Settings
+) -> MaybeAwaitable[dict[str, Any] | None]:
     """Add variables to a dashboard template's context, called per render.
 
     Return a dict, or an awaitable that resolves to one. Later plugins

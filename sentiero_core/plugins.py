@@ -11,12 +11,15 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pluggy
+from pluggy import HookCaller
 
 from . import hookspecs
+from .utils import await_me_maybe
 
 ENTRY_POINT_GROUP = "sentiero"
 LOAD_PLUGINS_ENV = "SENTIERO_LOAD_PLUGINS"
@@ -53,7 +56,20 @@ def get_plugin_manager(
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
         raise PluginError(str(exc)) from exc
+    _refuse_wrappers(pm)
     return pm
+
+
+def _refuse_wrappers(pm: pluggy.PluginManager) -> None:
+    # call_each calls implementations one by one; a wrapper would need
+    # pluggy's own calling loop, and an async hook cannot be wrapped anyway
+    for name in pm.hook.__dict__:
+        for impl in getattr(pm.hook, name).get_hookimpls():
+            if impl.hookwrapper or impl.wrapper:
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r} wraps the hook {name!r}: "
+                    "Sentiero hooks take plain implementations only"
+                )
 
 
 def _load_entrypoints(pm: pluggy.PluginManager, environ: Mapping[str, str]) -> None:
@@ -100,15 +116,36 @@ def _core_version() -> str:
         return "0+unknown"
 
 
-def call_each(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
-    """Call every implementation of a hook on its own, so that one failing
-    plugin does not stop the others: ``[(plugin_name, result_or_exception)]``."""
-    caller = getattr(pm.hook, hook_name)
-    results: list[tuple[str, Any]] = []
-    for impl in reversed(caller.get_hookimpls()):
-        args = {name: kwargs[name] for name in impl.argnames}
+@dataclass(frozen=True)
+class HookResult:
+    """What one plugin's implementation of a hook returned, or raised."""
+
+    plugin_name: str
+    value: Any = None
+    error: Exception | None = None
+
+    def get(self) -> Any:
+        """The value as returned (for synchronous hooks); re-raises the error."""
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+    async def resolve(self) -> Any:
+        """The value with awaitables and callables resolved by
+        :func:`~sentiero_core.utils.await_me_maybe`; re-raises the error."""
+        return await await_me_maybe(self.get())
+
+
+def call_each(hook: HookCaller, /, **kwargs: Any) -> Iterator[HookResult]:
+    """Call a hook's implementations one at a time, in pluggy's order, each
+    with the arguments it names. A generator: each is called only once the
+    previous result was taken (and awaited, for async call sites), and an
+    exception is handed back as the result, so one plugin's failure neither
+    skips the others nor loses the name of the plugin that failed."""
+    for impl in reversed(hook.get_hookimpls()):
         try:
-            results.append((impl.plugin_name, impl.function(**args)))
+            value = impl.function(*[kwargs[name] for name in impl.argnames])
         except Exception as exc:
-            results.append((impl.plugin_name, exc))
-    return results
+            yield HookResult(impl.plugin_name, error=exc)
+        else:
+            yield HookResult(impl.plugin_name, value)

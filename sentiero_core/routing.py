@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 View = Callable[..., Awaitable[Any]]
@@ -33,4 +33,3 @@ class Panel:
     title: str
     path: str
     order: int = 100
-    extra: dict[str, Any] = field(default_factory=dict)

@@ -97,9 +97,6 @@ class Settings:
     inline_stylesheet: bool | None = None
     checkout_every_n_ms: int | None = None
     recorder_options: dict[str, Any] = field(default_factory=dict)
-    # analytics and sharing
-    analytics_max_scan_sessions: int = 5_000
-    shareable_replays: bool = False
     # privacy
     user_opt_out: bool = False
     opt_out_cookie_name: str = "sentiero_optout"
@@ -108,9 +105,14 @@ class Settings:
     retention_period: int | None = None
     redaction: RedactionSettings = field(default_factory=RedactionSettings)
     anonymize_ip: bool = True
-    #: Behind a reverse proxy: take the client address (and the scheme and
-    #: host recorder.js advertises) from X-Forwarded-For/-Proto/-Host.
-    trust_forwarded_for: bool = False
+    #: How many reverse proxies in front of Sentiero to believe: with N > 0
+    #: the client address, scheme and host come from the Nth entry from the
+    #: right of the forwarded headers (Hypercorn's ProxyFixMiddleware); 0
+    #: ignores those headers, which any client can forge.
+    trusted_proxy_hops: int = 0
+    #: Which headers the proxies set: ``legacy`` (X-Forwarded-For/-Proto/-Host)
+    #: or ``modern`` (RFC 7239 ``Forwarded``).
+    proxy_mode: str = "legacy"
     audit_log: Callable[..., Any] | None = None
     # plugin sections, validated against the types plugins register
     plugins: dict[str, Any] = field(default_factory=dict)
@@ -151,6 +153,12 @@ class Settings:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise SettingsError(f"{name}: expected a positive integer or none")
+        if self.trusted_proxy_hops < 0:
+            raise SettingsError("trusted_proxy_hops: expected 0 or a positive integer")
+        if self.proxy_mode not in ("legacy", "modern"):
+            raise SettingsError(
+                f"proxy_mode: expected 'legacy' or 'modern', got {self.proxy_mode!r}"
+            )
         if self.redaction.url_mode not in ("keep", "strip", "redact_values"):
             raise SettingsError("redaction.url_mode: expected 'keep', 'strip' or 'redact_values'")
         unknown = set(self.redaction.builtin_patterns) - {"email", "card"}

@@ -1,9 +1,10 @@
 """Built-in redaction: e-mail addresses, card numbers, URL query values and
 custom patterns, in every string of every event (keys included).
 
-The rule is registered first (``tryfirst``), so the pipeline can hand it the
-batch's events as orjson wrote them (``context["events_json"]``). That text
-lets it skip walking the events for most batches: orjson escapes nothing
+An ordinary plugin: its rule is a :class:`~sentiero_core.types.ScreeningRule`
+registered first (``tryfirst``), so its ``screen`` gets the batch's events
+as orjson wrote them before any other rule ran. That text lets it skip
+walking the events for most batches: orjson escapes nothing
 but quotes, backslashes and control characters, every detector below
 matches only characters it never escapes, and no match can cross a string's
 quotes; so when no detector fires on the whole text, no string inside it
@@ -15,13 +16,13 @@ the full walk.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 import orjson
 
 from ..hookspecs import hookimpl
 from ..settings import RedactionSettings, Settings, SettingsError
+from ..types import Event, RedactionContext, RedactionRule
 
 Span = tuple[int, int]
 
@@ -276,15 +277,13 @@ class Redactor:
 
     # -- a whole batch ------------------------------------------------------
 
-    def __call__(self, events: list[dict[str, Any]], context: dict[str, Any]) -> None:
-        # "events_changed" tells the pipeline whether its JSON text still holds
-        context["events_changed"] = False
-        if not self.active:
-            return
-        encoded = context.get("events_json")
-        if isinstance(encoded, bytes) and not self.might_match(encoded):
-            return
-        context["events_changed"] = self.walk(events) > 0
+    def screen(self, events_json: bytes, context: RedactionContext) -> bool:
+        """Whether the batch might need this rule, from its JSON text alone."""
+        return self.active and self.might_match(events_json)
+
+    def __call__(self, events: list[Event], context: RedactionContext) -> None:
+        if self.active:
+            self.walk(events)
 
     def walk(self, root: list[Any] | dict[str, Any]) -> int:
         """Redact every string under ``root`` in place, keys included; the
@@ -348,10 +347,7 @@ def _splice(text: str, spans: list[Span], replacement: str) -> str:
     return "".join(out)
 
 
-Rule = Callable[[list[dict[str, Any]], dict[str, Any]], Any]
-
-
 @hookimpl(tryfirst=True)
-def redaction_rules(settings: Settings) -> list[Rule]:
+def redaction_rules(settings: Settings) -> list[RedactionRule]:
     redactor = Redactor(settings.redaction)
     return [redactor] if redactor.active else []

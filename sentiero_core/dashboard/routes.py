@@ -7,6 +7,7 @@ from quart import Quart
 from ..hookspecs import hookimpl
 from ..routing import Panel, Route
 from . import errors
+from .analyzers_view import analyzers_page
 from .assets import asset_url
 from .formatting import FILTERS
 from .list_view import sessions_list
@@ -15,13 +16,17 @@ from .session_view import delete_session, export_session, session_page
 
 @hookimpl
 def dashboard_panels() -> list[Panel]:
-    return [Panel(name="sessions", title="Sessions", path="/", order=0)]
+    return [
+        Panel(name="sessions", title="Sessions", path="/", order=0),
+        Panel(name="analyzers", title="Analyzers", path="/analyzers", order=90),
+    ]
 
 
 @hookimpl
 def register_routes() -> list[Route]:
     return [
         Route("/", sessions_list, name="sentiero.sessions"),
+        Route("/analyzers", analyzers_page, name="sentiero.analyzers"),
         Route("/sessions/<session_id>", session_page, name="sentiero.session"),
         Route("/sessions/<session_id>/export.json", export_session, name="sentiero.session_export"),
         Route(

@@ -5,12 +5,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 from collections.abc import Mapping
-from typing import Any, Protocol
-
-
-class HeaderLookup(Protocol):
-    def get(self, key: str) -> str | None: ...
-
+from typing import Any
 
 IPV4_PREFIX = 24
 IPV6_PREFIX = 48
@@ -52,39 +47,23 @@ def _parse(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None
     return ip
 
 
-def _client_ip(
-    scope: Mapping[str, Any], headers: HeaderLookup, trust_forwarded_for: bool
-) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    if trust_forwarded_for:
-        forwarded = headers.get("X-Forwarded-For")
-        if forwarded:
-            ip = _parse(forwarded.split(",")[-1])
-            if ip is not None:
-                return ip
+def _client_ip(scope: Mapping[str, Any]) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     client = scope.get("client")
     return _parse(str(client[0])) if client else None
 
 
-def client_address(
-    scope: Mapping[str, Any], headers: HeaderLookup, *, trust_forwarded_for: bool
-) -> str | None:
-    """The peer from the ASGI scope or, behind a trusted proxy, the last
-    X-Forwarded-For entry: the one the proxy appended itself (entries to its
-    left come from the client and can be forged)."""
-    ip = _client_ip(scope, headers, trust_forwarded_for)
+def client_address(scope: Mapping[str, Any]) -> str | None:
+    """The peer from the ASGI scope. Behind trusted proxies
+    (``trusted_proxy_hops``), Hypercorn's ProxyFixMiddleware has already put
+    the address the nearest trusted proxy saw there."""
+    ip = _client_ip(scope)
     return None if ip is None else str(ip)
 
 
-def stored_address(
-    scope: Mapping[str, Any],
-    headers: HeaderLookup,
-    *,
-    anonymize_ip: bool,
-    trust_forwarded_for: bool,
-) -> str | None:
+def stored_address(scope: Mapping[str, Any], *, anonymize_ip: bool) -> str | None:
     """What the batch's metadata keeps: the client address, truncated
     unless ``anonymize_ip`` is off."""
-    ip = _client_ip(scope, headers, trust_forwarded_for)
+    ip = _client_ip(scope)
     if ip is None:
         return None
     return _stored_form(ip, anonymize_ip)

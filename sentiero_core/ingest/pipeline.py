@@ -13,15 +13,17 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from pluggy import HookCaller
 
-from ..builtins.redaction import Redactor
-from ..store import Batch, Event, RequestMeta, StoreUnavailable, digest_events
-from ..utils import await_me_maybe
+from ..plugins import call_each
+from ..store import Batch, RequestMeta, StoreUnavailable, digest_events
+from ..types import Event, RedactionContext, RedactionRule
 from .envelope import Envelope
 from .errors import IngestError
 
 if TYPE_CHECKING:
     from ..app import Sentiero
+    from ..settings import Settings
 
 log = logging.getLogger("sentiero.ingest")
 
@@ -48,35 +50,26 @@ def encode_events(events: list[dict[str, Any]]) -> bytes:
 
 
 def redact(
-    rules: Sequence[Any], envelope: Envelope, settings: Any
-) -> tuple[list[Event], bytes, bool]:
-    """The events after every rule, in order, their JSON text, and whether
-    that text is known to be theirs byte for byte (so that a store may keep
-    it as it is); :class:`IngestError` (422) if any rule fails."""
+    rules: Sequence[RedactionRule], envelope: Envelope, settings: Settings
+) -> tuple[list[Event], bytes]:
+    """The events after every rule, in order, and their JSON text;
+    :class:`IngestError` (422) if any rule fails.
+
+    The text is written once before the rules (it proves the events can be
+    stored, and rules that screen it need it) and again only if some rule
+    may have changed the events. A rule that screens the text
+    (:class:`~sentiero_core.types.ScreeningRule`) and finds nothing to do is
+    not called, so it provably changed nothing; every rule that is called
+    counts as a change."""
     events = envelope.events
     encoded = encode_events(events)
-    if not rules:
-        return events, encoded, True
-    context: dict[str, Any] = {
-        "session_id": envelope.session_id,
-        "window_id": envelope.window_id,
-        "settings": settings,
-        # the events as JSON, for a rule that screens the text before walking;
-        # valid for the first rule only (later ones may see changed events)
-        "events_json": encoded,
-    }
+    context = RedactionContext(envelope.session_id, envelope.window_id, settings)
     changed = False
-    # Whether every rule that said it changed nothing is ours. Another
-    # rule's word spares a re-serialization for the size count, but the
-    # bytes stored are then serialized again by the store: a rule that
-    # edits in place and wrongly says otherwise must not get unredacted
-    # text stored.
-    vouched = True
     for rule in rules:
-        # a rule may report that it changed nothing (the built-in does), so
-        # the text need not be written again; silence means "maybe changed"
-        context["events_changed"] = True
+        screen = getattr(rule, "screen", None)
         try:
+            if not changed and screen is not None and not screen(encoded, context):
+                continue
             result = rule(events, context)
         except Exception:
             log.exception(
@@ -85,10 +78,7 @@ def redact(
                 envelope.session_id,
             )
             raise IngestError(422, "redaction failed") from None
-        context["events_json"] = None
-        unchanged = result is None and context["events_changed"] is False
-        changed = changed or not unchanged
-        vouched = vouched and (not unchanged or isinstance(rule, Redactor))
+        changed = True
         if result is not None:
             if type(result) is not list or any(type(e) is not dict for e in result):
                 log.error(
@@ -99,22 +89,24 @@ def redact(
                 raise IngestError(422, "redaction failed")
             events = result
     if changed:  # written again after the last rule: the text is current
-        return events, encode_events(events), True
-    return events, encoded, vouched
+        return events, encode_events(events)
+    return events, encoded
 
 
-async def _call_each(hook: Any, kwargs: dict[str, Any], what: str) -> None:
-    """Call every implementation on its own, in pluggy's order, so one
-    plugin's failure (sync or async) does not skip the others."""
-    for impl in reversed(hook.get_hookimpls()):
-        try:
-            await await_me_maybe(impl.function(*[kwargs[name] for name in impl.argnames]))
-        except Exception:
-            log.exception("%s hook of %s failed (the batch is stored)", what, impl.plugin_name)
-
-
-def _wants(hook: Any, argument: str) -> bool:
+def _wants(hook: HookCaller, argument: str) -> bool:
     return any(argument in impl.argnames for impl in hook.get_hookimpls())
+
+
+async def _notify(hook: HookCaller, **kwargs: Any) -> None:
+    """Run every implementation (sync or async) after the append; one
+    plugin's failure is logged and skips none of the others."""
+    for result in call_each(hook, **kwargs):
+        try:
+            await result.resolve()
+        except Exception:
+            log.exception(
+                "%s hook of %s failed (the batch is stored)", hook.name, result.plugin_name
+            )
 
 
 async def store_batch(state: Sentiero, envelope: Envelope, meta: RequestMeta) -> Batch | None:
@@ -123,7 +115,7 @@ async def store_batch(state: Sentiero, envelope: Envelope, meta: RequestMeta) ->
     this (session, window, seq) from an earlier delivery. A repeat is not
     collected or notified again."""
     settings = state.settings
-    events, encoded, encoded_is_current = redact(state.redaction_rules, envelope, settings)
+    events, encoded = redact(state.redaction_rules, envelope, settings)
     if not events:
         return None
     digest = digest_events(
@@ -141,7 +133,7 @@ async def store_batch(state: Sentiero, envelope: Envelope, meta: RequestMeta) ->
         meta,
         digest,
         envelope.seq,
-        events_json=encoded if encoded_is_current else None,
+        events_json=encoded,
     )
     store = state.store
     try:
@@ -166,12 +158,6 @@ async def store_batch(state: Sentiero, envelope: Envelope, meta: RequestMeta) ->
                 summary = await store.get_session(batch.session_id)
             except Exception:
                 log.exception("reading the summary for collectors failed (the batch is stored)")
-        await _call_each(
-            collect,
-            {"batch": batch, "summary": summary, "store": store, "settings": settings},
-            "collect_batch",
-        )
-    await _call_each(
-        hooks.after_batch_stored, {"batch": batch, "settings": settings}, "after_batch_stored"
-    )
+        await _notify(collect, batch=batch, summary=summary, store=store, settings=settings)
+    await _notify(hooks.after_batch_stored, batch=batch, settings=settings)
     return batch

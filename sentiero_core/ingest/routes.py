@@ -109,12 +109,7 @@ async def _ingest(state: Sentiero) -> Response:
     user_agent = request.headers.get("User-Agent")
     meta = RequestMeta(
         received_at=now_ms(),
-        ip=stored_address(
-            request.scope,
-            request.headers,
-            anonymize_ip=settings.anonymize_ip,
-            trust_forwarded_for=settings.trust_forwarded_for,
-        ),
+        ip=stored_address(request.scope, anonymize_ip=settings.anonymize_ip),
         user_agent=user_agent[:MAX_USER_AGENT] if user_agent else None,
     )
     await store_batch(state, envelope, meta)

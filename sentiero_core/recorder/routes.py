@@ -30,18 +30,12 @@ CACHE_CONTROL = "public, max-age=300"
 _HOST = re.compile(r"[A-Za-z0-9._\-]+(?::\d{1,5})?|\[[0-9A-Fa-f:.]+\](?::\d{1,5})?")
 
 
-def _first(value: str | None) -> str | None:
-    return value.split(",", 1)[0].strip() if value else None
-
-
 def events_url(settings: Settings) -> str | None:
     """``<scheme>://<host><root_path><mount>/events`` for this request, or
     ``None`` when the host is not a plain host name (the recorder then
     derives the URL from its own ``src``)."""
+    # behind trusted proxies, ProxyFixMiddleware has put their scheme and host here
     scheme, host = request.scheme, request.host
-    if settings.trust_forwarded_for:
-        scheme = _first(request.headers.get("X-Forwarded-Proto")) or scheme
-        host = _first(request.headers.get("X-Forwarded-Host")) or host
     if scheme not in ("http", "https") or not host or _HOST.fullmatch(host) is None:
         return None
     return f"{scheme}://{host}{request.root_path}{settings.mount_path}/events"

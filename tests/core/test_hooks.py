@@ -9,8 +9,16 @@ from typing import Any
 import pytest
 from quart import jsonify
 
-from sentiero_core import Panel, Route, Settings, create_app, get_plugin_manager, hookimpl
-from sentiero_core.app import render
+from sentiero_core import (
+    Panel,
+    PluginError,
+    Route,
+    Settings,
+    create_app,
+    get_plugin_manager,
+    hookimpl,
+    render,
+)
 from sentiero_core.settings import SettingsError
 from sentiero_core.store.memory import MemoryStore
 
@@ -158,6 +166,11 @@ async def test_hook_register_analyzers(pm: Any) -> None:
                 "analyzer": "session-count",
                 "report": {"sessions": 0},
             }
+            page = await (await client.get("/sentiero/analyzers")).get_data(as_text=True)
+            assert '<li data-analyzer="session-count">' in page
+            assert "<strong>Session count</strong>" in page
+            assert 'href="/sentiero/api/analyzers/session-count"' in page
+            assert '<a href="/sentiero/analyzers" aria-current="page">Analyzers</a>' in page
             bad = await client.get("/sentiero/api/analyzers/session-count?fail=1")
             assert bad.status_code == 400
             assert (await client.get("/sentiero/api/analyzers/none")).status_code == 404
@@ -239,3 +252,76 @@ async def test_hook_extra_template_vars(pm: Any, tmp_path: Any) -> None:
             assert body == "plugin:extra_vars_test.html|core"
     finally:
         pm.unregister(name="extra-test")
+
+
+class Named:
+    def __init__(self, name: str) -> None:
+        self.name, self.title = name, name.title()
+
+    def analyze(self, store: Any, params: Any) -> dict[str, Any]:
+        return {}
+
+
+@pytest.mark.parametrize(
+    ("hook", "make", "kind"),
+    [
+        ("register_analyzers", Named, "analyzer"),
+        ("dashboard_panels", lambda name: Panel(name, name, f"/{name}"), "panel"),
+    ],
+)
+def test_two_analyzers_or_panels_with_one_name_stop_start_up(
+    pm: Any, hook: str, make: Any, kind: str
+) -> None:
+    """Ensure that a second analyzer or panel never silently hides the
+    first: start-up stops and names both plugins."""
+
+    def plugin(name: str) -> Any:
+        return type(name, (), {hook: staticmethod(hookimpl(lambda: [make("pages")]))})()
+
+    pm.register(plugin("first"), name="plugin-one")
+    pm.register(plugin("second"), name="plugin-two")
+    try:
+        with pytest.raises(PluginError) as info:
+            create_app(Settings(store_url="memory://"), plugin_manager=pm)
+        message = str(info.value)
+        assert f"two {kind}s are named 'pages'" in message
+        assert "'plugin-one'" in message and "'plugin-two'" in message
+    finally:
+        pm.unregister(name="plugin-one")
+        pm.unregister(name="plugin-two")
+
+
+def test_a_panel_may_not_take_a_built_in_name(pm: Any) -> None:
+    class Plugin:
+        @hookimpl
+        def dashboard_panels(self) -> list[Panel]:
+            return [Panel("sessions", "Mine", "/mine")]
+
+    pm.register(Plugin(), name="squatter")
+    try:
+        with pytest.raises(PluginError, match=r"'squatter'.*'sentiero_core\.dashboard\.routes'"):
+            create_app(Settings(store_url="memory://"), plugin_manager=pm)
+    finally:
+        pm.unregister(name="squatter")
+
+
+def test_an_object_that_is_not_an_analyzer_is_named(pm: Any) -> None:
+    class Plugin:
+        @hookimpl
+        def register_analyzers(self) -> list[Any]:
+            return [{"name": "dict"}]
+
+    pm.register(Plugin(), name="confused")
+    try:
+        with pytest.raises(PluginError, match=r"plugin 'confused' registered .* as an analyzer"):
+            create_app(Settings(store_url="memory://"), plugin_manager=pm)
+    finally:
+        pm.unregister(name="confused")
+
+
+@pytest.mark.asyncio
+async def test_the_analyzers_page_says_when_there_are_none(pm: Any) -> None:
+    app = create_app(Settings(store_url="memory://"), plugin_manager=pm)
+    async with app.test_app():
+        page = await (await app.test_client().get("/sentiero/analyzers")).get_data(as_text=True)
+    assert 'id="no-analyzers"' in page

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from sentiero_core import Settings, create_app, get_plugin_manager
-from sentiero_core.plugins import DEFAULT_PLUGINS, PluginError, describe_plugins
+from sentiero_core import (
+    PluginError,
+    Settings,
+    call_each,
+    create_app,
+    get_plugin_manager,
+    hookimpl,
+)
+from sentiero_core.plugins import DEFAULT_PLUGINS, describe_plugins
 
 
 def _fake_distribution(root: Path, module_source: str, name: str = "fakeplug") -> None:
@@ -98,3 +106,47 @@ async def test_api_lists_plugins_with_versions_and_hooks() -> None:
     core = body["plugins"][0]
     assert {"name", "version", "hooks", "plugins"} <= set(core)
     assert "register_routes" in core["hooks"]
+
+
+def test_call_each_hands_back_each_result_or_error_with_its_plugin() -> None:
+    """Ensure that one plugin's exception neither skips the others nor
+    loses its name, and that implementations are called one at a time."""
+    pm = get_plugin_manager(load_entrypoints=False)
+    called: list[str] = []
+
+    class Failing:
+        @hookimpl
+        def dashboard_panels(self) -> list[Any]:
+            called.append("failing")
+            raise RuntimeError("broken")
+
+    class Working:
+        @hookimpl(trylast=True)
+        def dashboard_panels(self) -> list[Any]:
+            called.append("working")
+            return []
+
+    pm.register(Failing(), name="failing")
+    pm.register(Working(), name="working")
+    results = call_each(pm.hook.dashboard_panels, settings=Settings())
+    assert called == []  # lazily: nothing runs before it is asked for
+    by_plugin = {r.plugin_name: r for r in results}
+    assert called[-1] == "working" and "failing" in called
+    assert isinstance(by_plugin["failing"].error, RuntimeError)
+    with pytest.raises(RuntimeError, match="broken"):
+        by_plugin["failing"].get()
+    assert by_plugin["working"].get() == []
+
+
+def test_a_hook_wrapper_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_distribution(
+        tmp_path,
+        "from sentiero_core import hookimpl\n\n"
+        "@hookimpl(wrapper=True)\n"
+        "def dashboard_panels():\n"
+        "    return (yield)\n",
+        name="wrapping",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(PluginError, match="'wrapping' wraps the hook 'dashboard_panels'"):
+        get_plugin_manager(environ={"SENTIERO_LOAD_PLUGINS": "wrapping"})

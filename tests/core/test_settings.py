@@ -1,4 +1,6 @@
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,8 +22,7 @@ def test_defaults_match_the_documented_table() -> None:
     assert s.sampling == {"scroll": 150, "input": "last"}
     assert s.respect_gpc is True and s.anonymize_ip is True
     assert s.opt_out_cookie_name == "sentiero_optout"
-    assert s.analytics_max_scan_sessions == 5_000
-    assert s.capture_metadata is False and s.shareable_replays is False
+    assert s.capture_metadata is False
     assert isinstance(s.redaction, RedactionSettings)
 
 
@@ -108,3 +109,15 @@ def test_callables_load_from_dotted_paths() -> None:
 
 def test_mount_path_root_means_no_prefix() -> None:
     assert Settings(mount_path="/").mount_path == ""
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"trusted_proxy_hops": -1}, "trusted_proxy_hops: expected 0 or a positive integer"),
+        ({"proxy_mode": "rfc"}, "proxy_mode: expected 'legacy' or 'modern', got 'rfc'"),
+    ],
+)
+def test_proxy_settings_are_checked(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        Settings(**options)

@@ -9,7 +9,7 @@ from typing import Any
 import pluggy
 import pytest
 
-from sentiero_core import Batch, SessionSummary, Settings, hookimpl
+from sentiero_core import Batch, Event, RedactionContext, SessionSummary, Settings, hookimpl
 from tests.ingest.helpers import SESSION, body, envelope, plugin_manager, running
 
 
@@ -85,11 +85,11 @@ async def test_hook_after_batch_stored(pm: pluggy.PluginManager) -> None:
 async def test_hook_redaction_rules(pm: pluggy.PluginManager) -> None:
     seen_context: list[dict[str, Any]] = []
 
-    def drop_mouse_moves(events: list[dict[str, Any]], context: dict[str, Any]) -> Any:
-        seen_context.append({**context, "href": events[0]["data"]["href"]})
+    def drop_mouse_moves(events: list[Event], context: RedactionContext) -> list[Event]:
+        seen_context.append({**vars(context), "href": events[0]["data"]["href"]})
         return [e for e in events if e["type"] != 3]
 
-    def shout(events: list[dict[str, Any]], context: dict[str, Any]) -> None:
+    def shout(events: list[Event], context: RedactionContext) -> None:
         for e in events:
             e.setdefault("data", {})["seen_by"] = "shout"
 

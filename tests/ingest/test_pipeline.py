@@ -11,7 +11,15 @@ import orjson
 import pluggy
 import pytest
 
-from sentiero_core import Batch, Settings, StoreUnavailable, create_app, hookimpl
+from sentiero_core import (
+    Batch,
+    Event,
+    RedactionContext,
+    Settings,
+    StoreUnavailable,
+    create_app,
+    hookimpl,
+)
 from sentiero_core.store.memory import MemoryStore
 from tests.ingest.helpers import (
     JSON,
@@ -38,7 +46,7 @@ class Rules:
         return self.rules
 
 
-def exploding_rule(events: list[dict[str, Any]], context: dict[str, Any]) -> None:
+def exploding_rule(events: list[Event], context: RedactionContext) -> None:
     if any(e.get("data", {}).get("boom") for e in events):
         raise ValueError("cannot parse this")
 
@@ -94,7 +102,7 @@ async def test_rule_emptying_the_batch_stores_nothing(pm: pluggy.PluginManager) 
 
 @pytest.mark.asyncio
 async def test_rule_adding_unserializable_values_fails_closed(pm: pluggy.PluginManager) -> None:
-    def add_object(events: list[dict[str, Any]], context: dict[str, Any]) -> None:
+    def add_object(events: list[Event], context: RedactionContext) -> None:
         events[0]["data"]["obj"] = object()
 
     pm.register(Rules(add_object), name="unserializable")
@@ -221,30 +229,79 @@ async def test_the_batch_carries_the_json_of_its_redacted_events(
     assert b"ann@example.org" not in orjson.dumps(batch.events)
 
 
-@pytest.mark.asyncio
-async def test_a_rule_that_edits_in_place_and_says_otherwise_gets_no_json_trusted(
-    pm: pluggy.PluginManager,
-) -> None:
-    """Ensure that another rule's "unchanged" never lets pre-redaction text
-    reach a store: the store serializes the events itself."""
+class DropText:
+    """A screening rule: drops ``data.text`` when the text mentions "secret"."""
 
-    def drop_text(events: list[dict[str, Any]], context: dict[str, Any]) -> None:
+    def __init__(self, *, screen: bool | None = None) -> None:
+        self.answer = screen
+        self.screened: list[bytes] = []
+        self.calls = 0
+
+    def screen(self, events_json: bytes, context: RedactionContext) -> bool:
+        self.screened.append(events_json)
+        return b"secret" in events_json if self.answer is None else self.answer
+
+    def __call__(self, events: list[Event], context: RedactionContext) -> None:
+        self.calls += 1
         for event in events:
             event["data"].pop("text", None)
-        context["events_changed"] = False  # wrong
 
-    pm.register(Rules(drop_text), name="mistaken")
+
+@pytest.mark.asyncio
+async def test_a_rule_that_is_called_never_gets_pre_redaction_text_stored(
+    pm: pluggy.PluginManager,
+) -> None:
+    """Ensure that a rule which was called cannot have its in-place edits
+    lost: whatever it says, the store gets text written after it ran."""
+    rule = DropText(screen=True)
+    pm.register(Rules(rule), name="mistaken")
     try:
         batch = await _appended(pm, [{"type": 5, "timestamp": 1, "data": {"text": "secret"}}])
-        assert batch.events_json is None
+        assert rule.calls == 1
         assert batch.events == [{"type": 5, "timestamp": 1, "data": {}}]
+        assert batch.events_json == orjson.dumps(batch.events)
+        assert b"secret" not in batch.events_json
     finally:
         pm.unregister(name="mistaken")
 
 
 @pytest.mark.asyncio
+async def test_any_rule_may_screen_itself_out_and_keep_the_text(
+    pm: pluggy.PluginManager,
+) -> None:
+    """Ensure that a plugin's rule, not only the built-in one, can declare
+    from the JSON text that it has nothing to do: it is not called and the
+    text it screened is what the store gets, not written again."""
+    rule = DropText()
+    pm.register(Rules(rule), name="screening")
+    try:
+        batch = await _appended(pm, [click_event()])
+        assert rule.calls == 0
+        (screened,) = rule.screened
+        assert batch.events_json is screened
+        batch = await _appended(pm, [{"type": 5, "timestamp": 1, "data": {"text": "secret"}}])
+        assert rule.calls == 1
+        assert batch.events_json == b'[{"type":5,"timestamp":1,"data":{}}]'
+    finally:
+        pm.unregister(name="screening")
+
+
+@pytest.mark.asyncio
+async def test_a_screen_is_not_asked_once_an_earlier_rule_ran(pm: pluggy.PluginManager) -> None:
+    """Ensure that a screen never judges text that no longer stands for the
+    events: after a rule has run, later rules are simply called."""
+    first, second = DropText(screen=True), DropText(screen=False)
+    pm.register(Rules(first, second), name="two")
+    try:
+        await _appended(pm, [{"type": 5, "timestamp": 1, "data": {"text": "x"}}])
+        assert (first.calls, second.calls, second.screened) == (1, 1, [])
+    finally:
+        pm.unregister(name="two")
+
+
+@pytest.mark.asyncio
 async def test_json_written_after_a_changing_rule_is_trusted(pm: pluggy.PluginManager) -> None:
-    def drop_text(events: list[dict[str, Any]], context: dict[str, Any]) -> None:
+    def drop_text(events: list[Event], context: RedactionContext) -> None:
         for event in events:
             event["data"].pop("text", None)
 

@@ -300,7 +300,31 @@ async def test_full_ip_is_stored_when_anonymize_ip_is_off() -> None:
 async def test_forwarded_for_only_when_trusted() -> None:
     xff = {"X-Forwarded-For": "192.0.2.55"}
     assert await _stored_ip("10.0.0.1", xff) == "10.0.0.0"
-    assert await _stored_ip("10.0.0.1", xff, trust_forwarded_for=True) == "192.0.2.0"
+    assert await _stored_ip("10.0.0.1", xff, trusted_proxy_hops=1) == "192.0.2.0"
+
+
+@pytest.mark.asyncio
+async def test_forwarded_for_takes_the_entry_of_the_farthest_trusted_hop() -> None:
+    """Ensure that entries a client wrote to the left of what the trusted
+    proxies appended are never believed."""
+    xff = {"X-Forwarded-For": "1.1.1.1, 198.51.100.9, 10.0.0.7"}
+    assert await _stored_ip("10.0.0.1", xff, trusted_proxy_hops=1) == "10.0.0.0"
+    assert await _stored_ip("10.0.0.1", xff, trusted_proxy_hops=2) == "198.51.100.0"
+
+
+@pytest.mark.asyncio
+async def test_forwarded_header_in_modern_mode() -> None:
+    headers = {"Forwarded": "for=192.0.2.60;proto=https", "X-Forwarded-For": "203.0.113.5"}
+    options = {"trusted_proxy_hops": 1, "proxy_mode": "modern"}
+    assert await _stored_ip("10.0.0.1", headers, **options) == "192.0.2.0"
+
+
+@pytest.mark.asyncio
+async def test_an_unparseable_forwarded_address_is_not_stored() -> None:
+    """Ensure that nonsense from the proxy stores no address rather than the
+    proxy's own, which would pass for a visitor's."""
+    xff = {"X-Forwarded-For": "nonsense"}
+    assert await _stored_ip("10.0.0.1", xff, trusted_proxy_hops=1) is None
 
 
 @pytest.mark.asyncio

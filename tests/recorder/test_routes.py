@@ -116,7 +116,7 @@ async def test_forwarded_scheme_and_host_only_when_trusted(bundle: Path) -> None
     headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "rec.example.com"}
     config, _ = split(await (await get(app_for(), headers=headers)).get_data())
     assert config["endpoint"] == "http://localhost/sentiero/events"
-    trusted = app_for(trust_forwarded_for=True)
+    trusted = app_for(trusted_proxy_hops=1)
     config, _ = split(await (await get(trusted, headers=headers)).get_data())
     assert config["endpoint"] == "https://rec.example.com/sentiero/events"
 
@@ -124,7 +124,7 @@ async def test_forwarded_scheme_and_host_only_when_trusted(bundle: Path) -> None
 @pytest.mark.asyncio
 async def test_odd_host_header_leaves_the_endpoint_to_the_recorder(bundle: Path) -> None:
     headers = {"X-Forwarded-Host": 'evil"</script>'}
-    response = await get(app_for(trust_forwarded_for=True), headers=headers)
+    response = await get(app_for(trusted_proxy_hops=1), headers=headers)
     config, _ = split(await response.get_data())
     assert "endpoint" not in config
 
