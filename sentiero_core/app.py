@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import mimetypes
 from pathlib import Path
 from typing import Any
 
 import pluggy
 from hypercorn.middleware import ProxyFixMiddleware
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, select_autoescape
-from quart import Quart, Response, abort, g, request
+from quart import Quart, Response, g, request, send_from_directory
 
 from .plugins import PluginError, call_each, get_plugin_manager
 from .routing import Panel, Route
@@ -206,20 +205,21 @@ def create_app(
     return app
 
 
+#: plugin and core assets are fingerprinted by ``asset_url`` (``?v=``)
+STATIC_MAX_AGE_S = 3600
+
+
 async def _static(filename: str) -> Response:
-    """Core assets at ``-/static/<file>``, a plugin's at ``-/static/<plugin>/<file>``."""
+    """Core assets at ``-/static/<file>``, a plugin's at ``-/static/<plugin>/<file>``.
+
+    Quart's ``send_from_directory`` refuses paths that leave the folder and
+    answers conditional requests (ETag, Last-Modified, 304)."""
     state: Sentiero = _state()
     head, _, rest = filename.partition("/")
     base, rel = (
         (state.plugin_static[head], rest) if head in state.plugin_static else (STATIC_DIR, filename)
     )
-    path = (base / rel).resolve()
-    if not path.is_file() or base.resolve() not in path.parents:
-        abort(404)
-    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    response = Response(path.read_bytes(), mimetype=mime)
-    response.headers["Cache-Control"] = "public, max-age=3600"
-    return response
+    return await send_from_directory(base, rel, cache_timeout=STATIC_MAX_AGE_S)
 
 
 def _state() -> Sentiero:

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
-import time
+import secrets
 from typing import Any
 
-from quart import Response, abort, current_app, request
+from itsdangerous import BadData, URLSafeTimedSerializer
+from quart import Response, abort, after_this_request, current_app, g, request
 
 from .routing import Route
 from .utils import await_me_maybe
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-CSRF_MAX_AGE_S = 12 * 3600
+#: a dashboard page left open longer than this needs a reload to delete
+CSRF_MAX_AGE_S = 2 * 3600
 CSRF_FIELD = "csrf_token"
+CSRF_COOKIE = "sentiero_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 
 DASHBOARD_CSP = "; ".join(
@@ -38,8 +39,9 @@ DASHBOARD_CSP = "; ".join(
 )
 
 
-def _secret() -> bytes:
-    return str(current_app.extensions["sentiero"].settings.secret_key).encode()
+def _serializer() -> URLSafeTimedSerializer:
+    secret = str(current_app.extensions["sentiero"].settings.secret_key)
+    return URLSafeTimedSerializer(secret, salt="sentiero.csrf")
 
 
 async def check_access(settings: Any) -> None:
@@ -55,24 +57,56 @@ async def check_access(settings: Any) -> None:
         abort(403, "the dashboard's auth_callback denied this request")
 
 
-def csrf_token() -> str:
-    """A signed, timestamped token for forms and mutating API calls."""
-    stamp = str(int(time.time())).encode()
-    mac = hmac.new(_secret(), b"csrf:" + stamp, hashlib.sha256).digest()[:18]
-    return base64.urlsafe_b64encode(stamp + b"." + mac).decode()
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def valid_csrf_token(token: str | None) -> bool:
-    if not token:
+def _identity(*, create: bool) -> str | None:
+    """Who a token is for: the request's ``Authorization`` header when it has
+    one (HTTP authentication in front of the dashboard), else this browser's
+    ``sentiero_csrf`` cookie, created on the first token it is given. A token
+    taken from another user or browser is then worth nothing here."""
+    authorization = request.headers.get("Authorization")
+    if authorization:
+        return "authorization:" + _digest(authorization)
+    browser = request.cookies.get(CSRF_COOKIE) or g.get("sentiero_csrf_cookie")
+    if not browser:
+        if not create:
+            return None
+        browser = g.sentiero_csrf_cookie = secrets.token_urlsafe(18)
+        path = request.root_path + current_app.extensions["sentiero"].settings.mount_path
+
+        @after_this_request
+        def _set_cookie(response: Response) -> Response:
+            response.set_cookie(
+                CSRF_COOKIE,
+                browser,
+                path=path or "/",
+                secure=request.scheme == "https",
+                httponly=True,
+                samesite="Strict",
+            )
+            return response
+
+    return "browser:" + _digest(browser)
+
+
+def csrf_token(action: str) -> str:
+    """A signed, timestamped token allowing ``action`` (the endpoint name of
+    the route it is for, e.g. ``"sentiero.session_delete"``) to whoever made
+    this request; valid for :data:`CSRF_MAX_AGE_S` seconds."""
+    return _serializer().dumps([action, _identity(create=True)])
+
+
+def valid_csrf_token(token: str | None, action: str) -> bool:
+    identity = _identity(create=False)
+    if not token or identity is None:
         return False
     try:
-        raw = base64.urlsafe_b64decode(token.encode())
-        stamp, _, mac = raw.partition(b".")
-        issued = int(stamp)
-    except ValueError:
+        payload = _serializer().loads(token, max_age=CSRF_MAX_AGE_S)
+    except BadData:
         return False
-    expected = hmac.new(_secret(), b"csrf:" + stamp, hashlib.sha256).digest()[:18]
-    return hmac.compare_digest(mac, expected) and 0 <= time.time() - issued <= CSRF_MAX_AGE_S
+    return bool(payload == [action, identity])
 
 
 def _from_browser() -> bool:
@@ -91,7 +125,7 @@ async def check_csrf(route: Route) -> None:
         "multipart/form-data",
     ):
         token = (await request.form).get(CSRF_FIELD)
-    if not valid_csrf_token(token):
+    if not valid_csrf_token(token, request.endpoint or ""):
         abort(403, "missing or invalid CSRF token")
 
 

@@ -153,8 +153,14 @@ async def test_browser_deletes_need_the_csrf_header(api: tuple[Any, Any]) -> Non
     refused = await client.delete(f"/sentiero/api/sessions/{DEMO_ID}", headers=browser)
     assert refused.status_code == 403
     assert "CSRF" in (await refused.get_json())["error"]
-    async with app.test_request_context("/"):
-        token = csrf_token()
+    browser["Cookie"] += "; sentiero_csrf=this-browser"
+    async with app.test_request_context("/", headers={"Cookie": browser["Cookie"]}):
+        token = csrf_token("sentiero.api_session_delete")
+        elsewhere = csrf_token("sentiero.session_delete")
+    wrong_action = await client.delete(
+        f"/sentiero/api/sessions/{DEMO_ID}", headers={**browser, "X-CSRF-Token": elsewhere}
+    )
+    assert wrong_action.status_code == 403
     done = await client.delete(
         f"/sentiero/api/sessions/{DEMO_ID}", headers={**browser, "X-CSRF-Token": token}
     )

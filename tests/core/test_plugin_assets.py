@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from sentiero_core import Settings, create_app, get_plugin_manager
+from tests.support.live_server import LiveServer
 
 PLUGIN = """
-from sentiero_core import Route, hookimpl
-from sentiero_core.app import render
+from sentiero_core import Route, hookimpl, render
 
 
 async def report():
@@ -55,3 +58,59 @@ async def test_plugin_templates_and_static_files(
             assert escape.status_code == 404
     finally:
         pm.unregister(name="assetplug")
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[LiveServer]:
+    """The app behind real Hypercorn: encoded separators and NUL bytes reach
+    the route as a server decodes them, not as a test client builds them."""
+    app = create_app(
+        Settings(store_url="memory://"), plugin_manager=get_plugin_manager(load_entrypoints=False)
+    )
+    with LiveServer(app) as server:
+        yield server
+
+
+def _raw_get(server: LiveServer, path: str, headers: dict[str, str] | None = None) -> Any:
+    async def fetch() -> Any:
+        async with httpx.AsyncClient() as client:
+            request = client.build_request("GET", server.url, headers=headers)
+            # the path goes out byte for byte: httpx would normalise "../"
+            request.url = request.url.copy_with(raw_path=path.encode())
+            return await client.send(request, follow_redirects=True)
+
+    return server.run(fetch())
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/sentiero/-/static/../app.py",
+        "/sentiero/-/static/%2e%2e/app.py",
+        "/sentiero/-/static/..%2fapp.py",
+        "/sentiero/-/static/..%2Fapp.py",
+        "/sentiero/-/static/%2E%2E%2Fapp.py",
+        "/sentiero/-/static/..%5capp.py",
+        "/sentiero/-/static/dashboard.css%00",
+        "/sentiero/-/static/%00",
+        "/sentiero/-/static//etc/passwd",
+        "/sentiero/-/static/%2fetc%2fpasswd",
+        "/sentiero/-/static/nothing-here.css",
+    ],
+)
+def test_static_paths_outside_the_folder_are_refused(served: LiveServer, path: str) -> None:
+    response = _raw_get(served, path)
+    assert 400 <= response.status_code < 500, (path, response.status_code)
+    assert b"create_app" not in response.content
+
+
+def test_static_files_answer_conditional_requests(served: LiveServer) -> None:
+    first = _raw_get(served, "/sentiero/-/static/dashboard.css")
+    assert first.status_code == 200
+    assert first.headers["Content-Type"].startswith("text/css")
+    assert "max-age=3600" in first.headers["Cache-Control"]
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    again = _raw_get(served, "/sentiero/-/static/dashboard.css", {"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    since = _raw_get(served, "/sentiero/-/static/dashboard.css", {"If-Modified-Since": modified})
+    assert since.status_code == 304
