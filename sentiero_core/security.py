@@ -8,9 +8,12 @@ from typing import Any
 
 from itsdangerous import BadData, URLSafeTimedSerializer
 from quart import Response, abort, after_this_request, current_app, g, request
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .routing import Route
 from .utils import await_me_maybe
+
+ResponseReturn = Response | WerkzeugResponse
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: a dashboard page left open longer than this needs a reload to delete
@@ -77,7 +80,7 @@ def _identity(*, create: bool) -> str | None:
         path = request.root_path + current_app.extensions["sentiero"].settings.mount_path
 
         @after_this_request
-        def _set_cookie(response: Response) -> Response:
+        def _set_cookie(response: ResponseReturn) -> ResponseReturn:
             response.set_cookie(
                 CSRF_COOKIE,
                 browser,
