@@ -3,20 +3,14 @@
 // annotations computed with the server's thresholds), inactive periods,
 // Web Vitals and console messages.
 
+import { EventType, IncrementalSource, MouseInteractions } from "@rrweb/types";
 import { NodeIndex } from "./nodes.js";
 import { compactJson, truncate } from "./format.js";
 
-const FULL_SNAPSHOT = 2;
-const INCREMENTAL = 3;
-const META = 4;
-const CUSTOM = 5;
-const PLUGIN = 6;
-const MUTATION = 0;
-const MOUSE_INTERACTION = 2;
-const INPUT = 5;
-const CLICK = 2;
-const DBL_CLICK = 4;
-const FOCUS = 5;
+const { FullSnapshot: FULL_SNAPSHOT, IncrementalSnapshot: INCREMENTAL, Meta: META } = EventType;
+const { Custom: CUSTOM, Plugin: PLUGIN } = EventType;
+const { Mutation: MUTATION, MouseInteraction: MOUSE_INTERACTION, Input: INPUT } = IncrementalSource;
+const { Click: CLICK, DblClick: DBL_CLICK, Focus: FOCUS } = MouseInteractions;
 const CONSOLE_PLUGIN = "rrweb/console@1";
 // rrweb-player's own definition of an idle stretch (its default threshold).
 const INACTIVE_MS = 10_000;

@@ -2,6 +2,7 @@
 // our timeline, activity sidebar, overlays and keyboard shortcuts around it.
 // Configuration comes from a JSON <script> element: nothing here is inline.
 
+import { EventType } from "@rrweb/types";
 import Player from "rrweb-player";
 import "rrweb-player/dist/style.css";
 
@@ -33,7 +34,7 @@ function stageSize(stage, viewport) {
 }
 
 function firstViewport(events) {
-  const meta = events.find((e) => e.type === 4 && e.data);
+  const meta = events.find((e) => e.type === EventType.Meta && e.data);
   return meta && meta.data.width > 0 ? { width: meta.data.width, height: meta.data.height } : null;
 }
 

@@ -3,8 +3,9 @@
 // "node 42". It never reads form values: field labels come from name, id,
 // type, placeholder and aria-label only.
 
-const ELEMENT = 2;
-const TEXT = 3;
+import { NodeType } from "@rrweb/types";
+
+const { Element: ELEMENT, Text: TEXT } = NodeType;
 const KEPT_ATTRIBUTES = ["id", "name", "type", "role", "aria-label", "placeholder", "title", "alt"];
 const NO_TEXT = new Set(["script", "style", "textarea", "select", "option", "noscript", "head", "title"]);
 const FIELDS = new Set(["input", "textarea", "select"]);

@@ -3,9 +3,10 @@
 // them inert should the sandbox ever be loosened, and keeps Chromium from
 // logging every blocked attempt.
 
-const FULL_SNAPSHOT = 2;
-const INCREMENTAL = 3;
-const MUTATION = 0;
+import { EventType, IncrementalSource, NodeType } from "@rrweb/types";
+
+const { FullSnapshot: FULL_SNAPSHOT, IncrementalSnapshot: INCREMENTAL } = EventType;
+const MUTATION = IncrementalSource.Mutation;
 
 function cleanAttributes(attributes) {
   if (!attributes || typeof attributes !== "object") return;
@@ -26,7 +27,7 @@ function cleanTree(root) {
   while (stack.length) {
     const node = stack.pop();
     if (!node || typeof node !== "object") continue;
-    if (node.type === 2) cleanAttributes(node.attributes);
+    if (node.type === NodeType.Element) cleanAttributes(node.attributes);
     if (Array.isArray(node.childNodes)) stack.push(...node.childNodes);
   }
 }

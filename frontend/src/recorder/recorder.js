@@ -3,6 +3,7 @@
 // window.Sentiero.
 
 import { record } from '@rrweb/record';
+import { EventType, IncrementalSource } from '@rrweb/types';
 import { OVER, WARN, createBudget } from './budget.js';
 import { installCaptures, pageMeta } from './captures.js';
 import { hasOptOutCookie, privacySignal } from './consent.js';
@@ -21,14 +22,18 @@ import {
 import { TOO_LARGE, createTransport } from './transport.js';
 import { NativePromise, cap, cleanProps, deleteCookie, guard, writeCookie } from './util.js';
 
-const FULL_SNAPSHOT = 2;
-const INCREMENTAL = 3;
-const META = 4;
-const CUSTOM = 5;
-const PLUGIN = 6;
-const MUTATION = 0;
+const { FullSnapshot: FULL_SNAPSHOT, IncrementalSnapshot: INCREMENTAL, Meta: META } = EventType;
+const { Custom: CUSTOM, Plugin: PLUGIN } = EventType;
+const MUTATION = IncrementalSource.Mutation;
 // IncrementalSource values that mean a person is using the page.
-const ACTIVITY_SOURCES = [1, 2, 3, 5, 6, 12];
+const ACTIVITY_SOURCES = [
+  IncrementalSource.MouseMove,
+  IncrementalSource.MouseInteraction,
+  IncrementalSource.Scroll,
+  IncrementalSource.Input,
+  IncrementalSource.TouchMove,
+  IncrementalSource.Drag,
+];
 const MAX_RECOVERY_CHECKOUTS = 3;
 const OPT_OUT_MAX_AGE = 365 * 24 * 3600;
 
