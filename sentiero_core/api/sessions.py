@@ -15,7 +15,7 @@ from quart import Response, request
 from ..app import get_state
 from ..audit import SESSIONS_DELETED, audit
 from ..dashboard.errors import json_error
-from ..dashboard.filters import FilterError, parse_limit, parse_list_query
+from ..dashboard.session_filters import FilterError, parse_limit, parse_list_query
 from ..store import InvalidCursor
 
 SESSIONS_PAGE = 50

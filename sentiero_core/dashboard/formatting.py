@@ -1,4 +1,5 @@
-"""Jinja filters for the dashboard: times, durations, counts and URLs.
+"""Formatters for the dashboard's templates: times, durations, counts and
+URLs, installed as Jinja filters under their names (``{{ ms|duration }}``).
 
 They return plain strings; autoescaping does the rest, so none of them may
 return markup.
@@ -73,7 +74,7 @@ def plural(count: int, singular: str, many: str | None = None) -> str:
     return f"{count:,} {singular if count == 1 else (many or singular + 's')}"
 
 
-FILTERS: dict[str, Callable[..., Any]] = {
+FORMATTERS: dict[str, Callable[..., Any]] = {
     "duration": duration,
     "timestamp": timestamp,
     "iso": iso,

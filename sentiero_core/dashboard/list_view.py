@@ -9,7 +9,7 @@ from quart import request, url_for
 
 from ..app import get_state, render
 from ..store import InvalidCursor, SessionSummary
-from .filters import FILTER_PARAMS, FilterError, form_values, parse_list_query
+from .session_filters import FILTER_PARAMS, FilterError, form_values, parse_list_query
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200

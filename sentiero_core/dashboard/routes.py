@@ -1,4 +1,5 @@
-"""The dashboard as a plugin: its pages, its navigation entry, its filters."""
+"""The dashboard as a plugin: its pages, its navigation entries, its template
+formatters."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from ..routing import Panel, Route
 from . import errors
 from .analyzers_view import analyzers_page
 from .assets import asset_url
-from .formatting import FILTERS
+from .formatting import FORMATTERS
 from .list_view import sessions_list
 from .session_view import delete_session, export_session, session_page
 
@@ -40,6 +41,6 @@ def register_routes() -> list[Route]:
 
 @hookimpl
 def startup(app: Quart) -> None:
-    app.jinja_env.filters.update(FILTERS)
+    app.jinja_env.filters.update(FORMATTERS)
     app.jinja_env.globals["asset_url"] = asset_url
     errors.install(app)

@@ -1,4 +1,4 @@
-"""The dashboard's Jinja filters."""
+"""The dashboard's template formatters."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sentiero_core.dashboard.filters import (
+from sentiero_core.dashboard.session_filters import (
     FilterError,
     parse_duration_ms,
     parse_filter,
