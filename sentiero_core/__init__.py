@@ -27,6 +27,7 @@ from .store import (
     digest_events,
     merge_digest,
 )
+from .store.memory import MemoryStore
 from .types import (
     Analyzer,
     Event,
@@ -48,6 +49,7 @@ __all__ = [
     "HookResult",
     "InvalidCursor",
     "MaybeAwaitable",
+    "MemoryStore",
     "Panel",
     "PluginError",
     "RedactionContext",

@@ -36,7 +36,7 @@ def rule_name(rule: Any) -> str:
     )
 
 
-def encode_events(events: list[dict[str, Any]]) -> bytes:
+def serialize_events(events: list[dict[str, Any]]) -> bytes:
     """The events as orjson writes them, which every store does too: this
     proves they can be stored (orjson refuses nesting past 254 levels and
     objects that are not JSON)."""
@@ -62,7 +62,7 @@ def redact(
     not called, so it provably changed nothing; every rule that is called
     counts as a change."""
     events = envelope.events
-    encoded = encode_events(events)
+    encoded = serialize_events(events)
     context = RedactionContext(envelope.session_id, envelope.window_id, settings)
     changed = False
     for rule in rules:
@@ -89,7 +89,7 @@ def redact(
                 raise IngestError(422, "redaction failed")
             events = result
     if changed:  # written again after the last rule: the text is current
-        return events, encode_events(events)
+        return events, serialize_events(events)
     return events, encoded
 
 
