@@ -8,6 +8,7 @@ import what they need from here; docs/writing-a-plugin.md documents it.
 from .app import Sentiero, create_app, get_state, render
 from .hookspecs import hookimpl
 from .plugins import HookResult, PluginError, call_each, get_plugin_manager
+from .recorder import install_jinja, script_tag
 from .routing import Panel, Route, View
 from .settings import RedactionSettings, Settings, SettingsError, load_settings
 from .store import (
@@ -79,7 +80,9 @@ __all__ = [
     "get_plugin_manager",
     "get_state",
     "hookimpl",
+    "install_jinja",
     "load_settings",
     "merge_digest",
     "render",
+    "script_tag",
 ]
