@@ -9,7 +9,7 @@ from typing import Any
 import pluggy
 from hypercorn.middleware import ProxyFixMiddleware
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, select_autoescape
-from quart import Quart, Response, g, request, send_from_directory
+from quart import Quart, Response, request, send_from_directory
 
 from .plugins import PluginError, call_each, get_plugin_manager
 from .routing import Panel, Route
@@ -167,7 +167,7 @@ def create_app(
         if request.endpoint == "sentiero.static" or (route is not None and not route.public):
             await check_access(state.settings)
             if route is not None and route.csrf:
-                await check_csrf(route)
+                await check_csrf()
         return None
 
     @app.after_request
@@ -247,5 +247,4 @@ async def render(template: str, **context: Any) -> str:
     ):
         extra.update(await result.resolve() or {})
     extra.update(context)
-    g.sentiero_template = template
     return await render_template(template, **extra)

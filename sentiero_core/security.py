@@ -10,7 +10,6 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from quart import Response, abort, after_this_request, current_app, g, request
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from .routing import Route
 from .utils import await_me_maybe
 
 ResponseReturn = Response | WerkzeugResponse
@@ -119,7 +118,9 @@ def _from_browser() -> bool:
     return any(k in h for k in ("Cookie", "Origin", "Sec-Fetch-Site", "Referer"))
 
 
-async def check_csrf(route: Route) -> None:
+async def check_csrf() -> None:
+    """Abort with 403 unless a request from a browser that changes something
+    carries a token for this route's endpoint (header or form field)."""
     if request.method in SAFE_METHODS or not _from_browser():
         return
     token = request.headers.get(CSRF_HEADER)

@@ -22,6 +22,10 @@ from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "SENTIERO_"
+#: Options that were renamed, so an old configuration gets a pointer, not a riddle.
+RENAMED = {
+    "trust_forwarded_for": "trusted_proxy_hops (how many proxies of yours are in front)",
+}
 
 
 class SettingsError(ValueError):
@@ -48,7 +52,7 @@ class RedactionSettings:
 
 @dataclass
 class Settings:
-    """Every recorder and server option. See the README's configuration table."""
+    """Every recorder and server option; docs/configuration.md describes them."""
 
     # server
     mount_path: str = "/sentiero"
@@ -452,5 +456,8 @@ def load_settings(
     names = {f.name for f in dataclasses.fields(Settings)}
     unknown = set(raw) - names
     if unknown:
-        raise SettingsError(f"unknown option(s) {sorted(unknown)}")
+        hints = [f"{old} is now {new}" for old, new in RENAMED.items() if old in unknown]
+        raise SettingsError(
+            f"unknown option(s) {sorted(unknown)}" + (f" ({'; '.join(hints)})" if hints else "")
+        )
     return Settings(**raw)

@@ -121,3 +121,8 @@ def test_mount_path_root_means_no_prefix() -> None:
 def test_proxy_settings_are_checked(options: dict[str, Any], message: str) -> None:
     with pytest.raises(SettingsError, match=re.escape(message)):
         Settings(**options)
+
+
+def test_a_renamed_option_points_to_its_new_name() -> None:
+    with pytest.raises(SettingsError, match=r"trust_forwarded_for is now trusted_proxy_hops"):
+        load_settings(environ={}, trust_forwarded_for=True)
