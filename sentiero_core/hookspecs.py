@@ -2,9 +2,12 @@
 
 pluggy calls hooks synchronously. A hook that needs I/O returns an
 awaitable (or an async callable), and the core resolves it with
-:func:`sentiero_core.utils.await_me_maybe`; that is why no hook here uses
-``firstresult``: a coroutine is never ``None``. An implementation may accept
-any subset of a hook's arguments, by name.
+:func:`sentiero_core.await_me_maybe`; that is why no hook here uses
+``firstresult``: a coroutine is never ``None``. Every call site goes through
+:func:`sentiero_core.call_each`, one implementation at a time, so hook
+wrappers are refused. An implementation may accept any subset of a hook's
+arguments, by name. The shapes hooks return are the protocols of
+:mod:`sentiero_core.types`; docs/writing-a-plugin.md is the guide.
 
 ``settings`` is always the application's :class:`sentiero_core.Settings`; a
 plugin's own section is ``settings.plugin(<name>)``.
