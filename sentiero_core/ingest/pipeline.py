@@ -34,7 +34,7 @@ def rule_name(rule: Any) -> str:
     )
 
 
-def encode_events(events: list[dict[str, Any]]) -> bytes:
+def serialize_events(events: list[dict[str, Any]]) -> bytes:
     """The events as orjson writes them, which every store does too: this
     proves they can be stored (orjson refuses nesting past 254 levels and
     objects that are not JSON)."""
@@ -54,7 +54,7 @@ def redact(
     that text is known to be theirs byte for byte (so that a store may keep
     it as it is); :class:`IngestError` (422) if any rule fails."""
     events = envelope.events
-    encoded = encode_events(events)
+    encoded = serialize_events(events)
     if not rules:
         return events, encoded, True
     context: dict[str, Any] = {
@@ -99,7 +99,7 @@ def redact(
                 raise IngestError(422, "redaction failed")
             events = result
     if changed:  # written again after the last rule: the text is current
-        return events, encode_events(events), True
+        return events, serialize_events(events), True
     return events, encoded, vouched
 
 

@@ -12,7 +12,7 @@ from quart import jsonify
 from sentiero_core import Panel, Route, Settings, create_app, get_plugin_manager, hookimpl
 from sentiero_core.app import render
 from sentiero_core.settings import SettingsError
-from sentiero_core.store.memory import MemoryStore
+from sentiero_core.store import MemoryStore
 
 
 @pytest.fixture

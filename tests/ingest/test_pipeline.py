@@ -12,7 +12,7 @@ import pluggy
 import pytest
 
 from sentiero_core import Batch, Settings, StoreUnavailable, create_app, hookimpl
-from sentiero_core.store.memory import MemoryStore
+from sentiero_core.store import MemoryStore
 from tests.ingest.helpers import (
     JSON,
     SESSION,

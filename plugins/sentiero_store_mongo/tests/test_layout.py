@@ -10,9 +10,7 @@ import pytest
 from sentiero_store_mongo import MongoStore, documents
 
 from sentiero_core.store import codec
-from sentiero_core.testing import T0, make_batch, realistic_events
-from sentiero_core.testing.factories import text_mutation
-from sentiero_core.testing.helpers import read_all
+from sentiero_core.testing import T0, make_batch, read_all, realistic_events, text_mutation
 
 pytestmark = pytest.mark.mongo
 

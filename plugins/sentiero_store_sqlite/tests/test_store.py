@@ -14,13 +14,13 @@ from sentiero_store_sqlite import SQLiteStore
 from sentiero_store_sqlite.connection import MIN_SQLITE, check_sqlite_version
 
 from sentiero_core.store import (
+    MemoryStore,
     SessionFilter,
     StoreError,
     StoreLimits,
     StoreUnavailable,
     codec,
 )
-from sentiero_core.store.memory import MemoryStore
 
 TABLES = ("sessions", "batches", "session_pages", "session_custom_events")
 
