@@ -48,12 +48,6 @@ def test_the_core_wheel_carries_templates_and_assets(wheels: dict[str, Path]) ->
     assert "sentiero_core/static/recorder.js" in names
     assert any(n.startswith("sentiero_core/demo/templates/") for n in names)
     assert any(n.startswith("sentiero_core/testing/") for n in names)
-    assert "sentiero_core/py.typed" in names
-
-
-@pytest.mark.parametrize("package", ["sentiero_store_sqlite", "sentiero_store_mongo"])
-def test_the_store_wheels_are_typed(wheels: dict[str, Path], package: str) -> None:
-    assert f"{package}/py.typed" in zipfile.ZipFile(wheels[package]).namelist()
 
 
 def test_core_and_sqlite_alone_list_and_serve(wheels: dict[str, Path], tmp_path: Path) -> None:
