@@ -1,6 +1,8 @@
 """Sentiero: self-hosted session recording and replay.
 
-This module is the public API; everything else may change between releases.
+This module is the public API, with :mod:`sentiero_core.store` (everything a
+store author needs) and :mod:`sentiero_core.testing` (the store contract
+suite and test helpers); every other module may change between releases.
 """
 
 from .app import create_app
