@@ -72,7 +72,7 @@ def open_store(path: Path) -> tuple[Store, str]:
     try:
         from sentiero_store_sqlite import SQLiteStore
     except ImportError:
-        from sentiero_core.store.memory import MemoryStore
+        from sentiero_core.store import MemoryStore
 
         return MemoryStore(), "memory (sentiero-store-sqlite is not installed)"
     return SQLiteStore(path), f"sqlite ({path.name}, WAL)"

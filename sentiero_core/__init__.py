@@ -1,8 +1,8 @@
 """Sentiero: self-hosted session recording and replay.
 
-This module is the public API; everything else may change between releases
-(besides :mod:`sentiero_core.testing`, the store contract suite). Plugins
-import what they need from here; docs/writing-a-plugin.md documents it.
+This module is the public API, with :mod:`sentiero_core.store` (everything a
+store author needs) and :mod:`sentiero_core.testing` (the store contract
+suite and test helpers); every other module may change between releases.
 """
 
 from .app import Sentiero, create_app, get_state, render
@@ -16,6 +16,7 @@ from .store import (
     BatchDigest,
     EventPage,
     InvalidCursor,
+    MemoryStore,
     RequestMeta,
     SessionFilter,
     SessionPage,
@@ -28,7 +29,6 @@ from .store import (
     digest_events,
     merge_digest,
 )
-from .store.memory import MemoryStore
 from .types import (
     Analyzer,
     Event,

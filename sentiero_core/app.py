@@ -16,7 +16,7 @@ from .routing import Panel, Route
 from .security import check_access, check_csrf, csrf_token, security_headers
 from .settings import Settings, load_settings
 from .store import Store
-from .stores import build_store
+from .store_selection import build_store
 from .types import Analyzer, RedactionRule
 
 log = logging.getLogger("sentiero")

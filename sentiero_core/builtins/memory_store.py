@@ -6,8 +6,7 @@ from typing import Any
 
 from ..hookspecs import hookimpl
 from ..settings import Settings
-from ..store.memory import MemoryStore
-from ..stores import limits_from
+from ..store import MemoryStore, limits_from
 
 
 @hookimpl

@@ -1,6 +1,47 @@
-"""Storage: the interface, the shared helpers and the in-memory store."""
+"""Everything a store author needs: the :class:`Store` base class, the values
+it takes and returns, its errors, and the toolkit a backend builds on.
 
-from .base import (
+This module is public API; its submodules are private and may change
+between releases, so import from here. ``docs/writing-a-store.md`` is the
+guide.
+
+The toolkit:
+
+- cursors: :func:`encode_cursor` / :func:`decode_cursor` (opaque, checked),
+  :func:`session_cursor` / :func:`parse_session_cursor` (listings),
+  :func:`event_cursor` / :func:`parse_event_cursor` (event pages);
+- event paging over batches kept as :class:`StoredBatch` rows:
+  :func:`page_events` (one page in timestamp order) and :func:`trim_plan`
+  (which batches ``max_events_per_session`` drops or rewrites);
+- the codec: :func:`encode_blob` / :func:`decode_blob` (events to a
+  compressed blob and back), :func:`compress` / :func:`decompress` (for a
+  batch's JSON text already serialized, ``Batch.events_json``);
+- summaries: :func:`merge_digest` and its bounds (:data:`MAX_PAGES`,
+  :data:`MAX_WINDOWS`, :data:`MAX_CUSTOM_EVENTS`); :func:`event_time`, the
+  timestamp every store orders events by;
+- :func:`limits_from`, the :class:`StoreLimits` a factory reads from settings.
+"""
+
+from .base import Store, StoreCapabilities
+from .codec import compress, decode_blob, decompress, encode_blob
+from .cursors import (
+    EventPosition,
+    SessionPosition,
+    decode_cursor,
+    encode_cursor,
+    event_cursor,
+    parse_event_cursor,
+    parse_session_cursor,
+    session_cursor,
+)
+from .digest import BatchDigest, digest_events, event_time
+from .limits import limits_from
+
+# Last: the memory store is built from everything above.
+from .memory import MemoryStore
+from .paging import StoredBatch, TrimPlan, page_events, trim_plan
+from .summary import MAX_CUSTOM_EVENTS, MAX_PAGES, MAX_WINDOWS, merge_digest
+from .types import (
     Batch,
     Event,
     EventPage,
@@ -9,30 +50,50 @@ from .base import (
     SessionFilter,
     SessionPage,
     SessionSummary,
-    Store,
     StoreError,
     StoreLimits,
     StoreStats,
     StoreUnavailable,
 )
-from .digest import BatchDigest, digest_events
-from .summary import merge_digest
 
 __all__ = [
+    "MAX_CUSTOM_EVENTS",
+    "MAX_PAGES",
+    "MAX_WINDOWS",
     "Batch",
     "BatchDigest",
     "Event",
     "EventPage",
+    "EventPosition",
     "InvalidCursor",
+    "MemoryStore",
     "RequestMeta",
     "SessionFilter",
     "SessionPage",
+    "SessionPosition",
     "SessionSummary",
     "Store",
+    "StoreCapabilities",
     "StoreError",
     "StoreLimits",
     "StoreStats",
     "StoreUnavailable",
+    "StoredBatch",
+    "TrimPlan",
+    "compress",
+    "decode_blob",
+    "decode_cursor",
+    "decompress",
     "digest_events",
+    "encode_blob",
+    "encode_cursor",
+    "event_cursor",
+    "event_time",
+    "limits_from",
     "merge_digest",
+    "page_events",
+    "parse_event_cursor",
+    "parse_session_cursor",
+    "session_cursor",
+    "trim_plan",
 ]

@@ -1,225 +1,85 @@
-"""The store interface every storage backend implements.
+"""The store interface every storage backend implements (private module:
+import from :mod:`sentiero_core.store`).
 
-A store keeps three things for each recorded session: compressed event
-batches, one summary row kept current at append time, and the windows (tabs)
-that took part. Everything the dashboard lists comes from summaries, so no
-listing ever decodes events.
+A store keeps three things for each recorded session: its event batches,
+one summary kept current at append time, and the windows (tabs) that took
+part. Everything the dashboard lists comes from summaries, so no listing
+ever decodes events.
 
-Timestamps are integer milliseconds since the Unix epoch, as rrweb records
-them. Cursors are opaque strings; a store may encode anything in them, but a
-cursor it did not produce must raise :class:`InvalidCursor`.
+:class:`Store` splits each call in two, as a template method: the public
+method (what the app and plugins call) checks and parses its arguments the
+same way for every backend, then calls a primitive that the backend
+implements with arguments already known to be good. A backend implements
+the abstract methods below and nothing else; see ``docs/writing-a-store.md``.
 """
 
 from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-from .digest import BatchDigest
-
-Event = dict[str, Any]
-
-
-class StoreError(Exception):
-    """Base class for store failures a caller can act on."""
-
-
-class InvalidCursor(StoreError, ValueError):
-    """A cursor was not produced by this store (or was tampered with)."""
-
-
-class StoreUnavailable(StoreError):
-    """The backend cannot be reached (raised with the backend's reason)."""
+from .cursors import EventPosition, SessionPosition, parse_event_cursor, parse_session_cursor
+from .cursors import session_cursor as _session_cursor
+from .types import (
+    Batch,
+    EventPage,
+    SessionFilter,
+    SessionPage,
+    SessionSummary,
+    StoreLimits,
+    StoreStats,
+)
 
 
 @dataclass(frozen=True, slots=True)
-class RequestMeta:
-    """What the ingest endpoint learnt about the request carrying a batch."""
+class StoreCapabilities:
+    """What a store declares about itself; the contract suite holds it to it.
 
-    received_at: int
-    ip: str | None = None
-    user_agent: str | None = None
+    ``persistent``: the data outlives the store object (a file, a server).
+    The contract suite then requires its ``reopen_store`` fixture and checks
+    that sessions, summaries, events and delivered seqs survive reopening.
 
-
-@dataclass(slots=True)
-class Batch:
-    """One accepted, redacted batch of events for a (session, window)."""
-
-    session_id: str
-    window_id: str
-    events: list[Event]
-    meta: RequestMeta
-    digest: BatchDigest
-    #: The recorder's batch number for this window (the envelope's ``seq``);
-    #: it makes a redelivered batch recognisable. ``None``: never a repeat.
-    seq: int | None = None
-    #: ``events`` exactly as ``orjson.dumps(events)`` writes them, when the
-    #: producer holds that text already and knows it matches the redacted
-    #: events (the ingest pipeline does): a store may keep these bytes
-    #: instead of serializing the events again. ``None``: serialize ``events``.
-    events_json: bytes | None = field(default=None, repr=False, compare=False)
-
-
-@dataclass(slots=True)
-class SessionSummary:
-    """The per-session row kept current at append time.
-
-    Bounded lists (``pages``, ``windows``, ``custom_events``) keep their first
-    entries up to the limits in :mod:`sentiero_core.store.summary`.
+    ``max_compression_ratio``: the store keeps a realistic recording in at
+    most this fraction of its JSON size (``stats().compression_ratio``), or
+    ``None`` when it promises nothing (a store keeping plain JSON).
     """
 
-    session_id: str
-    started_at: int
-    ended_at: int
-    event_count: int = 0
-    batch_count: int = 0
-    page_count: int = 0
-    pages: list[str] = field(default_factory=list)
-    entry_url: str | None = None
-    windows: list[str] = field(default_factory=list)
-    error_count: int = 0
-    click_count: int = 0
-    rage_click_count: int = 0
-    dead_click_count: int = 0
-    active_ms: int = 0
-    custom_events: list[str] = field(default_factory=list)
-    form_submit_count: int = 0
-    user_id: str | None = None
-    user_traits: dict[str, Any] = field(default_factory=dict)
-    browser: str | None = None
-    os: str | None = None
-    device: str | None = None
-    viewport: str | None = None
-    referrer: str | None = None
-    ip: str | None = None
-    user_agent: str | None = None
-    raw_bytes: int = 0
-    dropped_events: int = 0
-
-    @property
-    def duration_ms(self) -> int:
-        return max(0, self.ended_at - self.started_at)
-
-    @property
-    def has_errors(self) -> bool:
-        return self.error_count > 0
-
-    def to_dict(self) -> dict[str, Any]:
-        from dataclasses import asdict
-
-        data = asdict(self)
-        data["duration_ms"] = self.duration_ms
-        data["has_errors"] = self.has_errors
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SessionSummary:
-        names = cls.__dataclass_fields__.keys()
-        return cls(**{k: v for k, v in data.items() if k in names})
+    persistent: bool = False
+    max_compression_ratio: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class SessionFilter:
-    """Filters for listing, counting and erasing sessions; all combine (AND).
-
-    ``None`` means "no constraint". Times are ms since the epoch; ``started_after``
-    is inclusive and ``started_before`` exclusive. Text filters match
-    case-insensitively as substrings, except ``user_id``, ``custom_event`` and
-    ``session_ids`` which match exactly.
-    """
-
-    started_after: int | None = None
-    started_before: int | None = None
-    url_contains: str | None = None
-    has_errors: bool | None = None
-    min_duration_ms: int | None = None
-    user_id: str | None = None
-    custom_event: str | None = None
-    browser: str | None = None
-    device: str | None = None
-    os: str | None = None
-    session_ids: tuple[str, ...] | None = None
-
-    def is_empty(self) -> bool:
-        return all(getattr(self, name) is None for name in self.__dataclass_fields__)
-
-    def require_constraint(self) -> None:
-        """Refuse an empty filter where one would select every session
-        (``erase``): a forgotten filter must not wipe the store."""
-        if self.is_empty():
-            raise ValueError("erase needs at least one filter; use purge_before to clear by age")
-
-    def matches(self, s: SessionSummary) -> bool:
-        """The reference semantics: every store must agree with this."""
-        if self.session_ids is not None and s.session_id not in self.session_ids:
-            return False
-        if self.started_after is not None and s.started_at < self.started_after:
-            return False
-        if self.started_before is not None and s.started_at >= self.started_before:
-            return False
-        if self.url_contains is not None:
-            needle = self.url_contains.lower()
-            if not any(needle in p.lower() for p in s.pages):
-                return False
-        if self.has_errors is not None and s.has_errors != self.has_errors:
-            return False
-        if self.min_duration_ms is not None and s.duration_ms < self.min_duration_ms:
-            return False
-        if self.user_id is not None and s.user_id != self.user_id:
-            return False
-        if self.custom_event is not None and self.custom_event not in s.custom_events:
-            return False
-        for name in ("browser", "device", "os"):
-            wanted = getattr(self, name)
-            if wanted is not None and wanted.lower() not in (getattr(s, name) or "").lower():
-                return False
-        return True
+def _page_limit(limit: int) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise ValueError(f"limit must be an integer, got {limit!r}")
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
+    return limit
 
 
-@dataclass(frozen=True, slots=True)
-class SessionPage:
-    sessions: list[SessionSummary]
-    next: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class EventPage:
-    events: list[Event]
-    next: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class StoreStats:
-    """Totals across the store; ``compression_ratio`` is stored / raw JSON bytes."""
-
-    sessions: int
-    events: int
-    batches: int
-    raw_bytes: int
-    stored_bytes: int
-
-    @property
-    def compression_ratio(self) -> float:
-        return self.stored_bytes / self.raw_bytes if self.raw_bytes else 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class StoreLimits:
-    """Resource limits a store enforces at append time; ``None`` is unlimited."""
-
-    max_sessions: int | None = None
-    max_events_per_session: int | None = None
+def _constraint(filter: SessionFilter | None) -> SessionFilter | None:
+    """``filter``, or ``None`` when it constrains nothing."""
+    if filter is None:
+        return None
+    if not isinstance(filter, SessionFilter):
+        raise TypeError(f"filter must be a SessionFilter, got {type(filter).__name__}")
+    return None if filter.is_empty() else filter
 
 
 class Store(abc.ABC):
     """Async storage backend. Implementations must be safe under concurrent
     calls from one event loop: many appends to one session lose nothing.
+
+    Subclasses implement the abstract methods (the primitives); the public
+    methods ``list_sessions``, ``read_events``, ``delete_sessions``, ``erase``
+    and ``count_sessions`` are the base class's and call them.
     """
 
-    #: URL schemes this store answers to, for error messages and listings.
+    #: The store's short name, for error messages and listings.
     name: str = "store"
+    #: What the store promises; a class attribute, or set per instance in
+    #: ``__init__`` (a SQLite store in ``:memory:`` is not persistent).
+    capabilities: StoreCapabilities = StoreCapabilities()
 
     def __init__(self, limits: StoreLimits | None = None) -> None:
         self.limits = limits or StoreLimits()
@@ -230,21 +90,8 @@ class Store(abc.ABC):
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections. The store is not used afterwards."""
 
-    @abc.abstractmethod
-    async def append(self, batch: Batch) -> bool | None:
-        """Store ``batch`` compressed and fold its digest into the session
-        summary, then enforce :attr:`limits`. Durable when it returns.
+    # -- the public interface ------------------------------------------------
 
-        Delivery is at least once, so a batch may arrive again: a batch whose
-        (session_id, window_id, seq) was already stored is ignored (no events,
-        no summary change), when seq is not None. The seqs of a session are
-        forgotten with the session (delete, erase, purge, eviction); those of
-        batches that ``max_events_per_session`` removed whole may be too.
-        Returns ``False`` for an ignored repeat, ``True`` when stored (``None``
-        from stores written before repeats were recognised counts as stored).
-        """
-
-    @abc.abstractmethod
     async def list_sessions(
         self,
         filter: SessionFilter | None = None,
@@ -252,13 +99,18 @@ class Store(abc.ABC):
         limit: int = 50,
     ) -> SessionPage:
         """Summaries newest first (``started_at`` desc, then ``session_id``
-        desc); ``next`` is ``None`` on the last page."""
+        desc), at most ``limit``; ``next`` is ``None`` on the last page.
 
-    @abc.abstractmethod
-    async def get_session(self, session_id: str) -> SessionSummary | None:
-        """One summary, or ``None`` when the session does not exist."""
+        :class:`InvalidCursor` for a cursor this store did not hand out,
+        :class:`ValueError` for a ``limit`` below 1."""
+        after = parse_session_cursor(cursor)
+        limit = _page_limit(limit)
+        found = list(await self.fetch_sessions(_constraint(filter), after, limit + 1))
+        page = found[:limit]
+        return SessionPage(
+            sessions=page, next=_session_cursor(page[-1]) if len(found) > limit else None
+        )
 
-    @abc.abstractmethod
     async def read_events(
         self,
         session_id: str,
@@ -266,26 +118,96 @@ class Store(abc.ABC):
         limit: int = 1000,
         window_id: str | None = None,
     ) -> EventPage:
-        """Events in timestamp order (ties keep arrival order), ``limit`` at
-        most per page; only ``window_id``'s when given."""
+        """Events in timestamp order (ties keep arrival order), at most
+        ``limit`` per page; only ``window_id``'s when given. An unknown
+        session reads as an empty last page.
 
-    @abc.abstractmethod
+        :class:`InvalidCursor` for a cursor this store did not hand out,
+        :class:`ValueError` for a ``limit`` below 1."""
+        after = parse_event_cursor(cursor)
+        return await self.fetch_events(session_id, after, _page_limit(limit), window_id)
+
     async def delete_sessions(self, session_ids: Sequence[str]) -> int:
-        """Remove sessions with every batch and summary; the number removed."""
+        """Remove sessions with every batch and summary; the number removed
+        (unknown and repeated ids count nothing)."""
+        wanted = list(dict.fromkeys(sid for sid in session_ids if isinstance(sid, str)))
+        return await self.remove_sessions(wanted) if wanted else 0
 
-    @abc.abstractmethod
     async def erase(self, filter: SessionFilter) -> int:
         """Remove every session matching ``filter``; the number removed.
-        An empty filter is refused with ``ValueError`` (use purge or delete)."""
+        An empty filter is refused with :class:`ValueError` (use
+        ``purge_before`` or ``delete_sessions``): a forgotten filter must not
+        wipe the store."""
+        if not isinstance(filter, SessionFilter):
+            raise TypeError(f"filter must be a SessionFilter, got {type(filter).__name__}")
+        filter.require_constraint()
+        return await self.erase_matching(filter)
+
+    async def count_sessions(self, filter: SessionFilter | None = None) -> int:
+        """How many sessions match ``filter`` (all when ``None`` or empty)."""
+        return await self.count_matching(_constraint(filter))
+
+    # -- what a backend implements -------------------------------------------
+
+    @abc.abstractmethod
+    async def append(self, batch: Batch) -> bool:
+        """Store ``batch`` and fold its digest into the session summary,
+        then enforce :attr:`limits`. Durable when it returns.
+
+        Delivery is at least once, so a batch may arrive again: a batch whose
+        (session_id, window_id, seq) was already stored is ignored (no events,
+        no summary change, no eviction), when seq is not None. The seqs of a
+        session are forgotten with the session (delete, erase, purge,
+        eviction); those of batches that ``max_events_per_session`` removed
+        whole may be too. Returns ``False`` for an ignored repeat, ``True``
+        when stored.
+        """
+
+    @abc.abstractmethod
+    async def fetch_sessions(
+        self, filter: SessionFilter | None, after: SessionPosition | None, count: int
+    ) -> Sequence[SessionSummary]:
+        """At most ``count`` summaries matching ``filter`` (``None``: all),
+        newest first (``started_at`` desc, then ``session_id`` desc), only
+        those strictly after ``after`` in that order (``(started_at,
+        session_id)`` below it). Each a copy the caller may change."""
+
+    @abc.abstractmethod
+    async def get_session(self, session_id: str) -> SessionSummary | None:
+        """One summary (a copy the caller may change), or ``None`` when the
+        session does not exist."""
+
+    @abc.abstractmethod
+    async def fetch_events(
+        self,
+        session_id: str,
+        after: EventPosition | None,
+        limit: int,
+        window_id: str | None,
+    ) -> EventPage:
+        """One page of at most ``limit`` (>= 1) events strictly after the
+        position ``after``, in position order: (event time, batch arrival,
+        index in the batch). :func:`page_events` does it for batches kept as
+        :class:`StoredBatch` rows and builds ``next``."""
+
+    @abc.abstractmethod
+    async def remove_sessions(self, session_ids: list[str]) -> int:
+        """Remove these sessions (distinct ids, at least one) with every
+        batch, summary and delivered seq; the number that existed."""
+
+    @abc.abstractmethod
+    async def erase_matching(self, filter: SessionFilter) -> int:
+        """Remove every session matching ``filter`` (never empty) like
+        :meth:`remove_sessions`; the number removed."""
 
     @abc.abstractmethod
     async def purge_before(self, before: int) -> int:
         """Remove sessions whose last activity (``ended_at``) is older than
-        ``before``; the number removed."""
+        ``before`` (strictly); the number removed."""
 
     @abc.abstractmethod
-    async def count_sessions(self, filter: SessionFilter | None = None) -> int:
-        """How many sessions match ``filter`` (all when ``None``)."""
+    async def count_matching(self, filter: SessionFilter | None) -> int:
+        """How many sessions match ``filter`` (``None``: all of them)."""
 
     @abc.abstractmethod
     async def stats(self) -> StoreStats:

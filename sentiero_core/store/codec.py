@@ -1,4 +1,5 @@
-"""How event batches are kept at rest: JSON, then Zstandard.
+"""How event batches are kept at rest: JSON, then Zstandard (private module:
+import from :mod:`sentiero_core.store`).
 
 A single rrweb event barely compresses, a batch compresses about ninefold,
 so stores keep whole batches as one blob each.
@@ -51,7 +52,7 @@ def _decompressor() -> Any:
 
 
 def compress(raw: bytes) -> bytes:
-    """A blob from a batch's JSON text (as :func:`encode_events` writes it)."""
+    """A blob from a batch's JSON text (as :func:`encode_blob` writes it)."""
     return bytes(_compressor().compress(raw))
 
 
@@ -78,13 +79,16 @@ def decompress(blob: bytes) -> bytes:
         raise ValueError(f"stored batch does not decompress: {exc}") from None
 
 
-def encode_events(events: list[dict[str, Any]]) -> tuple[bytes, int]:
-    """(compressed blob, raw JSON size in bytes)."""
+def encode_blob(events: list[dict[str, Any]]) -> tuple[bytes, int]:
+    """A batch's events as a blob to keep: ``(blob, raw_bytes)``, the
+    compressed blob and the size in bytes of the events' JSON text."""
     raw = orjson.dumps(events)
     return compress(raw), len(raw)
 
 
-def decode_events(blob: bytes) -> list[dict[str, Any]]:
+def decode_blob(blob: bytes) -> list[dict[str, Any]]:
+    """The events in a blob from :func:`encode_blob` (or :func:`compress`);
+    :class:`ValueError` for a damaged blob."""
     events = orjson.loads(decompress(blob))
     if not isinstance(events, list):
         raise ValueError("stored batch is not a list of events")

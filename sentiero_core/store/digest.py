@@ -1,4 +1,5 @@
-"""What a batch contributes to its session summary, computed once at ingest.
+"""What a batch contributes to its session summary, computed once at ingest
+(private module: import from :mod:`sentiero_core.store`).
 
 Stores never look inside events: the core digests each batch and the store
 folds the digest into the summary (``merge_digest`` does it for stores that

@@ -1,4 +1,5 @@
-"""``memory://``: a store in this process's memory, for tests and trials.
+"""``memory://``: a store in this process's memory, for tests and trials
+(private module: the store is :class:`sentiero_core.store.MemoryStore`).
 
 Batches are kept compressed like every other store, so its stats and
 memory use tell the truth about what a real store would hold.
@@ -9,25 +10,22 @@ from __future__ import annotations
 import asyncio
 import bisect
 import heapq
-from collections.abc import Sequence
 from dataclasses import replace
 
-from .base import (
+from .base import Store, StoreCapabilities
+from .codec import encode_blob
+from .cursors import EventPosition, SessionPosition
+from .digest import event_time
+from .paging import StoredBatch, page_events, trim_plan
+from .summary import merge_digest
+from .types import (
     Batch,
     EventPage,
-    InvalidCursor,
     SessionFilter,
-    SessionPage,
     SessionSummary,
-    Store,
     StoreLimits,
     StoreStats,
 )
-from .codec import encode_events
-from .cursors import decode_cursor, encode_cursor
-from .digest import event_time
-from .paging import StoredBatch, page_events, parse_event_cursor, trim_plan
-from .summary import merge_digest
 
 
 def _order_key(s: SessionSummary) -> tuple[int, str]:
@@ -49,26 +47,11 @@ def _snapshot(s: SessionSummary) -> SessionSummary:
     )
 
 
-def parse_session_cursor(cursor: str | None) -> tuple[int, str] | None:
-    if cursor is None:
-        return None
-    value = decode_cursor(cursor)
-    if (
-        len(value) != 2
-        or not isinstance(value[0], int)
-        or isinstance(value[0], bool)
-        or not isinstance(value[1], str)
-    ):
-        raise InvalidCursor(f"invalid cursor: {cursor[:40]!r}")
-    return (value[0], value[1])
-
-
-def session_cursor(s: SessionSummary) -> str:
-    return encode_cursor([s.started_at, s.session_id])
-
-
 class MemoryStore(Store):
+    """Sessions in this process's memory; gone when it exits."""
+
     name = "memory"
+    capabilities = StoreCapabilities(persistent=False, max_compression_ratio=0.5)
 
     def __init__(self, limits: StoreLimits | None = None) -> None:
         super().__init__(limits)
@@ -83,7 +66,7 @@ class MemoryStore(Store):
 
     async def append(self, batch: Batch) -> bool:
         # Compress outside the lock: it is the slow part.
-        blob, raw = encode_events(batch.events)
+        blob, raw = encode_blob(batch.events)
         digest = replace(batch.digest, raw_bytes=batch.digest.raw_bytes or raw)
         async with self._lock:
             key = None if batch.seq is None else (batch.window_id, batch.seq)
@@ -130,7 +113,7 @@ class MemoryStore(Store):
                 continue
             events = rewrite.get(b.seq)
             if events is not None:
-                blob, _raw = encode_events(events)
+                blob, _raw = encode_blob(events)
                 times = [event_time(e) for e in events]
                 b = replace(
                     b, blob=blob, event_count=len(events), min_ts=min(times), max_ts=max(times)
@@ -146,36 +129,27 @@ class MemoryStore(Store):
         self._delivered.pop(session_id, None)
         return self._summaries.pop(session_id, None) is not None
 
-    async def list_sessions(
-        self, filter: SessionFilter | None = None, cursor: str | None = None, limit: int = 50
-    ) -> SessionPage:
-        after = parse_session_cursor(cursor)
-        if limit < 1:
-            raise ValueError("limit must be at least 1")
+    async def fetch_sessions(
+        self, filter: SessionFilter | None, after: SessionPosition | None, count: int
+    ) -> list[SessionSummary]:
         rows = [
             s
             for s in self._summaries.values()
             if (filter is None or filter.matches(s)) and (after is None or _order_key(s) < after)
         ]
-        newest = heapq.nlargest(limit + 1, rows, key=_order_key)
-        page = [_snapshot(s) for s in newest[:limit]]
-        nxt = session_cursor(page[-1]) if len(newest) > limit else None
-        return SessionPage(sessions=page, next=nxt)
+        return [_snapshot(s) for s in heapq.nlargest(count, rows, key=_order_key)]
 
     async def get_session(self, session_id: str) -> SessionSummary | None:
         s = self._summaries.get(session_id)
         return _snapshot(s) if s else None
 
-    async def read_events(
+    async def fetch_events(
         self,
         session_id: str,
-        cursor: str | None = None,
-        limit: int = 1000,
-        window_id: str | None = None,
+        after: EventPosition | None,
+        limit: int,
+        window_id: str | None,
     ) -> EventPage:
-        after = parse_event_cursor(cursor)
-        if limit < 1:
-            raise ValueError("limit must be at least 1")
         # A snapshot of the list: appends may run while the page is merged.
         batches = [
             b
@@ -185,12 +159,11 @@ class MemoryStore(Store):
         ]
         return await page_events(batches, after, limit)
 
-    async def delete_sessions(self, session_ids: Sequence[str]) -> int:
+    async def remove_sessions(self, session_ids: list[str]) -> int:
         async with self._lock:
-            return sum(self._drop(sid) for sid in set(session_ids))
+            return sum(self._drop(sid) for sid in session_ids)
 
-    async def erase(self, filter: SessionFilter) -> int:
-        filter.require_constraint()
+    async def erase_matching(self, filter: SessionFilter) -> int:
         async with self._lock:
             doomed = [s.session_id for s in self._summaries.values() if filter.matches(s)]
             return sum(self._drop(sid) for sid in doomed)
@@ -200,7 +173,7 @@ class MemoryStore(Store):
             doomed = [s.session_id for s in self._summaries.values() if s.ended_at < before]
             return sum(self._drop(sid) for sid in doomed)
 
-    async def count_sessions(self, filter: SessionFilter | None = None) -> int:
+    async def count_matching(self, filter: SessionFilter | None) -> int:
         if filter is None:
             return len(self._summaries)
         return sum(1 for s in self._summaries.values() if filter.matches(s))

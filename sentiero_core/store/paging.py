@@ -1,4 +1,5 @@
-"""Reading a session's events in timestamp order out of compressed batches.
+"""Reading a session's events in timestamp order out of compressed batches
+(private module: import from :mod:`sentiero_core.store`).
 
 Batches from several windows overlap in time, so a page is a merge: batches
 are visited by their first timestamp and the merge stops as soon as no
@@ -18,12 +19,12 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .base import Event, EventPage, InvalidCursor
-from .codec import decode_events
-from .cursors import decode_cursor, encode_cursor
+from .codec import decode_blob
+from .cursors import EventPosition, event_cursor
 from .digest import event_time
+from .types import Event, EventPage
 
-Position = tuple[int, int, int]
+Position = EventPosition
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,26 +40,9 @@ class StoredBatch:
     blob: bytes
 
 
-def parse_event_cursor(cursor: str | None) -> Position | None:
-    if cursor is None:
-        return None
-    value = decode_cursor(cursor)
-    if (
-        len(value) != 3
-        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-        or not all(0 <= v < 2**63 for v in value)
-    ):
-        raise InvalidCursor(f"invalid cursor: {cursor[:40]!r}")
-    return (value[0], value[1], value[2])
-
-
-def event_cursor(position: Position) -> str:
-    return encode_cursor(list(position))
-
-
 def positions(batch: StoredBatch) -> list[tuple[Position, Event]]:
     """Decode ``batch``: each event with its position."""
-    return [((event_time(e), batch.seq, i), e) for i, e in enumerate(decode_events(batch.blob))]
+    return [((event_time(e), batch.seq, i), e) for i, e in enumerate(decode_blob(batch.blob))]
 
 
 class _Merge:

@@ -1,4 +1,5 @@
-"""Folding a batch digest into a session summary.
+"""Folding a batch digest into a session summary (private module: import
+from :mod:`sentiero_core.store`).
 
 These rules are the contract: every store's summaries must equal what
 ``merge_digest`` produces, however the store applies them.
@@ -6,8 +7,8 @@ These rules are the contract: every store's summaries must equal what
 
 from __future__ import annotations
 
-from .base import SessionSummary
 from .digest import BatchDigest
+from .types import SessionSummary
 
 MAX_PAGES = 100
 MAX_WINDOWS = 50

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..store.base import Batch, Event, SessionFilter
+from ..store import Batch, Event, SessionFilter
 from .factories import (
     CHROME_ANDROID_TABLET,
     CHROME_MAC,

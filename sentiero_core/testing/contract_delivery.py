@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from ..store.base import Batch, SessionSummary, Store, StoreLimits
+from ..store import Batch, SessionSummary, Store, StoreLimits
 from .factories import T0, click, error, make_batch, meta, text_mutation, track
 from .helpers import labels, listed_ids, read_all, reference_summaries
 
@@ -221,7 +221,8 @@ class DeliveryContract:
         self, store: Store, reopen_store: ReopenStore
     ) -> None:
         """Ensure that a persistent store opened again still recognises the
-        seqs stored before (skipped without the ``reopen_store`` fixture)."""
+        seqs stored before (needs the ``reopen_store`` fixture; skipped
+        without it unless the store declares itself persistent)."""
         await store.append(_batch("s1", "w1", 1, T0, "a"))
         again = await reopen_store()
         try:

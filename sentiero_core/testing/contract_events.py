@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..store.base import InvalidCursor, Store
+from ..store import InvalidCursor, Store
 from .factories import T0, make_batch, realistic_events, text_mutation
 from .helpers import labels, read_all
 

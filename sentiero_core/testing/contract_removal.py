@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..store.base import SessionFilter, Store, StoreLimits
+from ..store import SessionFilter, Store, StoreLimits
 from .catalog import CATALOG_ORDER, catalog_batches
 from .factories import T0, make_batch, text_mutation
 from .helpers import append_all, labels, listed_ids, read_all

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from ..store.base import SessionFilter, Store
+from ..store import SessionFilter, Store
 from .catalog import CATALOG_ORDER, catalog_batches
 from .factories import T0, make_batch, meta, realistic_events, text_mutation, track
 from .helpers import append_all, labels, list_all, listed_ids, read_all, reference_summaries
@@ -34,7 +34,7 @@ ODD_STRINGS = [
 
 ONE_MB = 1024 * 1024
 
-ReopenStore = Callable[[], Awaitable[Store]]
+ReopenStore = Callable[[], Awaitable[Store]]  # see store_contract.ReopenStore
 
 
 class RobustnessContract:
@@ -191,7 +191,8 @@ class RobustnessContract:
     @pytest.mark.asyncio
     async def test_stats_count_events_batches_and_bytes(self, store: Store) -> None:
         """Ensure that stats report sessions, events, batches and raw bytes
-        exactly, and stored bytes compressed below raw for a real-looking batch."""
+        exactly, and stored bytes that shrink when a session goes (how much
+        a store compresses is its declared capability, tested on its own)."""
         empty = await store.stats()
         assert (empty.sessions, empty.events, empty.batches, empty.raw_bytes) == (0, 0, 0, 0)
         batches = [
@@ -203,8 +204,8 @@ class RobustnessContract:
         stats = await store.stats()
         assert (stats.sessions, stats.events, stats.batches) == (2, 450, 3)
         assert stats.raw_bytes == sum(b.digest.raw_bytes for b in batches)
-        assert 0 < stats.stored_bytes < stats.raw_bytes / 2
-        assert 0 < stats.compression_ratio < 0.5
+        assert stats.stored_bytes > 0
+        assert stats.compression_ratio == stats.stored_bytes / stats.raw_bytes
         await store.delete_sessions(["r2"])
         after = await store.stats()
         assert (after.sessions, after.events, after.batches) == (1, 350, 2)
@@ -227,8 +228,8 @@ class RobustnessContract:
     @pytest.mark.asyncio
     async def test_data_survives_reopening(self, store: Store, reopen_store: ReopenStore) -> None:
         """Ensure that a persistent store opened again over the same data finds
-        the same sessions, summaries and events (skipped for stores that do
-        not persist: provide the ``reopen_store`` fixture to run it)."""
+        the same sessions, summaries and events (needs the ``reopen_store``
+        fixture; skipped without it unless the store declares itself persistent)."""
         batches = catalog_batches()
         await append_all(store, batches)
         await store.append(make_batch("sess-a", "w2", realistic_events(T0 + 40, 50, seed=9)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..store.base import InvalidCursor, SessionFilter, Store
+from ..store import InvalidCursor, SessionFilter, Store
 from .catalog import CATALOG_ORDER, FILTER_CASES, catalog_batches
 from .contract_events import BAD_CURSORS, tampered
 from .factories import T0, make_batch, text_mutation

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..store.base import Batch, Store
-from ..store.summary import MAX_CUSTOM_EVENTS, MAX_PAGES, MAX_WINDOWS
+from ..store import MAX_CUSTOM_EVENTS, MAX_PAGES, MAX_WINDOWS, Batch, Store
 from .catalog import CATALOG, catalog_batches
 from .factories import (
     CHROME_MAC,

@@ -33,8 +33,7 @@ from ..events import (
     TAG_IDENTIFY,
     TAG_META,
 )
-from ..store.base import Batch, Event, RequestMeta
-from ..store.digest import digest_events
+from ..store import Batch, Event, RequestMeta, digest_events
 
 #: A fixed epoch for test recordings (2023-11-14T22:13:20Z), in ms.
 T0 = 1_700_000_000_000

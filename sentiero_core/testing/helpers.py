@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 from collections.abc import Iterable
 
-from ..store.base import Batch, Event, SessionFilter, SessionSummary, Store
-from ..store.summary import merge_digest
+import orjson
+
+from ..store import Batch, Event, SessionFilter, SessionSummary, Store, decode_blob, merge_digest
 
 #: Guard against a store whose cursors never end.
 MAX_PAGES = 10_000
@@ -71,3 +74,38 @@ def reference_summaries(batches: Iterable[Batch]) -> dict[str, SessionSummary]:
             summaries.get(batch.session_id), batch.session_id, batch.digest
         )
     return summaries
+
+
+def reachable_data(root: object) -> list[bytes | str]:
+    """Every ``str`` and ``bytes`` reachable from ``root`` through its
+    attributes, containers and dataclasses, with each blob that
+    :func:`sentiero_core.store.decode_blob` can read decoded too: the
+    ``raw_storage`` of a store that keeps its data in Python objects."""
+    found: list[bytes | str] = []
+    seen: set[int] = set()
+    stack: list[object] = [root]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, str):
+            found.append(obj)
+        elif isinstance(obj, bytes | bytearray | memoryview):
+            found.append(bytes(obj))
+            try:
+                found.append(orjson.dumps(decode_blob(bytes(obj))))
+            except ValueError:
+                pass
+        elif isinstance(obj, dict):
+            stack.extend(obj.keys())
+            stack.extend(obj.values())
+        elif isinstance(obj, list | tuple | set | frozenset | collections.deque):
+            stack.extend(obj)
+        elif obj is root or dataclasses.is_dataclass(obj):
+            names = list(getattr(obj, "__dict__", {}))
+            for cls in type(obj).__mro__:
+                slots = getattr(cls, "__slots__", ())
+                names += [slots] if isinstance(slots, str) else list(slots)
+            stack.extend(getattr(obj, name) for name in names if hasattr(obj, name))
+    return found

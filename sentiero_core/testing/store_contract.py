@@ -28,10 +28,24 @@ Fixtures (the public API of the suite; names are stable):
     The :class:`~sentiero_core.store.StoreLimits` the test needs: unlimited
     by default; the limit tests parametrize it indirectly. Pass it to your
     store's constructor, or the limit tests fail saying so.
-``reopen_store`` (optional)
-    For persistent stores: an async callable taking no argument that returns
-    a second, opened store over the same data as ``store`` (the test closes
-    it). Without it the durability test is skipped.
+``reopen_store`` (required for a persistent store)
+    An async callable taking no argument that returns a second, opened store
+    over the same data as ``store`` (the test closes it). A store whose
+    ``capabilities.persistent`` is true must provide it, or the tests that
+    need it fail saying so; for any other store they are skipped without it.
+``raw_storage`` (optional)
+    An async callable taking no argument that returns everything the backend
+    holds, as an iterable of ``bytes`` or ``str`` chunks: file contents,
+    rows, documents, with compressed blobs decompressed. The tests of
+    :class:`~sentiero_core.testing.contract_traces.TracesContract` then check
+    that delete, erase, purge and both limits leave no trace of what they
+    removed (a session's id, a unique text from its events). Without it
+    they are skipped.
+
+A store declares what it promises in ``Store.capabilities`` (a
+:class:`~sentiero_core.store.StoreCapabilities`): ``persistent`` (see
+``reopen_store``) and ``max_compression_ratio``, which the suite then holds
+it to on a realistic recording; a store keeping plain JSON declares none.
 
 Every test is marked ``@pytest.mark.asyncio`` explicitly, so the suite runs
 the same whatever ``asyncio_mode`` the project uses; it needs pytest and
@@ -50,13 +64,19 @@ from typing import Any
 
 import pytest
 
-from ..store.base import Store, StoreLimits
+from ..store import Store, StoreLimits
 from .contract_delivery import DeliveryContract
 from .contract_events import EventsContract
+from .contract_interface import InterfaceContract
 from .contract_removal import RemovalContract
 from .contract_robustness import RobustnessContract
 from .contract_sessions import SessionsContract
 from .contract_summaries import SummariesContract
+from .contract_traces import RawStorage, TracesContract
+
+ReopenStore = Callable[[], Awaitable[Store]]
+
+__all__ = ["RawStorage", "ReopenStore", "StoreContract"]
 
 _NO_STORE = (
     "{cls} must provide the `store` fixture: an opened, empty store built with the "
@@ -67,6 +87,20 @@ _NO_STORE = (
     "        await s.open()\n"
     "        yield s\n"
     "        await s.close()\n"
+)
+
+
+_NO_REOPEN = (
+    "{store} declares itself persistent (capabilities.persistent is true), so "
+    "{cls} must provide the `reopen_store` fixture: an async callable returning a "
+    "second, opened store over the same data, e.g.\n\n"
+    "    @pytest.fixture\n"
+    "    def reopen_store(self, tmp_path, store_limits):\n"
+    "        async def reopen():\n"
+    "            s = MyStore(tmp_path / 'data', limits=store_limits)\n"
+    "            await s.open()\n"
+    "            return s\n"
+    "        return reopen\n"
 )
 
 
@@ -84,6 +118,8 @@ class StoreContract(
     RemovalContract,
     RobustnessContract,
     DeliveryContract,
+    InterfaceContract,
+    TracesContract,
 ):
     """Base class of the store contract suite; subclass it as ``Test<Name>``
     and provide the ``store`` fixture (see the module documentation)."""
@@ -101,9 +137,19 @@ class StoreContract(
         raise NotImplementedError(_NO_STORE.format(cls=type(self).__name__))
 
     @_overridable_fixture
-    def reopen_store(self) -> Callable[[], Awaitable[Store]]:
-        """Optional: an async callable returning a new store over the same data."""
+    def reopen_store(self, store: Any) -> ReopenStore:
+        """An async callable returning a new store over the same data;
+        required when the store declares itself persistent."""
+        capabilities = getattr(store, "capabilities", None)
+        if getattr(capabilities, "persistent", False):
+            pytest.fail(_NO_REOPEN.format(cls=type(self).__name__, store=type(store).__name__))
         pytest.skip(f"{type(self).__name__} does not provide `reopen_store` (not persistent)")
+
+    @_overridable_fixture
+    def raw_storage(self) -> RawStorage:
+        """Optional: an async callable returning every chunk of data the
+        backend holds (bytes or str), compressed blobs decompressed."""
+        pytest.skip(f"{type(self).__name__} does not provide `raw_storage`")
 
     @pytest.mark.asyncio
     async def test_fixture_yields_an_open_empty_store(self, store: Any) -> None:

@@ -20,7 +20,7 @@ from sentiero_core import (
     render,
 )
 from sentiero_core.settings import SettingsError
-from sentiero_core.store.memory import MemoryStore
+from sentiero_core.store import MemoryStore
 
 
 @pytest.fixture
@@ -134,8 +134,14 @@ def test_hook_store_factories(pm: Any) -> None:
         assert isinstance(app.extensions["sentiero"].store, MemoryStore)
         with pytest.raises(SettingsError, match="no installed store handles 'nope'"):
             create_app(Settings(store_url="nope://x"), plugin_manager=pm)
+        pm.register(Plugin(), name="factory-twin")
+        with pytest.raises(SettingsError, match="both offer the scheme 'scratch'") as twice:
+            create_app(Settings(store_url="scratch://here"), plugin_manager=pm)
+        assert "'factory-test'" in str(twice.value) and "'factory-twin'" in str(twice.value)
     finally:
         pm.unregister(name="factory-test")
+        if pm.has_plugin("factory-twin"):
+            pm.unregister(name="factory-twin")
 
 
 @pytest.mark.asyncio

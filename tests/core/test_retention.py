@@ -14,7 +14,7 @@ from sentiero_store_sqlite import SQLiteStore
 
 from sentiero_core import Settings, create_app, get_plugin_manager
 from sentiero_core.builtins import retention
-from sentiero_core.store.memory import MemoryStore
+from sentiero_core.store import MemoryStore
 from sentiero_core.testing import make_batch
 from sentiero_core.utils import now_ms
 

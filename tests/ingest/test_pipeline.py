@@ -20,7 +20,7 @@ from sentiero_core import (
     create_app,
     hookimpl,
 )
-from sentiero_core.store.memory import MemoryStore
+from sentiero_core.store import MemoryStore
 from tests.ingest.helpers import (
     JSON,
     SESSION,

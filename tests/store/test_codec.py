@@ -14,17 +14,17 @@ from sentiero_core.testing import T0, realistic_events
 
 def test_a_batch_round_trips_as_a_zstandard_frame() -> None:
     events = realistic_events(T0, 120, seed=4)
-    blob, raw_size = codec.encode_events(events)
+    blob, raw_size = codec.encode_blob(events)
     assert blob[:4] == codec.ZSTD_MAGIC
     assert raw_size == len(orjson.dumps(events))
-    assert codec.decode_events(blob) == events
+    assert codec.decode_blob(blob) == events
 
 
 @pytest.mark.parametrize("level", [5, 6, 9])
 def test_blobs_written_as_zlib_before_still_read(level: int) -> None:
     events = realistic_events(T0, 80, seed=level)
     old = zlib.compress(orjson.dumps(events), level)
-    assert codec.decode_events(old) == events
+    assert codec.decode_blob(old) == events
 
 
 @pytest.mark.parametrize(
@@ -46,12 +46,12 @@ def test_a_flipped_byte_in_a_frame_is_caught_by_its_checksum() -> None:
     blob = bytearray(codec.compress(orjson.dumps(realistic_events(T0, 60, seed=1))))
     blob[len(blob) // 2] ^= 0xFF
     with pytest.raises(ValueError):
-        codec.decode_events(bytes(blob))
+        codec.decode_blob(bytes(blob))
 
 
 def test_a_blob_that_is_not_a_list_of_events_is_refused() -> None:
     with pytest.raises(ValueError, match="not a list"):
-        codec.decode_events(codec.compress(b'{"type": 2}'))
+        codec.decode_blob(codec.compress(b'{"type": 2}'))
 
 
 def test_threads_compress_and_decompress_at_once() -> None:

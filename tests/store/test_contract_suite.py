@@ -21,14 +21,22 @@ REPO = Path(__file__).resolve().parents[2]
 HEADER = """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import pytest_asyncio
 
-from sentiero_core.store import EventPage, SessionPage, StoreLimits
-from sentiero_core.store.codec import decode_events
-from sentiero_core.store.cursors import decode_cursor, encode_cursor
-from sentiero_core.store.memory import MemoryStore
-from sentiero_core.testing import StoreContract
+from sentiero_core.store import (
+    EventPage,
+    MemoryStore,
+    SessionPage,
+    StoreCapabilities,
+    StoreLimits,
+    decode_blob,
+    decode_cursor,
+    encode_cursor,
+)
+from sentiero_core.testing import StoreContract, reachable_data
 """
 
 FIXTURE = """
@@ -73,7 +81,7 @@ class ArrivalOrderStore(MemoryStore):
         batches = sorted(self._batches.get(session_id, []), key=lambda b: b.seq)
         events = [
             e for b in batches if window_id is None or b.window_id == window_id
-            for e in decode_events(b.blob)
+            for e in decode_blob(b.blob)
         ]
         start = decode_cursor(cursor)[0] if cursor is not None else 0
         end = start + limit
@@ -87,6 +95,54 @@ class RepeatingStore(MemoryStore):
 
     async def append(self, batch):
         return await super().append(replace(batch, seq=None))
+'''
+
+
+TRASH_STORE = '''
+class TrashStore(MemoryStore):
+    """Bug: removing a session moves its batches to a trash, never emptied."""
+
+    def __init__(self, limits=None):
+        super().__init__(limits)
+        self._trash = []
+
+    def _drop(self, session_id):
+        self._trash.append(self._batches.get(session_id, []))
+        return super()._drop(session_id)
+'''
+
+RAW_STORAGE = """
+    @pytest.fixture
+    def raw_storage(self, store):
+        async def everything():
+            return reachable_data(store)
+
+        return everything
+"""
+
+PERSISTENT_STORE = '''
+class ClaimsToPersist(MemoryStore):
+    """Bug: declares itself persistent, and the test module has no reopen_store."""
+
+    capabilities = StoreCapabilities(persistent=True)
+'''
+
+UNCOMPRESSED_STORE = '''
+class UncompressedStore(MemoryStore):
+    """Correct: counts its batches as plain JSON and promises no compression."""
+
+    capabilities = StoreCapabilities()
+
+    async def stats(self):
+        stats = await super().stats()
+        return replace(stats, stored_bytes=stats.raw_bytes)
+'''
+
+OVERPROMISING_STORE = '''
+class Overpromising(MemoryStore):
+    """Bug: promises a compression ratio it does not reach."""
+
+    capabilities = StoreCapabilities(max_compression_ratio=0.01)
 '''
 
 
@@ -175,7 +231,6 @@ def test_suite_fails_a_store_returning_events_out_of_order(tmp_path: Path) -> No
 def test_suite_fails_a_store_that_stores_repeated_batches(tmp_path: Path) -> None:
     module = (
         HEADER
-        + "from dataclasses import replace\n"
         + REPEATING_STORE
         + "\n\nclass TestRepeatingStore(StoreContract):"
         + FIXTURE.format(cls="RepeatingStore")
@@ -193,11 +248,91 @@ def test_suite_fails_a_store_that_stores_repeated_batches(tmp_path: Path) -> Non
 
 @pytest.mark.parametrize("mode", ["strict", "auto"])
 def test_suite_passes_the_memory_store_in_each_asyncio_mode(tmp_path: Path, mode: str) -> None:
-    module = HEADER + "\n\nclass TestMemory(StoreContract):" + FIXTURE.format(cls="MemoryStore")
-    code, output = run_suite(tmp_path, module, mode=mode)
+    module = (
+        HEADER
+        + "\n\nclass TestMemory(StoreContract):"
+        + FIXTURE.format(cls="MemoryStore")
+        + RAW_STORAGE
+    )
+    code, output = run_suite(tmp_path, module, mode=mode, args=("-rs",))
     assert code == 0, output
     assert counts(output).get("failed", 0) == 0, output
     assert counts(output)["passed"] > 100, output
+    # Only the tests that need reopen_store skip: the memory store is not persistent.
+    assert counts(output)["skipped"] == 2, output
+    assert "does not provide `reopen_store` (not persistent)" in output, output
+
+
+def test_suite_fails_a_store_that_leaves_deleted_data_behind(tmp_path: Path) -> None:
+    module = (
+        HEADER
+        + TRASH_STORE
+        + "\n\nclass TestTrashStore(StoreContract):"
+        + FIXTURE.format(cls="TrashStore")
+        + RAW_STORAGE
+    )
+    code, output = run_suite(tmp_path, module, args=("-k", "trace or gone or removes"))
+    assert code == 1, output
+    failed = failed_tests(output)
+    assert {
+        "test_deleted_session_leaves_no_trace",
+        "test_erased_session_leaves_no_trace",
+        "test_purged_session_leaves_no_trace",
+        "test_evicted_session_leaves_no_trace",
+    } <= failed, output
+    assert "left traces in the backend's storage" in output, output
+    # Everything the store answers is right: only the raw storage shows the bug.
+    assert "test_deleted_session_is_gone_everywhere" not in failed, output
+    assert "test_erase_removes_matching_sessions" not in failed, output
+
+
+def test_traces_are_skipped_without_raw_storage(tmp_path: Path) -> None:
+    module = HEADER + TRASH_STORE + "\n\nclass TestTrash(StoreContract):"
+    module += FIXTURE.format(cls="TrashStore")
+    code, output = run_suite(tmp_path, module, args=("-k", "trace", "-rs"))
+    assert code == 0, output
+    assert counts(output)["skipped"] == 5, output
+    assert "does not provide `raw_storage`" in output, output
+
+
+def test_a_persistent_store_without_reopen_store_fails(tmp_path: Path) -> None:
+    module = (
+        HEADER
+        + PERSISTENT_STORE
+        + "\n\nclass TestClaimsToPersist(StoreContract):"
+        + FIXTURE.format(cls="ClaimsToPersist")
+    )
+    code, output = run_suite(tmp_path, module, args=("-k", "reopen"))
+    assert code == 1, output
+    assert counts(output)["errors"] == 2, output
+    assert "ClaimsToPersist declares itself persistent" in output, output
+    assert "TestClaimsToPersist must provide the `reopen_store` fixture" in output, output
+
+
+def test_a_store_keeping_plain_json_passes(tmp_path: Path) -> None:
+    module = (
+        HEADER
+        + UNCOMPRESSED_STORE
+        + "\n\nclass TestUncompressed(StoreContract):"
+        + FIXTURE.format(cls="UncompressedStore")
+    )
+    code, output = run_suite(tmp_path, module, args=("-k", "stats or compression or capab"))
+    assert code == 0, output
+    assert counts(output)["passed"] >= 2, output
+    assert counts(output)["skipped"] == 1, output  # the declared ratio: none declared
+
+
+def test_a_store_is_held_to_its_declared_compression(tmp_path: Path) -> None:
+    module = (
+        HEADER
+        + OVERPROMISING_STORE
+        + "\n\nclass TestOverpromising(StoreContract):"
+        + FIXTURE.format(cls="Overpromising")
+    )
+    code, output = run_suite(tmp_path, module, args=("-k", "compression"))
+    assert code == 1, output
+    assert failed_tests(output) == {"test_declared_compression_ratio_is_met"}, output
+    assert "declares max_compression_ratio=0.01" in output, output
 
 
 def test_suite_runs_with_a_sync_store_fixture(tmp_path: Path) -> None:

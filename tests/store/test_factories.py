@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from sentiero_core.store.codec import encode_events
+from sentiero_core.store import encode_blob
 from sentiero_core.testing import T0, make_batch, realistic_events
 from sentiero_core.testing.factories import CHROME_MAC, click, meta
 
@@ -41,7 +41,7 @@ def test_realistic_events_are_deterministic_and_ordered() -> None:
 def test_realistic_events_compress_like_a_real_recording() -> None:
     """Real rrweb recordings: ~200 events and ~117 KB a minute, ~9x compressed."""
     events = realistic_events(T0, 200, seed=0)
-    blob, raw = encode_events(events)
+    blob, raw = encode_blob(events)
     minutes = (events[-1]["timestamp"] - events[0]["timestamp"]) / 60_000
     assert 0.5 < minutes < 2
     assert 40_000 < raw < 200_000

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import pytest
 import pytest_asyncio
 
-from sentiero_core.store import StoreLimits
-from sentiero_core.store.memory import MemoryStore
-from sentiero_core.testing import StoreContract
+from sentiero_core.store import MemoryStore, StoreLimits
+from sentiero_core.testing import RawStorage, StoreContract, reachable_data
 
 
 class TestMemoryStore(StoreContract):
@@ -18,3 +18,10 @@ class TestMemoryStore(StoreContract):
         await s.open()
         yield s
         await s.close()
+
+    @pytest.fixture
+    def raw_storage(self, store: MemoryStore) -> RawStorage:
+        async def everything() -> list[bytes | str]:
+            return reachable_data(store)
+
+        return everything

@@ -8,15 +8,18 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from sentiero_core.store import InvalidCursor, paging
-from sentiero_core.store.base import Event, StoreLimits
-from sentiero_core.store.codec import decode_events, encode_events
-from sentiero_core.store.cursors import encode_cursor
-from sentiero_core.store.digest import event_time
-from sentiero_core.store.memory import MemoryStore
-from sentiero_core.store.paging import (
+from sentiero_core.store import (
+    Event,
+    InvalidCursor,
+    MemoryStore,
     StoredBatch,
+    StoreLimits,
+    decode_blob,
+    encode_blob,
+    encode_cursor,
+    event_time,
     page_events,
+    paging,
     parse_event_cursor,
     trim_plan,
 )
@@ -24,7 +27,7 @@ from sentiero_core.testing.factories import T0, make_batch, text_mutation
 
 
 def stored(seq: int, events: list[Event], window: str = "w") -> StoredBatch:
-    blob, _raw = encode_events(events)
+    blob, _raw = encode_blob(events)
     times = [event_time(e) for e in events]
     return StoredBatch(seq, window, min(times), max(times), len(events), blob)
 
@@ -46,7 +49,7 @@ def brute_force(batches: list[StoredBatch]) -> list[Event]:
     """Every event ordered by (timestamp, batch seq, index)."""
     found = []
     for b in batches:
-        for i, e in enumerate(decode_events(b.blob)):
+        for i, e in enumerate(decode_blob(b.blob)):
             found.append(((event_time(e), b.seq, i), e))
     return [e for _pos, e in sorted(found, key=lambda pe: pe[0])]
 
@@ -138,14 +141,14 @@ class DecodeCounter:
 
     def __call__(self, blob: bytes) -> list[Event]:
         self.calls += 1
-        return decode_events(blob)
+        return decode_blob(blob)
 
 
 @pytest.fixture
 def decodes(monkeypatch: pytest.MonkeyPatch) -> Iterator[DecodeCounter]:
     """Counts batch decodes made by the paging module (the real decoder runs)."""
     counter = DecodeCounter()
-    monkeypatch.setattr(paging, "decode_events", counter)
+    monkeypatch.setattr(paging, "decode_blob", counter)
     yield counter
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from sentiero_core import Settings, hookimpl
-from sentiero_core.stores import limits_from
+from sentiero_core.store import limits_from
 
 from .settings import SECTION, MongoSettings
 from .store import MongoStore

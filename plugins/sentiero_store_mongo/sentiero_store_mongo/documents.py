@@ -1,7 +1,7 @@
 """How batches and summaries are laid out as MongoDB documents.
 
 ``<prefix>batches``: one document per stored batch, its events as one blob
-from ``sentiero_core.store.codec`` (a batch compresses about ninefold, a
+from :func:`sentiero_core.store.encode_blob` (a batch compresses about ninefold, a
 single event barely at all)::
 
     {_id: ObjectId, or the batch key below, sid: session id, win: window id,
@@ -38,9 +38,7 @@ from typing import Any
 import orjson
 from bson import Binary, ObjectId
 
-from sentiero_core.store import Batch, BatchDigest, SessionSummary
-from sentiero_core.store.codec import encode_events
-from sentiero_core.store.paging import StoredBatch
+from sentiero_core.store import Batch, BatchDigest, SessionSummary, StoredBatch, encode_blob
 
 Document = dict[str, Any]
 #: A batch document's ``_id``: an ObjectId, or a batch key (see batch_key).
@@ -111,7 +109,7 @@ def expiry(received_at: int, retention_s: int | None) -> datetime | None:
 
 
 def _split(events: list[dict[str, Any]]) -> list[tuple[list[dict[str, Any]], bytes]]:
-    blob, _raw = encode_events(events)
+    blob, _raw = encode_blob(events)
     if len(blob) <= MAX_BLOB_BYTES:
         return [(events, blob)]
     if len(events) < 2:
@@ -137,7 +135,7 @@ def batch_documents(
     """The documents for ``batch`` and its raw JSON size. Usually one
     document; a batch too large for one is split in order. A batch with a
     ``seq`` gets keyed ids and carries ``pending`` (the appending call's id)."""
-    blob, raw = encode_events(batch.events)
+    blob, raw = encode_blob(batch.events)
     parts = [(batch.events, blob)] if len(blob) <= MAX_BLOB_BYTES else _split(batch.events)
     docs = []
     for number, (events, part_blob) in enumerate(parts):
@@ -179,7 +177,7 @@ def stored_batch(doc: Document) -> StoredBatch:
 
 def rewritten_fields(events: list[dict[str, Any]]) -> Document:
     """The fields of a batch document that change when it loses events."""
-    blob, _raw = encode_events(events)
+    blob, _raw = encode_blob(events)
     times = [_ts(e) for e in events]
     return {
         "blob": Binary(blob),

@@ -25,8 +25,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sentiero_core.store import BatchDigest
-from sentiero_core.store.summary import MAX_CUSTOM_EVENTS, MAX_PAGES, MAX_WINDOWS
+from sentiero_core.store import MAX_CUSTOM_EVENTS, MAX_PAGES, MAX_WINDOWS, BatchDigest
 
 from .documents import BatchId, traits_json
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sentiero_core.store.paging import trim_plan
+from sentiero_core.store import trim_plan
 
 from .documents import rewritten_fields, stored_batch
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sentiero_core.settings import SettingsError
+from sentiero_core import SettingsError
 
 SECTION = "store_mongo"
 

@@ -10,7 +10,7 @@ after the append, as the other stores do.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -22,17 +22,19 @@ from pymongo.errors import PyMongoError
 from sentiero_core.store import (
     Batch,
     EventPage,
+    EventPosition,
     SessionFilter,
-    SessionPage,
+    SessionPosition,
     SessionSummary,
     Store,
+    StoreCapabilities,
+    StoredBatch,
     StoreError,
     StoreLimits,
     StoreStats,
     StoreUnavailable,
+    page_events,
 )
-from sentiero_core.store.memory import parse_session_cursor, session_cursor
-from sentiero_core.store.paging import StoredBatch, page_events, parse_event_cursor
 
 from . import driver
 from .appends import GroupWriter, PendingAppend
@@ -81,6 +83,7 @@ class MongoStore(Store):
     it then uses but never closes."""
 
     name = "mongodb"
+    capabilities = StoreCapabilities(persistent=True, max_compression_ratio=0.5)
 
     def __init__(
         self,
@@ -220,21 +223,17 @@ class MongoStore(Store):
 
     # -- reading -------------------------------------------------------------
 
-    async def list_sessions(
-        self, filter: SessionFilter | None = None, cursor: str | None = None, limit: int = 50
-    ) -> SessionPage:
-        if limit < 1:
-            raise ValueError("limit must be at least 1")
-        query = after_cursor(session_query(filter), parse_session_cursor(cursor))
+    async def fetch_sessions(
+        self, filter: SessionFilter | None, after: SessionPosition | None, count: int
+    ) -> list[SessionSummary]:
+        query = after_cursor(session_query(filter), after)
 
         async def fetch() -> list[Document]:
             found = self.sessions.find(query, _SUMMARY_PROJECTION).sort(LIST_ORDER)
-            return list(await found.limit(limit + 1).to_list(None))
+            return list(await found.limit(count).to_list(None))
 
         docs = await self._retry.run("listing sessions", fetch)
-        page = [summary_from_document(doc) for doc in docs[:limit]]
-        nxt = session_cursor(page[-1]) if len(docs) > limit else None
-        return SessionPage(sessions=page, next=nxt)
+        return [summary_from_document(doc) for doc in docs]
 
     async def get_session(self, session_id: str) -> SessionSummary | None:
         doc = await self._retry.run(
@@ -243,16 +242,13 @@ class MongoStore(Store):
         )
         return summary_from_document(doc) if doc is not None else None
 
-    async def read_events(
+    async def fetch_events(
         self,
         session_id: str,
-        cursor: str | None = None,
-        limit: int = 1000,
-        window_id: str | None = None,
+        after: EventPosition | None,
+        limit: int,
+        window_id: str | None,
     ) -> EventPage:
-        after = parse_event_cursor(cursor)
-        if limit < 1:
-            raise ValueError("limit must be at least 1")
         query: Document = {"sid": session_id}
         if window_id is not None:
             query["win"] = window_id
@@ -269,7 +265,7 @@ class MongoStore(Store):
 
         return await self._retry.run("reading events", fetch)
 
-    async def count_sessions(self, filter: SessionFilter | None = None) -> int:
+    async def count_matching(self, filter: SessionFilter | None) -> int:
         query = session_query(filter)
         return int(
             await self._retry.run("counting sessions", lambda: self.sessions.count_documents(query))
@@ -307,11 +303,10 @@ class MongoStore(Store):
 
     # -- removing ------------------------------------------------------------
 
-    async def delete_sessions(self, session_ids: Sequence[str]) -> int:
-        return await self._delete(list(dict.fromkeys(session_ids)))
+    async def remove_sessions(self, session_ids: list[str]) -> int:
+        return await self._delete(session_ids)
 
-    async def erase(self, filter: SessionFilter) -> int:
-        filter.require_constraint()
+    async def erase_matching(self, filter: SessionFilter) -> int:
         return await self._delete_matching(session_query(filter), "erasing sessions")
 
     async def purge_before(self, before: int) -> int:

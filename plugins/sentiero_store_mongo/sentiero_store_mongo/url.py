@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from sentiero_core.settings import SettingsError
+from sentiero_core import SettingsError
 
 SCHEMES = ("mongodb", "mongodb+srv")
 DEFAULT_DATABASE = "sentiero"

@@ -8,9 +8,7 @@ from typing import Any
 import pytest
 
 from sentiero_core.store import StoreError
-from sentiero_core.testing import T0, make_batch
-from sentiero_core.testing.factories import text_mutation
-from sentiero_core.testing.helpers import labels, read_all
+from sentiero_core.testing import T0, labels, make_batch, read_all, text_mutation
 
 pytestmark = pytest.mark.mongo
 
@@ -62,7 +60,7 @@ async def test_a_batch_the_server_refuses_fails_only_its_own_append(
 @pytest.mark.asyncio
 async def test_concurrent_batches_of_one_session_fold_in_arrival_order(make_store: Any) -> None:
     """The last identify wins, as merge_digest says, however the appends group."""
-    from sentiero_core.testing.factories import identify
+    from sentiero_core.testing import identify
 
     store = await make_store()
     await store.append(_batch("s"))

@@ -18,9 +18,7 @@ from pymongo import AsyncMongoClient
 from sentiero_store_mongo import MongoSettings, MongoStore
 
 from sentiero_core.store import StoreUnavailable
-from sentiero_core.testing import T0, make_batch
-from sentiero_core.testing.factories import text_mutation
-from sentiero_core.testing.helpers import labels, read_all
+from sentiero_core.testing import T0, labels, make_batch, read_all, text_mutation
 
 # PyMongo 4.20 leaks a socket when a client is closed while its monitor is
 # connecting (the task is cancelled past the code that closes it): harmless

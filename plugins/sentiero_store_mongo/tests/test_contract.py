@@ -5,17 +5,37 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import bson
 import pytest
 import pytest_asyncio
 from motor.motor_asyncio import AsyncIOMotorClient
 from sentiero_store_mongo import MongoSettings, MongoStore
 
-from sentiero_core.store import Store, StoreLimits
-from sentiero_core.testing import StoreContract
+from sentiero_core.store import Store, StoreLimits, decode_blob
+from sentiero_core.testing import RawStorage, StoreContract
 
 MakeStore = Callable[..., Awaitable[MongoStore]]
 
 pytestmark = pytest.mark.mongo
+
+
+async def database_contents(db: Any) -> list[bytes | str]:
+    """Every document of every collection in ``db`` as BSON, and every
+    batch blob decompressed."""
+    chunks: list[bytes | str] = []
+    for name in await db.list_collection_names():
+        async for doc in db[name].find({}):
+            chunks.append(bson.encode(doc))
+            if isinstance(doc.get("blob"), bytes):
+                chunks.append(repr(decode_blob(bytes(doc["blob"]))))
+    return chunks
+
+
+def raw_storage_of(raw_db: Any) -> RawStorage:
+    async def everything() -> list[bytes | str]:
+        return await database_contents(raw_db)
+
+    return everything
 
 
 class TestMongoStoreWithPyMongo(StoreContract):
@@ -28,6 +48,10 @@ class TestMongoStoreWithPyMongo(StoreContract):
     @pytest.fixture
     def reopen_store(self, make_store: MakeStore) -> Callable[[], Awaitable[Store]]:
         return make_store
+
+    @pytest.fixture
+    def raw_storage(self, raw_db: Any) -> RawStorage:
+        return raw_storage_of(raw_db)
 
 
 class TestMongoStoreWithMotor(StoreContract):
@@ -60,3 +84,7 @@ class TestMongoStoreWithMotor(StoreContract):
             return store
 
         return reopen
+
+    @pytest.fixture
+    def raw_storage(self, raw_db: Any) -> RawStorage:
+        return raw_storage_of(raw_db)

@@ -8,18 +8,20 @@ import pytest
 import pytest_asyncio
 
 from sentiero_core.store import SessionFilter
-from sentiero_core.testing import T0, make_batch
-from sentiero_core.testing.factories import (
+from sentiero_core.testing import (
     CHROME_MAC,
     FIREFOX_WINDOWS,
     SAFARI_IPHONE,
+    T0,
     error,
     identify,
+    list_all,
+    make_batch,
     meta,
+    reference_summaries,
     text_mutation,
     track,
 )
-from sentiero_core.testing.helpers import list_all, reference_summaries
 
 pytestmark = pytest.mark.mongo
 

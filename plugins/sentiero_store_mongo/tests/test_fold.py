@@ -8,8 +8,16 @@ from typing import Any
 
 import pytest
 
-from sentiero_core.store import Batch, BatchDigest, RequestMeta, SessionSummary, merge_digest
-from sentiero_core.store.summary import MAX_CUSTOM_EVENTS, MAX_PAGES, MAX_WINDOWS
+from sentiero_core.store import (
+    MAX_CUSTOM_EVENTS,
+    MAX_PAGES,
+    MAX_WINDOWS,
+    Batch,
+    BatchDigest,
+    RequestMeta,
+    SessionSummary,
+    merge_digest,
+)
 from sentiero_core.testing import T0
 
 pytestmark = pytest.mark.mongo

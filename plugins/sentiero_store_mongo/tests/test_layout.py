@@ -9,10 +9,8 @@ import orjson
 import pytest
 from sentiero_store_mongo import MongoStore, documents
 
-from sentiero_core.store import codec
-from sentiero_core.testing import T0, make_batch, realistic_events
-from sentiero_core.testing.factories import text_mutation
-from sentiero_core.testing.helpers import read_all
+from sentiero_core.store import decompress
+from sentiero_core.testing import T0, make_batch, read_all, realistic_events, text_mutation
 
 pytestmark = pytest.mark.mongo
 
@@ -35,7 +33,7 @@ async def test_a_batch_is_one_compressed_document_keyed_by_session(
     doc = docs[0]
     assert (doc["sid"], doc["win"], doc["n"]) == ("sess-1", "win-1", 200)
     assert (doc["t0"], doc["t1"]) == (events[0]["timestamp"], events[-1]["timestamp"])
-    assert orjson.loads(codec.decompress(doc["blob"])) == events
+    assert orjson.loads(decompress(doc["blob"])) == events
     assert doc["size"] == len(doc["blob"]) < len(orjson.dumps(events)) / 4
     assert "exp" not in doc
 

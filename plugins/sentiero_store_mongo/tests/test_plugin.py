@@ -9,9 +9,21 @@ import pytest
 from sentiero_store_mongo import MongoSettings, MongoStore
 
 from sentiero_core import Settings, SettingsError, create_app, get_plugin_manager
-from sentiero_core.stores import build_store, store_factories
 
 from_env = {"SENTIERO_LOAD_PLUGINS": "store_mongo"}
+
+
+def offered_factories(pm: Any) -> dict[str, Any]:
+    """The store factories the loaded plugins offer, by URL scheme."""
+    return {k: v for offered in pm.hook.store_factories() for k, v in (offered or {}).items()}
+
+
+def built_store(pm: Any, settings: Settings) -> Any:
+    """What the core builds for ``settings.store_url``: the offered factory
+    for its scheme, called with the URL and the settings."""
+    url = settings.store_url
+    assert url is not None
+    return offered_factories(pm)[url.partition(":")[0].lower()](url, settings)
 
 
 def _settings(**options: Any) -> Settings:
@@ -22,7 +34,7 @@ def _settings(**options: Any) -> Settings:
 
 
 def test_hook_store_factories_offers_both_schemes() -> None:
-    factories = store_factories(get_plugin_manager(environ=from_env))
+    factories = offered_factories(get_plugin_manager(environ=from_env))
     assert {"mongodb", "mongodb+srv"} <= set(factories)
 
 
@@ -59,7 +71,7 @@ def test_the_store_url_builds_a_store_with_the_apps_limits_and_retention() -> No
         retention_period=3600,
         plugins={"store_mongo": {"collection_prefix": "eu_"}},
     )
-    store = build_store(get_plugin_manager(environ=from_env), settings)
+    store = built_store(get_plugin_manager(environ=from_env), settings)
     assert isinstance(store, MongoStore)
     assert (store.database_name, store.settings.collection_prefix) == ("analytics", "eu_")
     assert (store.limits.max_sessions, store.limits.max_events_per_session) == (10, 500)
@@ -68,7 +80,7 @@ def test_the_store_url_builds_a_store_with_the_apps_limits_and_retention() -> No
 
 def test_a_srv_url_builds_without_any_lookup() -> None:
     settings = _settings(store_url="mongodb+srv://cluster0.example.net")
-    store = build_store(get_plugin_manager(environ=from_env), settings)
+    store = built_store(get_plugin_manager(environ=from_env), settings)
     assert isinstance(store, MongoStore) and store.database_name == "sentiero"
 
 

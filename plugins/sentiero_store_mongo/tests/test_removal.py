@@ -8,8 +8,7 @@ import pytest
 import pytest_asyncio
 
 from sentiero_core.store import SessionFilter, StoreLimits
-from sentiero_core.testing import T0, make_batch
-from sentiero_core.testing.factories import error, meta, text_mutation
+from sentiero_core.testing import T0, error, make_batch, meta, text_mutation
 
 pytestmark = pytest.mark.mongo
 
@@ -94,8 +93,8 @@ async def test_trimming_overlapping_windows_keeps_what_the_memory_store_keeps(
 ) -> None:
     import random
 
-    from sentiero_core.store.memory import MemoryStore
-    from sentiero_core.testing.helpers import read_all
+    from sentiero_core.store import MemoryStore
+    from sentiero_core.testing import read_all
 
     limits = StoreLimits(max_events_per_session=23)
     mongo, memory = await make_store(limits=limits), MemoryStore(limits)

@@ -16,9 +16,7 @@ from pymongo.errors import AutoReconnect
 from sentiero_store_mongo import MongoStore, documents
 
 from sentiero_core.store import Batch, StoreUnavailable
-from sentiero_core.testing import T0, make_batch, realistic_events
-from sentiero_core.testing.factories import text_mutation
-from sentiero_core.testing.helpers import labels, read_all
+from sentiero_core.testing import T0, labels, make_batch, read_all, realistic_events, text_mutation
 
 pytestmark = pytest.mark.mongo
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sentiero_store_mongo.url import parse_url
 
-from sentiero_core.settings import SettingsError
+from sentiero_core import SettingsError
 
 
 def test_the_database_comes_from_the_path() -> None:

@@ -33,8 +33,7 @@ from typing import Any
 
 import orjson
 
-from sentiero_core.store import Batch, SessionSummary, StoreLimits, merge_digest
-from sentiero_core.store.codec import compress
+from sentiero_core.store import Batch, SessionSummary, StoreLimits, compress, merge_digest
 
 from .limits import evict_least_recent, trim_session
 

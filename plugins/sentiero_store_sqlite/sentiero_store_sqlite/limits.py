@@ -10,10 +10,7 @@ import sqlite3
 
 import orjson
 
-from sentiero_core.store import SessionSummary
-from sentiero_core.store.codec import encode_events
-from sentiero_core.store.digest import event_time
-from sentiero_core.store.paging import StoredBatch, trim_plan
+from sentiero_core.store import SessionSummary, StoredBatch, encode_blob, event_time, trim_plan
 
 
 def trim_session(db: sqlite3.Connection, rowid: int, summary: SessionSummary, keep: int) -> bool:
@@ -55,7 +52,7 @@ def trim_session(db: sqlite3.Connection, rowid: int, summary: SessionSummary, ke
             (orjson.dumps(drop).decode(),),
         )
     for seq, events in rewrite.items():
-        blob, raw = encode_events(events)
+        blob, raw = encode_blob(events)
         times = [event_time(e) for e in events]
         db.execute(
             "UPDATE batches SET blob = ?, raw_bytes = ?, event_count = ?, min_ts = ?, "

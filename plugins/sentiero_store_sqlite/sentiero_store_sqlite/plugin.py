@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sentiero_core.hookspecs import hookimpl
-from sentiero_core.settings import Settings
-from sentiero_core.stores import limits_from
+from sentiero_core import Settings, hookimpl
+from sentiero_core.store import limits_from
 
 from .settings import SECTION, SQLiteSettings
 from .store import SQLiteStore

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sentiero_core.settings import SettingsError
+from sentiero_core import SettingsError
 
 from .connection import DEFAULT_BUSY_TIMEOUT_MS
 

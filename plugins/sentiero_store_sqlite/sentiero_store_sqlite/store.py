@@ -25,16 +25,18 @@ import orjson
 from sentiero_core.store import (
     Batch,
     EventPage,
+    EventPosition,
     SessionFilter,
-    SessionPage,
+    SessionPosition,
     SessionSummary,
     Store,
+    StoreCapabilities,
+    StoredBatch,
     StoreError,
     StoreLimits,
     StoreStats,
+    page_events,
 )
-from sentiero_core.store.memory import parse_session_cursor, session_cursor
-from sentiero_core.store.paging import StoredBatch, page_events, parse_event_cursor
 
 from .appends import AppendGroup, PendingAppend, load_summary
 from .connection import (
@@ -91,6 +93,7 @@ def _blobs(db: sqlite3.Connection, metas: Sequence[Any]) -> dict[int, bytes]:
 
 class SQLiteStore(Store):
     name = "sqlite"
+    capabilities = StoreCapabilities(persistent=True, max_compression_ratio=0.5)
 
     def __init__(
         self,
@@ -109,6 +112,7 @@ class SQLiteStore(Store):
         # cannot move the database.
         if path is None or str(path) == MEMORY:
             self.location = SQLiteLocation(None)
+            self.capabilities = StoreCapabilities(persistent=False, max_compression_ratio=0.5)
         else:
             self.location = SQLiteLocation(Path(path).absolute())
         if read_connections < 1:
@@ -145,6 +149,9 @@ class SQLiteStore(Store):
                 writer = await connect(self.location, busy_timeout_ms=self._busy_timeout_ms)
                 opened.append(writer)
                 await check_ownership(writer, where)
+                # Removed sessions are overwritten with zeros, not left in
+                # free pages: erasing a recording must erase it on disk.
+                await writer.execute("PRAGMA secure_delete = ON")
                 await enable_wal(writer, self.location)
                 await migrate(writer, where)
                 if not self.location.in_memory:
@@ -254,20 +261,28 @@ class SQLiteStore(Store):
     async def _delete(self, sql: str, params: Sequence[Any]) -> int:
         self._usable_writer()
         async with self._write_lock:
-            return await self._transaction(lambda db: max(0, db.execute(sql, params).rowcount))
+            removed = await self._transaction(lambda db: max(0, db.execute(sql, params).rowcount))
+            if removed and not self.location.in_memory:
+                await self._truncate_wal()
+            return removed
 
-    async def delete_sessions(self, session_ids: Sequence[str]) -> int:
-        wanted = sorted({sid for sid in session_ids if isinstance(sid, str)})
-        if not wanted:
-            return 0
+    async def _truncate_wal(self) -> None:
+        """Copy the WAL into the database file and empty it. The WAL still
+        holds the pages of what was just deleted until SQLite checkpoints;
+        an explicit removal (an erasure request, say) should not wait for
+        that. Best effort: a reader in the middle of a read keeps the WAL
+        until the next checkpoint."""
+        with sqlite_errors(self.location):
+            await self._open_writer().execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    async def remove_sessions(self, session_ids: list[str]) -> int:
         # Cascading foreign keys take batches, pages and custom events along.
         return await self._delete(
             "DELETE FROM sessions WHERE session_id IN (SELECT value FROM json_each(?))",
-            (orjson.dumps(wanted).decode(),),
+            (orjson.dumps(sorted(session_ids)).decode(),),
         )
 
-    async def erase(self, filter: SessionFilter) -> int:
-        filter.require_constraint()
+    async def erase_matching(self, filter: SessionFilter) -> int:
         where, params = where_clause(filter)
         return await self._delete(
             f"DELETE FROM sessions WHERE id IN (SELECT s.id FROM sessions s WHERE {where})",
@@ -279,13 +294,9 @@ class SQLiteStore(Store):
 
     # -- reads ------------------------------------------------------------------
 
-    async def list_sessions(
-        self, filter: SessionFilter | None = None, cursor: str | None = None, limit: int = 50
-    ) -> SessionPage:
-        after = parse_session_cursor(cursor)
-        if limit < 1:
-            raise ValueError("limit must be at least 1")
-        limit = min(limit, INT64_MAX - 1)
+    async def fetch_sessions(
+        self, filter: SessionFilter | None, after: SessionPosition | None, count: int
+    ) -> list[SessionSummary]:
         where, params = where_clause(filter)
         if after is not None:
             where += " AND (s.started_at, s.session_id) < (?, ?)"
@@ -296,10 +307,8 @@ class SQLiteStore(Store):
         )
         async with self._reading() as db:
             with sqlite_errors(self.location):
-                rows = list(await db.execute_fetchall(sql, [*params, limit + 1]))
-        page = [load_summary(r[0]) for r in rows[:limit]]
-        nxt = session_cursor(page[-1]) if len(rows) > limit else None
-        return SessionPage(sessions=page, next=nxt)
+                rows = await db.execute_fetchall(sql, [*params, min(count, INT64_MAX)])
+        return [load_summary(r[0]) for r in rows]
 
     async def get_session(self, session_id: str) -> SessionSummary | None:
         async with self._reading() as db:
@@ -311,16 +320,13 @@ class SQLiteStore(Store):
                 )
         return load_summary(rows[0][0]) if rows else None
 
-    async def read_events(
+    async def fetch_events(
         self,
         session_id: str,
-        cursor: str | None = None,
-        limit: int = 1000,
-        window_id: str | None = None,
+        after: EventPosition | None,
+        limit: int,
+        window_id: str | None,
     ) -> EventPage:
-        after = parse_event_cursor(cursor)
-        if limit < 1:
-            raise ValueError("limit must be at least 1")
         sql = (
             "SELECT b.seq, b.window_id, b.min_ts, b.max_ts, b.event_count FROM batches b "
             "JOIN sessions s ON s.id = b.session_rowid WHERE s.session_id = ?"
@@ -367,8 +373,8 @@ class SQLiteStore(Store):
                 finally:
                     await rollback(db)
 
-    async def count_sessions(self, filter: SessionFilter | None = None) -> int:
-        if filter is None or filter.is_empty():
+    async def count_matching(self, filter: SessionFilter | None) -> int:
+        if filter is None:
             return (await self.stats()).sessions
         where, params = where_clause(filter)
         async with self._reading() as db:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from sentiero_core.settings import SettingsError
+from sentiero_core import SettingsError
 
 MEMORY = ":memory:"
 EXAMPLES = "sqlite:///relative.db, sqlite:////absolute/path.db or sqlite:///:memory:"

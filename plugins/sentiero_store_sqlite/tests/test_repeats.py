@@ -14,9 +14,7 @@ from sentiero_store_sqlite import SQLiteStore
 from sentiero_store_sqlite.schema import migrate
 
 from sentiero_core.store import StoreLimits
-from sentiero_core.testing import T0, make_batch
-from sentiero_core.testing.factories import text_mutation
-from sentiero_core.testing.helpers import labels, read_all
+from sentiero_core.testing import T0, labels, make_batch, read_all, text_mutation
 
 
 def _batch(seq: int | None, session_id: str = "s1", window_id: str = "w1", start: int = T0):

@@ -14,13 +14,13 @@ from sentiero_store_sqlite import SQLiteStore
 from sentiero_store_sqlite.connection import MIN_SQLITE, check_sqlite_version
 
 from sentiero_core.store import (
+    MemoryStore,
     SessionFilter,
     StoreError,
     StoreLimits,
     StoreUnavailable,
-    codec,
+    decompress,
 )
-from sentiero_core.store.memory import MemoryStore
 
 TABLES = ("sessions", "batches", "session_pages", "session_custom_events")
 
@@ -327,5 +327,5 @@ async def test_an_append_keeps_the_events_json_it_is_given(
     await store.append(batch)
     with sqlite3.connect(db_path) as db:
         blob, raw_bytes = db.execute("SELECT blob, raw_bytes FROM batches").fetchone()
-    assert (codec.decompress(blob), raw_bytes) == (text, len(text))
+    assert (decompress(blob), raw_bytes) == (text, len(text))
     assert (await store.read_events("s1")).events == batch.events

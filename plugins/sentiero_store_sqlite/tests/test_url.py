@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sentiero_store_sqlite import parse_sqlite_url
 
-from sentiero_core.settings import SettingsError
+from sentiero_core import SettingsError
 
 
 def test_three_slashes_name_a_path_relative_to_the_working_directory() -> None:
