@@ -1,5 +1,5 @@
 """The material the benches share: the real rrweb recording kept in
-shared/fixtures beside the repository and, for the store benches, its cuts
+tests/fixtures and, for the store benches, its cuts
 where the recorder would flush, as the batches of many sessions. (Not a
 bench: ``make bench`` runs only the scripts whose names do not start with
 "_".)"""
@@ -15,7 +15,7 @@ import orjson
 from sentiero_core.store import Batch, RequestMeta, digest_events
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURE = ROOT.parent / "shared" / "fixtures" / "rrweb-demo-81s.json"
+FIXTURE = ROOT / "tests" / "fixtures" / "rrweb-demo-81s.json"
 UA = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/124.0 Safari/537.36"
@@ -29,12 +29,7 @@ Event = dict[str, Any]
 
 
 def load_recording(script: str) -> list[Event]:
-    """The recording's events; exits naming ``script`` when it is missing."""
-    if not FIXTURE.is_file():
-        sys.exit(
-            f"{script}: the recording {FIXTURE.resolve()} is missing; it is the rrweb demo "
-            "recording kept beside the repository in shared/fixtures/"
-        )
+    """The recording's events; exits naming ``script`` when it is not one."""
     events = orjson.loads(FIXTURE.read_bytes())
     if not isinstance(events, list) or not events:
         sys.exit(f"{script}: {FIXTURE} is not a JSON list of rrweb events")

@@ -2,7 +2,7 @@
 
 Two Hypercorn servers (one worker each, run one after the other so each has
 the machine to itself) receive the same gzipped batches of ~50 events cut
-from the shared rrweb fixture, each batch with its own session id:
+from the rrweb recording in tests/fixtures, each batch with its own session id:
 
 - ``bare``: a Quart endpoint that only reads, gunzips and parses the body;
 - ``ingest``: Sentiero's ``POST /sentiero/events`` into the SQLite store

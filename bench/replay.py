@@ -1,6 +1,6 @@
 """Replay loading: a 50,000-event session served by the events API.
 
-The session is the shared rrweb recording (``../shared/fixtures/rrweb-demo-81s.json``
+The session is the rrweb recording (``tests/fixtures/rrweb-demo-81s.json``
 from the repository root) replicated with shifted timestamps until it holds
 50,000 events, appended in batches of 50 (as the recorder flushes them) to a
 SQLite store in a temporary file. A ``sentiero serve`` process (Hypercorn,

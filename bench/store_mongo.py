@@ -1,6 +1,6 @@
 """MongoDB store append throughput beside raw ``insert_many`` in the same run.
 
-A real rrweb recording (``../shared/fixtures/rrweb-demo-81s.json`` from the
+A real rrweb recording (``tests/fixtures/rrweb-demo-81s.json`` from the
 repository root) is cut into batches the way the recorder flushes them
 (every 10 s or 50 events) and replayed as many sessions, shifted in time.
 Two ways of writing it, against the same server, one after the other:

@@ -1,7 +1,7 @@
 """SQLite store figures: append throughput, listing at 100,000 sessions,
 compression ratio.
 
-Appends replay a real rrweb recording (``../shared/fixtures/rrweb-demo-81s.json``
+Appends replay a real rrweb recording (``tests/fixtures/rrweb-demo-81s.json``
 from the repository root), cut into batches the way the recorder flushes
 them (every 10 s or 50 events), each session shifted in time. Listing is
 measured through the store's API on a file holding 100,000 session summaries,

@@ -1,7 +1,7 @@
 """Recorded sessions for the dashboard tests, built as rrweb event dicts.
 
-``demo_events`` is the real 81-second rrweb recording from the shared
-fixtures. ``shop_session`` is a synthetic two-tab session carrying every
+``demo_events`` is the real 81-second rrweb recording kept in
+tests/fixtures. ``shop_session`` is a synthetic two-tab session carrying every
 signal the dashboard shows (errors, rage and dead clicks, custom events, form
 activity, Web Vitals, console messages, an identified user).
 ``hostile_session`` carries script payloads in every recorded field.
@@ -18,7 +18,7 @@ from sentiero_core.store import Batch, Store
 from sentiero_core.testing.factories import CHROME_MAC, SAFARI_IPHONE, make_batch
 
 ROOT = Path(__file__).resolve().parents[2]
-DEMO_FIXTURE = ROOT.parent / "shared" / "fixtures" / "rrweb-demo-81s.json"
+DEMO_FIXTURE = ROOT / "tests" / "fixtures" / "rrweb-demo-81s.json"
 T0 = 1_700_000_000_000
 
 Event = dict[str, Any]

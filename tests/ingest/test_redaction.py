@@ -13,6 +13,7 @@ import pytest
 
 from sentiero_core.builtins.redaction import Redactor, luhn_valid
 from sentiero_core.settings import RedactionSettings, SettingsError
+from tests.dashboard.recordings import DEMO_FIXTURE
 from tests.ingest.helpers import SESSION, body, envelope, meta_event, running
 
 R = "[redacted]"
@@ -311,12 +312,7 @@ def test_screening_never_skips_a_batch_that_needs_redaction(mode: str) -> None:
 
 
 def test_screening_skips_the_demo_recording() -> None:
-    from pathlib import Path
-
-    fixture = Path(__file__).resolve().parents[2].parent / "shared/fixtures/rrweb-demo-81s.json"
-    if not fixture.exists():
-        pytest.skip("shared fixtures not available")
-    events = orjson.loads(fixture.read_bytes())
+    events = orjson.loads(DEMO_FIXTURE.read_bytes())
     raw = orjson.dumps(envelope(events[:50]))
     assert not redactor().might_match(raw)
     walked = orjson.loads(raw)["events"]
