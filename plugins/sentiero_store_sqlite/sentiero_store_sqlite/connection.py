@@ -3,50 +3,19 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import partial
-from typing import TypeVar
-
-import aiosqlite
 
 from sentiero_core.store import StoreError, StoreUnavailable
 
+from .thread import Connection
 from .url import MEMORY, SQLiteLocation
+
+__all__ = ["Connection", "connect", "enable_wal", "rollback", "sqlite_errors"]
 
 DEFAULT_BUSY_TIMEOUT_MS = 5_000
 #: DELETE ... RETURNING (eviction) arrived in 3.35; row values and JSON earlier.
 MIN_SQLITE = (3, 35, 0)
-
-T = TypeVar("T")
-
-
-class Connection(aiosqlite.Connection):
-    """An aiosqlite connection that can also run a whole unit of work in its
-    thread in one go.
-
-    Each awaited aiosqlite call is a round trip to the connection's thread:
-    a queue put, a wake-up of that thread, then a write to the event loop's
-    self-pipe and a wake-up of the loop, and both threads fighting over the
-    GIL in between. An append group made ten to twenty of them, and those
-    hops, not SQLite, were most of what an append cost. :meth:`run` makes a
-    transaction one hop: the function gets the plain ``sqlite3`` connection
-    and runs start to finish in the thread that owns it.
-    """
-
-    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """``work(connection)`` in the connection's thread; its result.
-
-        Queued behind calls already made on this connection, as any other
-        call. ``work`` must not touch the connection from another thread or
-        keep it. If the caller is cancelled, ``work`` still runs to its end
-        (SQLite cannot be interrupted half-way through a statement).
-        """
-        # _execute and _conn are aiosqlite's own way to run a call in its
-        # thread (every public method goes through them); a subclass is the
-        # one place that may rely on them.
-        result: T = await self._execute(lambda: work(self._conn))
-        return result
 
 
 def check_sqlite_version(version: tuple[int, int, int] = sqlite3.sqlite_version_info) -> None:
@@ -78,25 +47,34 @@ async def connect(
         if location.path.is_dir():
             raise StoreUnavailable(f"cannot open SQLite database {location}: it is a directory")
     target = MEMORY if location.path is None else str(location.path)
-    # What aiosqlite.connect() does, with our subclass.
-    db = Connection(partial(sqlite3.connect, target, isolation_level=None), iter_chunk_size=64)
+    role = "reader" if read_only else "writer"
     try:
-        await db  # starts the thread, which opens the file
+        db = await Connection.open(
+            lambda: sqlite3.connect(target, isolation_level=None), name=f"sentiero-sqlite-{role}"
+        )
     except sqlite3.Error as exc:
         raise StoreUnavailable(f"cannot open SQLite database {location}: {exc}") from exc
+    pragmas = [
+        f"PRAGMA busy_timeout = {int(busy_timeout_ms)}",
+        "PRAGMA foreign_keys = ON",
+        "PRAGMA synchronous = NORMAL",
+    ]
+    if read_only:
+        pragmas.append("PRAGMA query_only = ON")
+
+    def setting(conn: sqlite3.Connection) -> None:
+        for pragma in pragmas:
+            conn.execute(pragma)
+
     try:
-        await db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        await db.execute("PRAGMA foreign_keys = ON")
-        await db.execute("PRAGMA synchronous = NORMAL")
-        if read_only:
-            await db.execute("PRAGMA query_only = ON")
+        await db.run(setting)
     except BaseException:
         await db.close()
         raise
     return db
 
 
-async def enable_wal(db: aiosqlite.Connection, location: SQLiteLocation) -> None:
+async def enable_wal(db: Connection, location: SQLiteLocation) -> None:
     """Switch a file database to WAL: readers then never wait for the writer."""
     if location.in_memory:
         return
@@ -129,7 +107,12 @@ def sqlite_errors(location: SQLiteLocation) -> Iterator[None]:
         raise StoreError(f"SQLite database {location}: {message}") from exc
 
 
-async def rollback(db: aiosqlite.Connection) -> None:
+async def rollback(db: Connection) -> None:
     """Roll back if a transaction is still open (some errors end it already)."""
+    await db.run(rollback_now)
+
+
+def rollback_now(db: sqlite3.Connection) -> None:
+    """:func:`rollback`, for work already on the connection's thread."""
     if db.in_transaction:
-        await db.execute("ROLLBACK")
+        db.execute("ROLLBACK")

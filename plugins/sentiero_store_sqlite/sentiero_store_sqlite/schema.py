@@ -5,15 +5,16 @@ applies the missing ones in order, each in its own ``BEGIN IMMEDIATE``
 transaction that re-reads the version first, so two processes opening one
 file at once cannot apply a step twice. The file header carries our
 ``application_id``, which is how a database of another program is told apart
-from ours before anything is written to it.
+from ours before anything is written to it. Everything here is plain
+``sqlite3``, run whole on the writer connection's thread.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
-import aiosqlite
 import orjson
 
 from sentiero_core.store import StoreError
@@ -21,18 +22,18 @@ from sentiero_core.store import StoreError
 #: "STNR" in the SQLite header's application id field.
 APPLICATION_ID = 0x53544E52
 
-Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
+Migration = Callable[[sqlite3.Connection], None]
 
 
-async def _run(db: aiosqlite.Connection, statements: list[str]) -> None:
+def _run(db: sqlite3.Connection, statements: list[str]) -> None:
     # executescript() would COMMIT the migration's transaction half-way,
     # so statements go one at a time.
     for sql in statements:
-        await db.execute(sql)
+        db.execute(sql)
 
 
-async def _v1_sessions_and_batches(db: aiosqlite.Connection) -> None:
-    await _run(
+def _v1_sessions_and_batches(db: sqlite3.Connection) -> None:
+    _run(
         db,
         [
             # The summary JSON is the whole truth for display; the columns
@@ -115,7 +116,7 @@ async def _v1_sessions_and_batches(db: aiosqlite.Connection) -> None:
     )
 
 
-async def _v2_search_tables(db: aiosqlite.Connection) -> None:
+def _v2_search_tables(db: sqlite3.Connection) -> None:
     """Side tables for the page and custom-event filters, filled from the
     summaries already stored.
 
@@ -127,7 +128,7 @@ async def _v2_search_tables(db: aiosqlite.Connection) -> None:
     pre-lowercased rows with instr() touches a fraction of the bytes that
     the JSON column holds, and instr() has no wildcards to escape, unlike LIKE.
     """
-    await _run(
+    _run(
         db,
         [
             """CREATE TABLE session_pages (
@@ -147,36 +148,35 @@ async def _v2_search_tables(db: aiosqlite.Connection) -> None:
                 WHERE error_count > 0""",
         ],
     )
-    async with db.execute("SELECT id, summary FROM sessions") as rows:
-        async for rowid, text in rows:
-            summary = orjson.loads(text)
-            await insert_search_rows(
-                db, rowid, summary.get("pages") or [], summary.get("custom_events") or []
-            )
+    for rowid, text in db.execute("SELECT id, summary FROM sessions"):
+        summary = orjson.loads(text)
+        insert_search_rows(
+            db, rowid, summary.get("pages") or [], summary.get("custom_events") or []
+        )
 
 
-async def insert_search_rows(
-    db: aiosqlite.Connection, rowid: int, pages: list[str], custom_events: list[str]
+def insert_search_rows(
+    db: sqlite3.Connection, rowid: int, pages: list[str], custom_events: list[str]
 ) -> None:
     """Index a session's new pages and custom event names for filtering."""
     if pages:
-        await db.executemany(
+        db.executemany(
             "INSERT OR IGNORE INTO session_pages (session_rowid, url_folded) VALUES (?, ?)",
             [(rowid, url.lower()) for url in pages],
         )
     if custom_events:
-        await db.executemany(
+        db.executemany(
             "INSERT OR IGNORE INTO session_custom_events (session_rowid, name) VALUES (?, ?)",
             [(rowid, name) for name in custom_events],
         )
 
 
-async def _v3_recorder_seq(db: aiosqlite.Connection) -> None:
+def _v3_recorder_seq(db: sqlite3.Connection) -> None:
     """The recorder's batch number, so a batch delivered twice is stored
     once. Unique per (session, window) where the recorder gave one; batches
     stored before, and batches without a number, hold NULL and never clash.
     Deleting a session (cascade) forgets its numbers with its batches."""
-    await _run(
+    _run(
         db,
         [
             "ALTER TABLE batches ADD COLUMN recorder_seq INTEGER",
@@ -196,28 +196,28 @@ MIGRATIONS: list[tuple[int, Migration]] = [
 LATEST = MIGRATIONS[-1][0]
 
 
-async def _tables(db: aiosqlite.Connection) -> list[str]:
-    rows = await db.execute_fetchall(
+def _tables(db: sqlite3.Connection) -> list[str]:
+    rows = db.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
         "ORDER BY name"
-    )
+    ).fetchall()
     return [r[0] for r in rows]
 
 
-async def current_version(db: aiosqlite.Connection) -> int:
-    if "schema_version" not in await _tables(db):
+def current_version(db: sqlite3.Connection) -> int:
+    if "schema_version" not in _tables(db):
         return 0
-    rows = list(await db.execute_fetchall("SELECT coalesce(max(version), 0) FROM schema_version"))
+    rows = db.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchall()
     return int(rows[0][0])
 
 
-async def check_ownership(db: aiosqlite.Connection, where: str) -> None:
+def check_ownership(db: sqlite3.Connection, where: str) -> None:
     """Refuse a database that belongs to another program, before writing."""
-    rows = list(await db.execute_fetchall("PRAGMA application_id"))
+    rows = db.execute("PRAGMA application_id").fetchall()
     app_id = int(rows[0][0])
     if app_id == APPLICATION_ID:
         return
-    tables = await _tables(db)
+    tables = _tables(db)
     if app_id == 0 and not tables:
         return
     owner = f"application id {app_id:#x}" if app_id else "no application id"
@@ -228,9 +228,9 @@ async def check_ownership(db: aiosqlite.Connection, where: str) -> None:
     )
 
 
-async def migrate(db: aiosqlite.Connection, where: str, upto: int = LATEST) -> int:
+def migrate(db: sqlite3.Connection, where: str, upto: int = LATEST) -> int:
     """Apply the missing migrations up to ``upto``; the resulting version."""
-    version = await current_version(db)
+    version = current_version(db)
     if version > LATEST:
         raise StoreError(
             f"{where} has schema version {version}, newer than this sentiero-store-sqlite "
@@ -239,25 +239,25 @@ async def migrate(db: aiosqlite.Connection, where: str, upto: int = LATEST) -> i
     for number, step in MIGRATIONS:
         if number <= version or number > upto:
             continue
-        await db.execute("BEGIN IMMEDIATE")
+        db.execute("BEGIN IMMEDIATE")
         try:
-            if number <= await current_version(db):
-                await db.execute("ROLLBACK")
+            if number <= current_version(db):
+                db.execute("ROLLBACK")
                 continue
             if number == 1:
-                await db.execute(
+                db.execute(
                     "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, "
                     "applied_at INTEGER NOT NULL)"
                 )
-                await db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            await step(db)
-            await db.execute(
+                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            step(db)
+            db.execute(
                 "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
                 (number, int(time.time() * 1000)),
             )
-            await db.execute("COMMIT")
+            db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
-                await db.execute("ROLLBACK")
+                db.execute("ROLLBACK")
             raise
-    return await current_version(db)
+    return current_version(db)

@@ -3,7 +3,7 @@
 One writer connection does every write, guarded by an asyncio lock, with
 concurrent appends grouped into shared transactions (see :mod:`.writes`),
 each run whole in the writer's thread: one hop from the event loop per
-transaction (see :meth:`.connection.Connection.run`).
+transaction (see :mod:`.thread`).
 Reads go through a small pool of read-only connections: in WAL mode a
 reader sees the last committed state and never waits for the writer. A
 ``:memory:`` database exists in one connection only, so there reads share
@@ -148,12 +148,12 @@ class SQLiteStore(Store):
             with sqlite_errors(self.location):
                 writer = await connect(self.location, busy_timeout_ms=self._busy_timeout_ms)
                 opened.append(writer)
-                await check_ownership(writer, where)
+                await writer.run(partial(check_ownership, where=where))
                 # Removed sessions are overwritten with zeros, not left in
                 # free pages: erasing a recording must erase it on disk.
                 await writer.execute("PRAGMA secure_delete = ON")
                 await enable_wal(writer, self.location)
-                await migrate(writer, where)
+                await writer.run(partial(migrate, where=where))
                 if not self.location.in_memory:
                     readers: asyncio.Queue[Connection] = asyncio.Queue()
                     for _ in range(self._read_connections):

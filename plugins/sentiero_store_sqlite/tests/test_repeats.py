@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 
-import aiosqlite
 import pytest
 from sentiero_store_sqlite import SQLiteStore
 from sentiero_store_sqlite.schema import migrate
@@ -83,8 +83,8 @@ async def test_a_session_evicted_and_restarted_in_one_group_takes_its_seq_again(
 
 @pytest.mark.asyncio
 async def test_a_version_2_database_migrates_and_keeps_its_batches(db_path: Path) -> None:
-    async with aiosqlite.connect(db_path, isolation_level=None) as db:
-        assert await migrate(db, str(db_path), upto=2) == 2
+    with closing(sqlite3.connect(db_path, isolation_level=None)) as db:
+        assert migrate(db, str(db_path), upto=2) == 2
     # a store of that time wrote batches without any seq column
     with sqlite3.connect(db_path) as db:
         db.execute(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
-import aiosqlite
 import orjson
 import pytest
 from sentiero_store_sqlite import SQLiteStore
@@ -57,9 +57,9 @@ async def test_a_database_at_version_1_migrates_and_its_sessions_become_searchab
         pages=["https://shop.example/Checkout"],
         custom_events=["signup"],
     )
-    async with aiosqlite.connect(db_path, isolation_level=None) as db:
-        assert await migrate(db, str(db_path), upto=1) == 1
-        await db.execute(
+    with closing(sqlite3.connect(db_path, isolation_level=None)) as db:
+        assert migrate(db, str(db_path), upto=1) == 1
+        db.execute(
             "INSERT INTO sessions (session_id, started_at, ended_at, duration_ms, error_count, "
             "summary) VALUES ('old', 1000, 2000, 1000, 0, ?)",
             (orjson.dumps(summary.to_dict()).decode(),),
