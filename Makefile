@@ -8,7 +8,7 @@ PACKAGES := -e . -e plugins/sentiero_store_sqlite -e plugins/sentiero_store_mong
             -e plugins/sentiero_analytics -e plugins/sentiero_reporter
 DEV_TOOLS := -r requirements-dev.txt
 
-.PHONY: install demo test lint typecheck bench frontend clean system-deps
+.PHONY: install demo test lint typecheck bench frontend clean system-deps bench-deps dist
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,10 @@ $(STAMP): $(BIN)/python pyproject.toml plugins/*/pyproject.toml requirements-dev
 install: $(STAMP)
 
 system-deps:
-	bash .ci/system-deps.sh
+	bash .ci/system-deps.sh test
+
+bench-deps:
+	bash .ci/system-deps.sh bench
 
 demo: $(STAMP)
 	$(BIN)/sentiero demo --host 127.0.0.1 --port 9292
@@ -38,7 +41,7 @@ typecheck: $(STAMP)
 test: system-deps $(STAMP) lint typecheck
 	$(BIN)/python -m pytest -q
 
-bench: system-deps $(STAMP)
+bench: bench-deps $(STAMP)
 	@for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 frontend:

@@ -1,8 +1,21 @@
 #!/usr/bin/env bash
-# Debian packages the tests need; installed only when missing (needs root).
+# Debian packages that `make test` (default) or `make bench` needs; installed
+# only when missing (needs root, as CI has).
+# Usage: .ci/system-deps.sh [test] [bench]
 set -euo pipefail
 need=()
-command -v chromium >/dev/null 2>&1 || need+=(chromium)
+want() {  # want COMMAND PACKAGE
+  command -v "$1" >/dev/null 2>&1 || need+=("$2")
+}
+for target in "${@:-test}"; do
+  case "$target" in
+    test) want chromium chromium ;;
+    # the recorder bench drives Chromium; wrk is the ingest bench's load
+    # client (a Python client saturates before the server on 2 cores)
+    bench) want chromium chromium; want wrk wrk ;;
+    *) echo "system-deps.sh: unknown target $target (test, bench)" >&2; exit 2 ;;
+  esac
+done
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "missing Debian packages: ${need[*]} (run as root or install them)" >&2

@@ -17,6 +17,11 @@ and, beside them in the same run, a raw read of the same rows from the store
 in this process (``Store.read_events`` page by page: decompress and decode,
 no HTTP, no JSON encoding), its MB/s counted on the same JSON bytes.
 
+The walk keeps one request in flight, as the player does, so its figure is
+the client's and the server's time per page added up, not a load test; it
+shows the CPU each side used (about half each here: the client parses every
+page, as the player would).
+
 Run: ``.venv/bin/python bench/replay.py [--events 50000] [--rounds 3]``.
 """
 
@@ -37,6 +42,7 @@ from typing import Any
 
 import httpx
 import orjson
+from _load import Usage, Watch
 from _recording import load_recording
 
 from sentiero_core.store import Batch, RequestMeta, Store, digest_events
@@ -216,7 +222,11 @@ def main() -> None:
             with httpx.Client(timeout=60) as client:
                 first_page(client, base)  # warm the server's caches and connection
                 firsts = [first_page(client, base) for _ in range(7)]
-                rounds = [walk_api(client, base) for _ in range(args.rounds)]
+                rounds: list[tuple[tuple[float, int, int, int], Usage]] = []
+                for _ in range(args.rounds):
+                    with Watch(server.pid) as watch:
+                        walked = walk_api(client, base)
+                    rounds.append((walked, watch.usage))
         finally:
             server.send_signal(signal.SIGTERM)
             try:
@@ -240,14 +250,14 @@ def main() -> None:
         f"first page over HTTP: session page {html_ms:.1f} ms + first {firsts[0][2]:,} events "
         f"{events_ms:.1f} ms = {html_ms + events_ms:.1f} ms (median of {len(firsts)})"
     )
-    api_s, api_events, api_bytes, pages = min(rounds)
+    (api_s, api_events, api_bytes, pages), usage = min(rounds)
     raw_s, raw_events, raw_bytes = min(raws)
     api_mbs = api_bytes / 1e6 / api_s
     raw_mbs = raw_bytes / 1e6 / raw_s
     print(
         f"events API over HTTP: {api_mbs:.1f} MB/s, {api_events / api_s:,.0f} events/s "
         f"({api_events:,} events, {pages} pages, {api_bytes / 1e6:.1f} MB in {api_s:.2f} s; "
-        f"best of {len(rounds)})"
+        f"best of {len(rounds)}; {usage.describe()})"
     )
     print(
         f"raw store read:       {raw_mbs:.1f} MB/s, {raw_events / raw_s:,.0f} events/s "
