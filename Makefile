@@ -44,6 +44,15 @@ test: system-deps $(STAMP) lint typecheck
 bench: bench-deps $(STAMP)
 	@for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
+# The five wheels and sdists, into dist/ (each wheel is built from its sdist,
+# so a file missing from an sdist fails here).
+DISTS := . plugins/sentiero_store_sqlite plugins/sentiero_store_mongo \
+         plugins/sentiero_analytics plugins/sentiero_reporter
+dist: $(BIN)/python
+	rm -rf dist
+	@for src in $(DISTS); do $(BIN)/uv build --quiet --out-dir dist $$src || exit 1; done
+	@ls -1 dist
+
 frontend:
 	cd frontend && npm ci && npm run build
 
