@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from tests.support.live_server import free_port
+from tests.support.wheels import build_wheel
 
 ROOT = Path(__file__).resolve().parents[2]
 UV = Path(sys.executable).parent / "uv"
@@ -32,14 +33,8 @@ DISTRIBUTIONS = {
 @pytest.fixture(scope="module")
 def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("wheels")
-    for source in DISTRIBUTIONS.values():
-        subprocess.run(
-            [str(UV), "build", "--wheel", "--quiet", "--out-dir", str(out), str(source)],
-            check=True,
-            capture_output=True,
-        )
-    built = {p.name.split("-")[0]: p for p in out.glob("*.whl")}
-    return built
+    built = [build_wheel(source, out) for source in DISTRIBUTIONS.values()]
+    return {p.name.split("-")[0]: p for p in built}
 
 
 @pytest.fixture(scope="module")
