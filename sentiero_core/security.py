@@ -133,6 +133,18 @@ async def check_csrf() -> None:
         abort(403, "missing or invalid CSRF token")
 
 
+def relative_location(response: Response) -> Response:
+    """Drop the scheme and host from a ``Location`` built from this request
+    (Werkzeug's trailing-slash redirects use the ``Host`` header): a forged
+    ``Host`` must not reach a redirect that a cache keeps for others."""
+    location = response.headers.get("Location")
+    own = f"{request.scheme}://{request.host}"
+    if location and location.lower().startswith(own.lower() + "/"):
+        # one leading slash: "//x" or "/\\x" would name another host
+        response.headers["Location"] = "/" + location[len(own) :].lstrip("/\\")
+    return response
+
+
 def security_headers(response: Response, *, dashboard: bool) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     if dashboard:
