@@ -13,7 +13,7 @@ from quart import Quart, Response, request, send_from_directory
 
 from .plugins import PluginError, call_each, get_plugin_manager
 from .routing import Panel, Route
-from .security import check_access, check_csrf, csrf_token, security_headers
+from .security import check_access, check_csrf, csrf_token, relative_location, security_headers
 from .settings import Settings, load_settings
 from .store import Store
 from .store_selection import build_store
@@ -172,6 +172,7 @@ def create_app(
 
     @app.after_request
     async def _headers(response: Response) -> Response:
+        relative_location(response)
         route = state.routes.get(request.endpoint or "")
         ours = route is not None or request.endpoint == "sentiero.static"
         if not ours:

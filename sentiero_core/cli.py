@@ -13,6 +13,7 @@ from typing import Any
 
 from .plugins import PluginError, describe_plugins, get_plugin_manager
 from .settings import SettingsError, load_settings
+from .store import StoreUnavailable
 
 
 class StartupError(RuntimeError):
@@ -115,7 +116,15 @@ async def _tune_gc_when_started() -> None:
     tune_gc()
 
 
-def _run_hypercorn(app: Any, host: str, port: int) -> None:
+class _StoreFailureIsReported(logging.Filter):
+    """Keeps Quart from logging a traceback for a store that cannot open:
+    :func:`main` prints the store's one-line reason instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], StoreUnavailable))
+
+
+def _run_hypercorn(app: Any, host: str, port: int, banner: str = "") -> None:
     from hypercorn.asyncio import serve
     from hypercorn.config import Config
     from hypercorn.utils import LifespanFailureError
@@ -123,14 +132,26 @@ def _run_hypercorn(app: Any, host: str, port: int) -> None:
     config = Config()
     config.bind = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
     config.accesslog = "-"
+    quiet = _StoreFailureIsReported()
+    app.logger.addFilter(quiet)
+
+    async def _started() -> None:
+        # The store is open and every plugin started; Hypercorn says
+        # "Running on ..." once it has bound the address.
+        app.logger.removeFilter(quiet)
+        if banner:
+            print(banner, file=sys.stderr, flush=True)
+
+    app.before_serving(_started)
     # Registered last, so it runs after the store has opened and every
     # plugin's startup: whatever they built is frozen too.
     app.before_serving(_tune_gc_when_started)
-    print(f"Sentiero listening on http://{host}:{port}", file=sys.stderr, flush=True)
     try:
         asyncio.run(serve(app, config))
     except LifespanFailureError as exc:
         raise StartupError(str(exc).split("startup.", 1)[-1].strip(" '")) from None
+    except OSError as exc:
+        raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -139,8 +160,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = load_settings(config_file=args.config, **_overrides(args))
     app = create_app(settings)
     mount = (settings.mount_path or "") + "/"
-    print(f"Dashboard: http://{args.host}:{args.port}{mount}", file=sys.stderr)
-    _run_hypercorn(app, args.host, args.port)
+    _run_hypercorn(app, args.host, args.port, f"Dashboard: http://{args.host}:{args.port}{mount}")
     return 0
 
 
@@ -160,12 +180,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import create_demo_app
 
     app = create_demo_app(store_url=args.store)
-    print(
+    banner = (
         f"Todo app:  http://{args.host}:{args.port}/\n"
-        f"Dashboard: http://{args.host}:{args.port}/sentiero/  (user demo, password demo)",
-        file=sys.stderr,
+        f"Dashboard: http://{args.host}:{args.port}/sentiero/  (user demo, password demo)"
     )
-    _run_hypercorn(app, args.host, args.port)
+    _run_hypercorn(app, args.host, args.port, banner)
     return 0
 
 

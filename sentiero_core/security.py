@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from itsdangerous import BadData, URLSafeTimedSerializer
@@ -21,24 +22,34 @@ CSRF_FIELD = "csrf_token"
 CSRF_COOKIE = "sentiero_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 
-DASHBOARD_CSP = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        # rrweb-player and the replayed page's own styles are inline
-        "style-src 'self' 'unsafe-inline' http: https:",
-        # the replayed page's images and fonts come from its own site
-        "img-src 'self' data: blob: http: https:",
-        "font-src 'self' data: http: https:",
-        "media-src 'self' blob: http: https:",
-        "connect-src 'self'",
-        "frame-src 'self' blob: about:",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'self'",
-    ]
-)
+
+def dashboard_csp(resource_origins: Sequence[str] = ()) -> str:
+    """The dashboard's Content-Security-Policy. Images, styles, fonts and
+    media load from the dashboard itself and ``resource_origins`` only: a
+    replayed page (rebuilt in an ``about:blank`` frame, which inherits this
+    policy) can reach no other host, so a planted recording cannot tell
+    anyone when it is watched."""
+    extra = "".join(" " + origin for origin in resource_origins)
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            # rrweb-player and the replayed page's own styles are inline
+            f"style-src 'self' 'unsafe-inline'{extra}",
+            f"img-src 'self' data: blob:{extra}",
+            f"font-src 'self' data:{extra}",
+            f"media-src 'self' blob:{extra}",
+            "connect-src 'self'",
+            "frame-src 'self' blob: about:",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'self'",
+        ]
+    )
+
+
+DASHBOARD_CSP = dashboard_csp()
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -131,6 +142,18 @@ async def check_csrf() -> None:
         token = (await request.form).get(CSRF_FIELD)
     if not valid_csrf_token(token, request.endpoint or ""):
         abort(403, "missing or invalid CSRF token")
+
+
+def relative_location(response: Response) -> Response:
+    """Drop the scheme and host from a ``Location`` built from this request
+    (Werkzeug's trailing-slash redirects use the ``Host`` header): a forged
+    ``Host`` must not reach a redirect that a cache keeps for others."""
+    location = response.headers.get("Location")
+    own = f"{request.scheme}://{request.host}"
+    if location and location.lower().startswith(own.lower() + "/"):
+        # one leading slash: "//x" or "/\\x" would name another host
+        response.headers["Location"] = "/" + location[len(own) :].lstrip("/\\")
+    return response
 
 
 def security_headers(response: Response, *, dashboard: bool) -> Response:

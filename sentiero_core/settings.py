@@ -12,6 +12,7 @@ import dataclasses
 import importlib
 import json
 import os
+import re
 import secrets
 import tomllib
 import types
@@ -118,6 +119,22 @@ class Settings:
     #: or ``modern`` (RFC 7239 ``Forwarded``).
     proxy_mode: str = "legacy"
     audit_log: Callable[..., Any] | None = None
+    # where browsers reach this server, and where a replay may load from
+    #: The URL browsers reach this app at, without the mount path
+    #: (``"https://rec.example.com"``, or ``"https://example.com/tools"`` under
+    #: a path prefix). ``recorder.js`` posts to ``<public_url><mount_path>/events``
+    #: and ``script_tag`` points there. Unset, no URL is built from a request's
+    #: Host header: the recorder posts beside the script it was loaded from.
+    public_url: str | None = None
+    #: Origins (``"https://cdn.example.com"``, ``"https://*.example.com"``) a
+    #: replay may load images, styles, fonts and media from, besides the
+    #: dashboard's own and, with ``replay_recorded_origins``, the session's.
+    replay_resource_origins: list[str] = field(default_factory=list)
+    #: Whether a replay may load from the origins of the pages the session
+    #: recorded. A forged session names its own pages: set false (and list
+    #: your sites in ``replay_resource_origins``) so that no replay can reach
+    #: a host you did not list.
+    replay_recorded_origins: bool = True
     # plugin sections, validated against the types plugins register
     plugins: dict[str, Any] = field(default_factory=dict)
 
@@ -168,6 +185,11 @@ class Settings:
         unknown = set(self.redaction.builtin_patterns) - {"email", "card"}
         if unknown:
             raise SettingsError(f"redaction.builtin_patterns: unknown pattern(s) {sorted(unknown)}")
+        self.public_url = _public_url(self.public_url)
+        self.replay_resource_origins = [
+            _resource_origin(o, f"replay_resource_origins[{i}]")
+            for i, o in enumerate(self.replay_resource_origins)
+        ]
         if self.secret_key is None:
             self.secret_key = secrets.token_urlsafe(32)
 
@@ -195,6 +217,37 @@ class Settings:
 
 
 # -- validation -------------------------------------------------------------
+
+_HOST = r"(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?"
+_PUBLIC_URL = re.compile(
+    rf"(https?)://({_HOST})((?:/[A-Za-z0-9._~!$&'()*+,;=:@%-]*)*)", re.IGNORECASE
+)
+_ORIGIN = re.compile(rf"https?://(?:\*\.)?{_HOST}", re.IGNORECASE)
+
+
+def _public_url(value: str | None) -> str | None:
+    """``public_url`` without its trailing slash; a scheme, a host and at
+    most a path, so that it can prefix the mount path."""
+    if value is None:
+        return None
+    match = _PUBLIC_URL.fullmatch(value.strip())
+    if match is None:
+        raise SettingsError(
+            "public_url: expected an http(s) URL of a scheme, a host and an optional path "
+            f"(no query or fragment), e.g. 'https://rec.example.com', got {value!r}"
+        )
+    scheme, host, path = match.groups()
+    return f"{scheme.lower()}://{host.lower()}{path.rstrip('/')}"
+
+
+def _resource_origin(value: str, where: str) -> str:
+    origin = value.strip().rstrip("/").lower()
+    if _ORIGIN.fullmatch(origin) is None:
+        raise SettingsError(
+            f"{where}: expected an origin like 'https://cdn.example.com' or "
+            f"'https://*.example.com' (scheme and host, no path), got {value!r}"
+        )
+    return origin
 
 
 _WORDS = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}

@@ -21,6 +21,7 @@ from ..store.digest import (
     RAGE_WINDOW_MS,
 )
 from .errors import error_page
+from .replay_policy import replay_headers
 
 EXPORT_PAGE = 2_000
 
@@ -84,7 +85,7 @@ async def session_page(session_id: str) -> Any:
         }
         for i, wid in enumerate(summary.windows, start=1)
     ]
-    return await render(
+    page = await render(
         "sessions/session.html",
         summary=summary,
         window=window,
@@ -94,6 +95,7 @@ async def session_page(session_id: str) -> Any:
         delete_url=url_for("sentiero.session_delete", session_id=session_id),
         list_url=url_for("sentiero.sessions"),
     )
+    return page, 200, replay_headers(get_state().settings, summary)
 
 
 async def export_session(session_id: str) -> Any:

@@ -3,15 +3,17 @@ the opt-in captures that are on (web vitals, console), then the recorder
 bundle: one response, so a page needs one tag and one request, and a page
 without those captures never downloads their code.
 
-The config carries the absolute ``events`` URL of the server that served
-the script, so a page on another origin posts back here.
+Nothing in the response depends on the request: with ``public_url`` set the
+config carries the absolute ``events`` URL built from it; without, it
+carries none and the recorder posts to ``events`` beside its own ``src``.
+A shared cache may then keep the script for everyone: a forged ``Host``
+header can never reach another visitor's copy.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from typing import Any
 
 from quart import Response, request
@@ -27,18 +29,15 @@ log = logging.getLogger("sentiero.recorder")
 
 #: short: settings changes reach visitors within minutes; ETag saves the bytes
 CACHE_CONTROL = "public, max-age=300"
-_HOST = re.compile(r"[A-Za-z0-9._\-]+(?::\d{1,5})?|\[[0-9A-Fa-f:.]+\](?::\d{1,5})?")
 
 
 def events_url(settings: Settings) -> str | None:
-    """``<scheme>://<host><root_path><mount>/events`` for this request, or
-    ``None`` when the host is not a plain host name (the recorder then
-    derives the URL from its own ``src``)."""
-    # behind trusted proxies, ProxyFixMiddleware has put their scheme and host here
-    scheme, host = request.scheme, request.host
-    if scheme not in ("http", "https") or not host or _HOST.fullmatch(host) is None:
+    """``<public_url><mount>/events``, or ``None`` without ``public_url``:
+    the recorder then resolves ``events`` against its own script URL, which
+    works from any origin and never comes from a request's ``Host``."""
+    if settings.public_url is None:
         return None
-    return f"{scheme}://{host}{request.root_path}{settings.mount_path}/events"
+    return f"{settings.public_url}{settings.mount_path}/events"
 
 
 def bundles(settings: Settings) -> list[Bundle]:

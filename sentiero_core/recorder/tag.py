@@ -31,10 +31,13 @@ def script_tag(
     nonce: str | None = None,
 ) -> Markup:
     """The tag that loads the recorder. ``base_url`` points at another
-    server (``"https://rec.example.com"``) or prefix; otherwise ``request``'s
-    root path (Quart, Starlette or Werkzeug requests) prefixes the mount.
+    server (``"https://rec.example.com"``) or prefix, ``settings.public_url``
+    when not given; otherwise ``request``'s root path (Quart, Starlette or
+    Werkzeug requests) prefixes the mount.
     ``nonce`` is for pages with a strict Content-Security-Policy."""
     mount = settings.mount_path if mount is None else mount.rstrip("/")
+    if base_url is None:
+        base_url = settings.public_url
     if base_url is not None:
         prefix = base_url.rstrip("/")
     elif request is not None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
 
 import pytest
 
 from sentiero_core.cli import build_parser, main
+from tests.support.live_server import free_port
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -108,3 +111,58 @@ def test_serve_tunes_the_collector_after_every_other_start_up_step(
     assert main(["serve", "--store", "memory://", "--port", "9"]) == 0
     (app,) = served
     assert app.before_serving_funcs[-1] is cli._tune_gc_when_started  # type: ignore[attr-defined]
+
+
+def _assert_only_the_reason(result: subprocess.CompletedProcess[str], reason: str) -> None:
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("sentiero: the server could not start: ")
+    assert reason in lines[0]
+    assert "Traceback" not in result.stderr and "listening" not in result.stderr.lower()
+
+
+def test_serve_with_a_sqlite_store_that_cannot_open_prints_the_reason_alone(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Ensure that a store failing to open is one line on stderr and exit 1:
+    no address announced, no traceback."""
+    (tmp_path / "file").write_text("")
+    url = f"sqlite:///{tmp_path}/file/sentiero.db"
+    result = run("serve", "--store", url, "--port", str(free_port()))
+    _assert_only_the_reason(result, "cannot open SQLite database")
+
+
+def test_serve_with_an_unreachable_mongo_store_prints_the_reason_alone() -> None:
+    closed = free_port()  # nothing listens there
+    store = f"mongodb://127.0.0.1:{closed}/sentiero"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sentiero_core.cli",
+            "serve",
+            "--port",
+            str(free_port()),
+            "--store",
+            store,
+        ],
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "SENTIERO_PLUGINS__STORE_MONGO__SERVER_SELECTION_TIMEOUT_MS": "300",
+            "SENTIERO_PLUGINS__STORE_MONGO__RETRY_ATTEMPTS": "1",
+        },
+        timeout=60,
+    )
+    _assert_only_the_reason(result, f"127.0.0.1:{closed}")
+
+
+def test_serve_on_a_port_in_use_says_so() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("serve", "--store", "memory://", "--port", str(port))
+    assert result.returncode == 1, result.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in result.stderr

@@ -18,13 +18,32 @@ from hypercorn.middleware import ProxyFixMiddleware
 
 from tests.support.live_server import free_port
 
-FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "rec.example.com"}
+FORWARDED = {"X-Forwarded-For": "203.0.113.77", "X-Forwarded-Proto": "https"}
+SESSION = "sess_proxy_0123456789"
 
 
-def _endpoint(script: bytes) -> str | None:
-    line = script.partition(b"\n")[0]
-    config = orjson.loads(line[line.index(b"{") : line.rindex(b"}") + 1])
-    return config.get("endpoint")  # type: ignore[no-any-return]
+def _seen_by(url: str, headers: dict[str, str]) -> tuple[str | None, bool]:
+    """What the server believed about a client: the (anonymized) address it
+    stored with a batch, and whether the dashboard's CSRF cookie came marked
+    Secure (the scheme was https)."""
+    event = {"type": 4, "timestamp": 1_700_000_000_000, "data": {"href": "https://s.example/"}}
+    doc = {
+        "v": 1,
+        "session_id": SESSION,
+        "window_id": "win_proxy_0123456789",
+        "seq": 1,
+        "sent_at": 1_700_000_000_100,
+        "dropped": 0,
+        "events": [event, {**event, "type": 5, "data": {"tag": "x", "payload": {}}}],
+    }
+    posted = httpx.post(url + "/sentiero/events", content=orjson.dumps(doc), headers=headers)
+    assert posted.status_code in (200, 202, 204), posted.text
+    summary = httpx.get(f"{url}/sentiero/api/sessions/{SESSION}").json()
+    page = httpx.get(f"{url}/sentiero/sessions/{SESSION}", headers=headers)
+    httpx.delete(f"{url}/sentiero/api/sessions/{SESSION}")
+    cookie = page.headers.get("set-cookie", "")
+    assert "sentiero_csrf=" in cookie
+    return summary.get("ip", summary.get("session", {}).get("ip")), "secure" in cookie.lower()
 
 
 @pytest.fixture(scope="module")
@@ -65,14 +84,14 @@ def serve() -> Iterator[str]:
 
 
 def test_serve_believes_the_trusted_hop(serve: str) -> None:
-    response = httpx.get(serve + "/sentiero/recorder.js", headers=FORWARDED)
-    assert response.status_code == 200
-    assert _endpoint(response.content) == "https://rec.example.com/sentiero/events"
+    assert _seen_by(serve, {**FORWARDED, "Content-Type": "application/json"}) == (
+        "203.0.113.0",
+        True,
+    )
 
 
 def test_serve_without_forwarded_headers_uses_the_request(serve: str) -> None:
-    response = httpx.get(serve + "/sentiero/recorder.js")
-    assert _endpoint(response.content) == serve + "/sentiero/events"
+    assert _seen_by(serve, {"Content-Type": "application/json"}) == ("127.0.0.0", False)
 
 
 def test_the_asgi_entry_applies_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:

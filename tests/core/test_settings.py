@@ -126,3 +126,42 @@ def test_proxy_settings_are_checked(options: dict[str, Any], message: str) -> No
 def test_a_renamed_option_points_to_its_new_name() -> None:
     with pytest.raises(SettingsError, match=r"trust_forwarded_for is now trusted_proxy_hops"):
         load_settings(environ={}, trust_forwarded_for=True)
+
+
+def test_public_url_and_replay_origins_are_normalized() -> None:
+    s = load_settings(
+        environ={
+            "SENTIERO_PUBLIC_URL": "HTTPS://Rec.Example.com/tools/",
+            "SENTIERO_REPLAY_RESOURCE_ORIGINS": "https://CDN.example.com/, https://*.example.net",
+            "SENTIERO_REPLAY_RECORDED_ORIGINS": "false",
+        }
+    )
+    assert s.public_url == "https://rec.example.com/tools"
+    assert s.replay_resource_origins == ["https://cdn.example.com", "https://*.example.net"]
+    assert s.replay_recorded_origins is False
+    defaults = Settings()
+    assert defaults.public_url is None and defaults.replay_resource_origins == []
+    assert defaults.replay_recorded_origins is True
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"public_url": "rec.example.com"}, "public_url: expected an http(s) URL"),
+        ({"public_url": "https://rec.example.com/?a=1"}, "(no query or fragment)"),
+        ({"public_url": 'https://x"/</script>'}, "public_url: expected"),
+        ({"public_url": "javascript:alert(1)"}, "public_url: expected"),
+        (
+            {"replay_resource_origins": ["https://cdn.example.com/img"]},
+            "replay_resource_origins[0]: expected an origin",
+        ),
+        ({"replay_resource_origins": ["*"]}, "replay_resource_origins[0]: expected an origin"),
+        (
+            {"replay_resource_origins": ["https://a.example; script-src *"]},
+            "replay_resource_origins[0]: expected an origin",
+        ),
+    ],
+)
+def test_public_url_and_replay_origins_are_checked(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        Settings(**options)

@@ -16,6 +16,7 @@ from sentiero_core.recorder.bundle import BUNDLE_PATH, STATIC, BundleCache
 from tests.support.live_server import LiveServer
 
 PREFIX = b"window.__SENTIERO_CONFIG__ = "
+CACHE = "public, max-age=300"
 
 
 def app_for(**options: Any) -> Any:
@@ -98,34 +99,39 @@ async def test_a_missing_extension_bundle_is_a_503_script(
 
 
 @pytest.mark.asyncio
-async def test_endpoint_is_absolute_and_follows_the_mount(bundle: Path) -> None:
-    response = await get(app_for(mount_path="/rec"), "/rec/recorder.js")
-    config, _ = split(await response.get_data())
-    assert config["endpoint"] == "http://localhost/rec/events"
+async def test_endpoint_is_the_public_url_and_follows_the_mount(bundle: Path) -> None:
+    app = app_for(mount_path="/rec", public_url="https://rec.example.com/")
+    config, _ = split(await (await get(app, "/rec/recorder.js")).get_data())
+    assert config["endpoint"] == "https://rec.example.com/rec/events"
 
 
 @pytest.mark.asyncio
-async def test_endpoint_includes_the_asgi_root_path(bundle: Path) -> None:
-    response = await get(app_for(), "/tools/sentiero/recorder.js", root_path="/tools")
+async def test_a_public_url_with_a_path_prefix(bundle: Path) -> None:
+    app = app_for(public_url="https://example.com/tools")
+    response = await get(app, "/tools/sentiero/recorder.js", root_path="/tools")
     config, _ = split(await response.get_data())
-    assert config["endpoint"] == "http://localhost/tools/sentiero/events"
+    assert config["endpoint"] == "https://example.com/tools/sentiero/events"
 
 
 @pytest.mark.asyncio
-async def test_forwarded_scheme_and_host_only_when_trusted(bundle: Path) -> None:
-    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "rec.example.com"}
-    config, _ = split(await (await get(app_for(), headers=headers)).get_data())
-    assert config["endpoint"] == "http://localhost/sentiero/events"
-    trusted = app_for(trusted_proxy_hops=1)
-    config, _ = split(await (await get(trusted, headers=headers)).get_data())
-    assert config["endpoint"] == "https://rec.example.com/sentiero/events"
-
-
-@pytest.mark.asyncio
-async def test_odd_host_header_leaves_the_endpoint_to_the_recorder(bundle: Path) -> None:
-    headers = {"X-Forwarded-Host": 'evil"</script>'}
-    response = await get(app_for(trusted_proxy_hops=1), headers=headers)
-    config, _ = split(await response.get_data())
+@pytest.mark.parametrize("hops", [0, 1])
+async def test_without_a_public_url_no_request_header_reaches_the_script(
+    bundle: Path, hops: int
+) -> None:
+    """Ensure that the script (and its ETag) is the same whatever Host or
+    forwarded headers a client sends, trusted or not: the recorder resolves
+    ``events`` against its own ``src``."""
+    app = app_for(trusted_proxy_hops=hops)
+    plain = await get(app)
+    for headers in (
+        {"Host": "evil.example"},
+        {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example"},
+        {"X-Forwarded-Host": 'evil"</script>'},
+    ):
+        forged = await get(app, headers=headers)
+        assert await forged.get_data() == await plain.get_data()
+        assert forged.headers["ETag"] == plain.headers["ETag"]
+    config, _ = split(await plain.get_data())
     assert "endpoint" not in config
 
 
@@ -192,8 +198,32 @@ def test_served_over_http_with_the_committed_bundle() -> None:
         response = httpx.get(server.url + "/sentiero/recorder.js", timeout=10)
     assert response.status_code == 200
     config, rest = split(response.content)
-    assert config["endpoint"] == server.url + "/sentiero/events"
+    assert "endpoint" not in config
     assert rest == BUNDLE_PATH.read_bytes()
+
+
+@pytest.mark.parametrize("public_url", [None, "https://rec.example.com"])
+def test_a_forged_host_never_reaches_a_cacheable_response(
+    bundle: Path, public_url: str | None
+) -> None:
+    """Ensure that over real HTTP a forged ``Host`` header changes nothing a
+    shared cache could keep: the script, its ETag and the redirect to the
+    dashboard's trailing slash."""
+    with LiveServer(app_for(public_url=public_url)) as server:
+        script = server.url + "/sentiero/recorder.js"
+        honest = httpx.get(script, timeout=10)
+        forged = httpx.get(script, headers={"Host": "evil.example:666"}, timeout=10)
+        redirect = httpx.get(server.url + "/sentiero", headers={"Host": "evil.example"})
+    assert honest.headers["Cache-Control"] == forged.headers["Cache-Control"] == CACHE
+    assert forged.content == honest.content and b"evil" not in forged.content
+    assert forged.headers["ETag"] == honest.headers["ETag"]
+    config, _ = split(forged.content)
+    if public_url is None:
+        assert "endpoint" not in config
+    else:
+        assert config["endpoint"] == "https://rec.example.com/sentiero/events"
+    assert redirect.status_code == 308
+    assert redirect.headers["Location"] == "/sentiero/"
 
 
 def test_the_committed_extensions_register_before_the_recorder_boots() -> None:

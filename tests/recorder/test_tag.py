@@ -68,3 +68,13 @@ async def test_jinja_global_in_a_quart_app_uses_the_request_root_path() -> None:
     assert plain == '<script src="/sentiero/recorder.js" defer></script>'
     mounted = await (await client.get("/shop/", root_path="/shop")).get_data(as_text=True)
     assert mounted == '<script src="/shop/sentiero/recorder.js" defer></script>'
+
+
+def test_public_url_is_the_default_base() -> None:
+    settings = Settings(public_url="https://rec.example.com/tools/")
+    assert 'src="https://rec.example.com/tools/sentiero/recorder.js"' in script_tag(
+        settings, ScopeOnly()
+    )
+    assert 'src="https://other.example/sentiero/recorder.js"' in script_tag(
+        settings, base_url="https://other.example"
+    )

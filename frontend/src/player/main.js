@@ -131,6 +131,8 @@ async function start(config) {
   // rrweb replays focus changes with .focus() inside the frame, which would
   // take the keyboard away from the shortcuts: the replay is look-only.
   replayer.iframe.setAttribute("tabindex", "-1");
+  // the page's Referrer-Policy is no-referrer; should the frame ever navigate, so is its
+  replayer.iframe.setAttribute("referrerpolicy", "no-referrer");
   const keepKeyboard = () => {
     if (document.activeElement === replayer.iframe) {
       replayer.iframe.blur();
