@@ -12,6 +12,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, select_autoesca
 from quart import Quart, Response, request, send_from_directory
 
 from .plugins import PluginError, call_each, get_plugin_manager
+from .removal import hook_listener
 from .routing import Panel, Route
 from .security import check_access, check_csrf, csrf_token, relative_location, security_headers
 from .settings import Settings, load_settings
@@ -191,6 +192,10 @@ def create_app(
     @app.before_serving
     async def _start() -> None:
         await state.store.open()
+        # Added while serving only: one store may serve several apps in turn.
+        listener = hook_listener(pm, settings, state.store)
+        state.store.add_removal_listener(listener)
+        app.extensions["sentiero.removal_listener"] = listener
         for result in call_each(pm.hook.startup, app=app, settings=settings, store=state.store):
             await result.resolve()
 
@@ -202,6 +207,9 @@ def create_app(
             except Exception:
                 log.exception("the shutdown hook of plugin %r failed", result.plugin_name)
         await state.store.close()
+        listener = app.extensions.pop("sentiero.removal_listener", None)
+        if listener is not None:
+            state.store.remove_removal_listener(listener)
 
     return app
 

@@ -108,6 +108,30 @@ def after_batch_stored(batch: Batch, settings: Settings) -> MaybeAwaitable[None]
     """
 
 
+@hookspec
+def sessions_removed(
+    session_ids: list[str], reason: str, store: Store, settings: Settings
+) -> MaybeAwaitable[None]:
+    """Notification that sessions left the store, called once per removal
+    after it is durable, whichever way they went.
+
+    ``session_ids`` are the sessions that really went (never empty; unknown
+    ids asked for are not in it); ``reason`` is ``"deleted"``
+    (``delete_sessions``: the dashboard, the API), ``"erased"`` (``erase``,
+    a right-to-erasure request), ``"purged"`` (``purge_before``: the
+    retention period, ``sentiero purge``) or ``"evicted"`` (``max_sessions``
+    while a batch was appended); the constants are in
+    :mod:`sentiero_core.store`. Trimming by ``max_events_per_session``
+    removes no session and is not reported. A plugin keeping data of its
+    own per session (aggregates, occurrences, caches) removes it here, so
+    that erasure leaves nothing behind. Return ``None`` or an awaitable;
+    implementations run one after the other, and one that raises is logged
+    without stopping the others (the sessions are gone either way). Do not
+    wait for an ``append`` to ``store`` here: an eviction is reported from
+    inside one.
+    """
+
+
 # -- analysis --------------------------------------------------------------
 
 

@@ -19,7 +19,10 @@ The toolkit:
 - summaries: :func:`merge_digest` and its bounds (:data:`MAX_PAGES`,
   :data:`MAX_WINDOWS`, :data:`MAX_CUSTOM_EVENTS`); :func:`event_time`, the
   timestamp every store orders events by;
-- :func:`limits_from`, the :class:`StoreLimits` a factory reads from settings.
+- :func:`limits_from`, the :class:`StoreLimits` a factory reads from settings;
+- removal reasons: :data:`DELETED`, :data:`ERASED`, :data:`PURGED`,
+  :data:`EVICTED` (:data:`REMOVAL_REASONS`), what :class:`Store` reports to
+  each :data:`RemovalListener`.
 """
 
 from .base import Store, StoreCapabilities
@@ -40,6 +43,7 @@ from .limits import limits_from
 # Last: the memory store is built from everything above.
 from .memory import MemoryStore
 from .paging import StoredBatch, TrimPlan, page_events, trim_plan
+from .removal import DELETED, ERASED, EVICTED, PURGED, REMOVAL_REASONS, RemovalListener
 from .summary import MAX_CUSTOM_EVENTS, MAX_PAGES, MAX_WINDOWS, merge_digest
 from .types import (
     Batch,
@@ -57,9 +61,14 @@ from .types import (
 )
 
 __all__ = [
+    "DELETED",
+    "ERASED",
+    "EVICTED",
     "MAX_CUSTOM_EVENTS",
     "MAX_PAGES",
     "MAX_WINDOWS",
+    "PURGED",
+    "REMOVAL_REASONS",
     "Batch",
     "BatchDigest",
     "Event",
@@ -67,6 +76,7 @@ __all__ = [
     "EventPosition",
     "InvalidCursor",
     "MemoryStore",
+    "RemovalListener",
     "RequestMeta",
     "SessionFilter",
     "SessionPage",

@@ -18,9 +18,20 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .cursors import EventPosition, SessionPosition, parse_event_cursor, parse_session_cursor
 from .cursors import session_cursor as _session_cursor
+from .removal import (
+    DELETED,
+    ERASED,
+    EVICTED,
+    PURGED,
+    RemovalListener,
+    RemovalReports,
+    removed_ids,
+    run_whole,
+)
 from .types import (
     Batch,
     EventPage,
@@ -71,8 +82,14 @@ class Store(abc.ABC):
     calls from one event loop: many appends to one session lose nothing.
 
     Subclasses implement the abstract methods (the primitives); the public
-    methods ``list_sessions``, ``read_events``, ``delete_sessions``, ``erase``
-    and ``count_sessions`` are the base class's and call them.
+    methods ``list_sessions``, ``read_events``, ``delete_sessions``, ``erase``,
+    ``purge_before`` and ``count_sessions`` are the base class's and call them.
+
+    Every session that leaves the store is reported, once, to the listeners
+    added with :meth:`add_removal_listener`, with a reason: ``"deleted"``,
+    ``"erased"``, ``"purged"`` (the public methods report for you, from the
+    ids the primitives return) or ``"evicted"`` (``max_sessions`` during
+    ``append``: the backend calls :meth:`report_evicted`).
     """
 
     #: The store's short name, for error messages and listings.
@@ -83,6 +100,49 @@ class Store(abc.ABC):
 
     def __init__(self, limits: StoreLimits | None = None) -> None:
         self.limits = limits or StoreLimits()
+        self._removal_reports = RemovalReports()
+
+    @property
+    def _reports(self) -> RemovalReports:
+        # A subclass that forgot super().__init__() still reports.
+        reports: RemovalReports | None = self.__dict__.get("_removal_reports")
+        if reports is None:
+            reports = self.__dict__["_removal_reports"] = RemovalReports()
+        return reports
+
+    # -- removal reports -----------------------------------------------------
+
+    def add_removal_listener(self, listener: RemovalListener) -> None:
+        """Call ``listener(session_ids: list[str], reason: str)`` (it may
+        return an awaitable) after each removal is durable, with the ids that
+        really went (never empty) and the reason. Listeners run one after the
+        other, in the order added; one that raises is logged and the others
+        still run. A listener must not wait for an ``append`` to this store."""
+        self._reports.listeners.append(listener)
+
+    def remove_removal_listener(self, listener: RemovalListener) -> None:
+        """Stop calling ``listener``; unknown listeners are ignored."""
+        listeners = self._reports.listeners
+        if listener in listeners:
+            listeners.remove(listener)
+
+    async def report_evicted(self, session_ids: Sequence[str]) -> None:
+        """For backends: report sessions that ``max_sessions`` evicted while
+        appending, once the eviction is durable and outside any lock the
+        backend holds. Returns when the listeners are done."""
+        await self._reports.report(list(session_ids), EVICTED)
+
+    async def settle_removal_reports(self) -> None:
+        """Wait until reports started by callers that were cancelled are done."""
+        await self._reports.settle()
+
+    async def _removing(self, reason: str, primitive: str, work: Any) -> int:
+        async def remove_and_report() -> int:
+            ids = removed_ids(self, primitive, await work)
+            await self._reports.report(ids, reason)
+            return len(ids)
+
+        return int(await run_whole(remove_and_report()))
 
     async def open(self) -> None:  # noqa: B027 - optional hook
         """Connect, create schema and indexes. Called once before use."""
@@ -131,7 +191,9 @@ class Store(abc.ABC):
         """Remove sessions with every batch and summary; the number removed
         (unknown and repeated ids count nothing)."""
         wanted = list(dict.fromkeys(sid for sid in session_ids if isinstance(sid, str)))
-        return await self.remove_sessions(wanted) if wanted else 0
+        if not wanted:
+            return 0
+        return await self._removing(DELETED, "remove_sessions", self.remove_sessions(wanted))
 
     async def erase(self, filter: SessionFilter) -> int:
         """Remove every session matching ``filter``; the number removed.
@@ -141,7 +203,14 @@ class Store(abc.ABC):
         if not isinstance(filter, SessionFilter):
             raise TypeError(f"filter must be a SessionFilter, got {type(filter).__name__}")
         filter.require_constraint()
-        return await self.erase_matching(filter)
+        return await self._removing(ERASED, "erase_matching", self.erase_matching(filter))
+
+    async def purge_before(self, before: int) -> int:
+        """Remove sessions whose last activity (``ended_at``) is strictly
+        older than ``before`` (ms since the epoch); the number removed."""
+        if isinstance(before, bool) or not isinstance(before, int):
+            raise ValueError(f"before must be an integer (ms since the epoch), got {before!r}")
+        return await self._removing(PURGED, "purge_idle", self.purge_idle(before))
 
     async def count_sessions(self, filter: SessionFilter | None = None) -> int:
         """How many sessions match ``filter`` (all when ``None`` or empty)."""
@@ -161,6 +230,12 @@ class Store(abc.ABC):
         eviction); those of batches that ``max_events_per_session`` removed
         whole may be too. Returns ``False`` for an ignored repeat, ``True``
         when stored.
+
+        Sessions that ``max_sessions`` evicted are reported with
+        :meth:`report_evicted` before ``append`` returns, once the eviction
+        is durable and outside any lock (a listener may read the store).
+        Trimming by ``max_events_per_session`` removes no session and is
+        not reported.
         """
 
     @abc.abstractmethod
@@ -191,19 +266,21 @@ class Store(abc.ABC):
         :class:`StoredBatch` rows and builds ``next``."""
 
     @abc.abstractmethod
-    async def remove_sessions(self, session_ids: list[str]) -> int:
+    async def remove_sessions(self, session_ids: list[str]) -> Sequence[str]:
         """Remove these sessions (distinct ids, at least one) with every
-        batch, summary and delivered seq; the number that existed."""
+        batch, summary and delivered seq; the ids of those that existed and
+        this call removed (the base class reports them as ``"deleted"``)."""
 
     @abc.abstractmethod
-    async def erase_matching(self, filter: SessionFilter) -> int:
+    async def erase_matching(self, filter: SessionFilter) -> Sequence[str]:
         """Remove every session matching ``filter`` (never empty) like
-        :meth:`remove_sessions`; the number removed."""
+        :meth:`remove_sessions`; the ids removed (reported as ``"erased"``)."""
 
     @abc.abstractmethod
-    async def purge_before(self, before: int) -> int:
+    async def purge_idle(self, before: int) -> Sequence[str]:
         """Remove sessions whose last activity (``ended_at``) is older than
-        ``before`` (strictly); the number removed."""
+        ``before`` (strictly) like :meth:`remove_sessions`; the ids removed
+        (reported as ``"purged"``)."""
 
     @abc.abstractmethod
     async def count_matching(self, filter: SessionFilter | None) -> int:

@@ -87,10 +87,13 @@ class MemoryStore(Store):
             )
             if key is not None:
                 self._delivered.setdefault(batch.session_id, set()).add(key)
-            self._enforce_limits(batch.session_id)
+            evicted = self._enforce_limits(batch.session_id)
+        # Outside the lock: a listener may read the store.
+        await self.report_evicted(evicted)
         return True
 
-    def _enforce_limits(self, session_id: str) -> None:
+    def _enforce_limits(self, session_id: str) -> list[str]:
+        """Apply both limits; the ids of the sessions evicted."""
         cap = self.limits.max_events_per_session
         summary = self._summaries[session_id]
         if cap is not None and summary.event_count > cap:
@@ -101,8 +104,8 @@ class MemoryStore(Store):
             doomed = heapq.nsmallest(
                 excess, self._summaries.values(), key=lambda s: (s.ended_at, s.session_id)
             )
-            for s in doomed:
-                self._drop(s.session_id)
+            return [s.session_id for s in doomed if self._drop(s.session_id)]
+        return []
 
     def _trim(self, session_id: str, summary: SessionSummary, keep: int) -> None:
         drop, rewrite = trim_plan(self._batches[session_id], keep)
@@ -159,19 +162,19 @@ class MemoryStore(Store):
         ]
         return await page_events(batches, after, limit)
 
-    async def remove_sessions(self, session_ids: list[str]) -> int:
+    async def remove_sessions(self, session_ids: list[str]) -> list[str]:
         async with self._lock:
-            return sum(self._drop(sid) for sid in session_ids)
+            return [sid for sid in session_ids if self._drop(sid)]
 
-    async def erase_matching(self, filter: SessionFilter) -> int:
+    async def erase_matching(self, filter: SessionFilter) -> list[str]:
         async with self._lock:
             doomed = [s.session_id for s in self._summaries.values() if filter.matches(s)]
-            return sum(self._drop(sid) for sid in doomed)
+            return [sid for sid in doomed if self._drop(sid)]
 
-    async def purge_before(self, before: int) -> int:
+    async def purge_idle(self, before: int) -> list[str]:
         async with self._lock:
             doomed = [s.session_id for s in self._summaries.values() if s.ended_at < before]
-            return sum(self._drop(sid) for sid in doomed)
+            return [sid for sid in doomed if self._drop(sid)]
 
     async def count_matching(self, filter: SessionFilter | None) -> int:
         if filter is None:

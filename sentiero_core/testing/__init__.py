@@ -22,6 +22,7 @@ pytest.register_assert_rewrite(
             "contract_sessions",
             "contract_summaries",
             "contract_removal",
+            "contract_reports",
             "contract_robustness",
             "contract_delivery",
             "contract_interface",

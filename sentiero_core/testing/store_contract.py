@@ -69,6 +69,7 @@ from .contract_delivery import DeliveryContract
 from .contract_events import EventsContract
 from .contract_interface import InterfaceContract
 from .contract_removal import RemovalContract
+from .contract_reports import ReportsContract
 from .contract_robustness import RobustnessContract
 from .contract_sessions import SessionsContract
 from .contract_summaries import SummariesContract
@@ -116,6 +117,7 @@ class StoreContract(
     SessionsContract,
     SummariesContract,
     RemovalContract,
+    ReportsContract,
     RobustnessContract,
     DeliveryContract,
     InterfaceContract,

@@ -331,3 +331,60 @@ async def test_the_analyzers_page_says_when_there_are_none(pm: Any) -> None:
     async with app.test_app():
         page = await (await app.test_client().get("/sentiero/analyzers")).get_data(as_text=True)
     assert 'id="no-analyzers"' in page
+
+
+@pytest.mark.asyncio
+async def test_hook_sessions_removed(pm: Any, caplog: pytest.LogCaptureFixture) -> None:
+    from sentiero_core.store import SessionFilter
+    from sentiero_core.testing import T0, identify, make_batch, text_mutation
+
+    seen: list[tuple[str, list[str], Any, str]] = []
+
+    class Failing:
+        @hookimpl
+        def sessions_removed(self, session_ids: list[str]) -> None:
+            raise RuntimeError("plugin bug")
+
+    class Plugin:
+        @hookimpl
+        def sessions_removed(
+            self, session_ids: list[str], reason: str, store: Any, settings: Settings
+        ) -> Any:
+            async def inner() -> None:
+                # the store no longer has them when the hook runs
+                assert [await store.get_session(s) for s in session_ids] == [None] * len(
+                    session_ids
+                )
+                seen.append((reason, sorted(session_ids), store, settings.mount_path))
+
+            return inner()
+
+    pm.register(Failing(), name="removed-failing")
+    pm.register(Plugin(), name="removed-test")
+    try:
+        app = create_app(Settings(store_url="memory://", max_sessions=3), plugin_manager=pm)
+        store = app.extensions["sentiero"].store
+        async with app.test_app():
+            for i in range(5):
+                await store.append(make_batch(f"s{i}", "w", [text_mutation(T0 + i, "x")]))
+            await store.append(make_batch("u", "w", [identify(T0 + 9, "u1", {})]))
+            assert await store.delete_sessions(["s4", "nope"]) == 1
+            assert await store.erase(SessionFilter(user_id="u1")) == 1
+            assert await store.purge_before(T0 + 100) == 1
+            assert [(r, ids) for r, ids, _s, _m in seen] == [
+                ("evicted", ["s0"]),
+                ("evicted", ["s1"]),
+                ("evicted", ["s2"]),
+                ("deleted", ["s4"]),
+                ("erased", ["u"]),
+                ("purged", ["s3"]),
+            ]
+            assert all(s is store and m == "/sentiero" for _r, _i, s, m in seen)
+            assert "removed-failing" in caplog.text and "plugin bug" in caplog.text
+        # not serving: the hook belongs to the running app
+        await store.append(make_batch("late", "w", [text_mutation(T0, "x")]))
+        await store.delete_sessions(["late"])
+        assert len(seen) == 6
+    finally:
+        pm.unregister(name="removed-test")
+        pm.unregister(name="removed-failing")

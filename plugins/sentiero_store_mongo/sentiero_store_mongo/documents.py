@@ -57,6 +57,8 @@ INTERNAL_SUMMARY_FIELDS = (
     "os_lc",
     "device_lc",
     "exp",
+    "rm",
+    "rm_at",
 )
 
 

@@ -7,6 +7,7 @@ summary's counts go down by what this server actually removed.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sentiero_core.store import trim_plan
@@ -73,3 +74,28 @@ async def sessions_over(sessions: Any, cap: int) -> list[str]:
         return []
     oldest = sessions.find({}, {"_id": 1}).sort([("ended_at", 1), ("_id", 1)]).limit(excess)
     return [doc["_id"] for doc in await oldest.to_list(None)]
+
+
+#: How long a claim to delete a session holds: a server that claimed
+#: sessions and died before deleting them leaves them to the next removal.
+CLAIM_LEASE = timedelta(minutes=2)
+
+
+async def claim_sessions(sessions: Any, session_ids: list[str], token: Any) -> list[str]:
+    """Mark the summaries of ``session_ids`` as being removed by ``token``
+    and return the ids now marked so: MongoDB reports how many documents a
+    ``delete_many`` removed, not which, and every removal must be reported
+    exactly once however many servers remove the same session at once."""
+    now = datetime.now(UTC)
+    free = {
+        "$or": [
+            {"rm": {"$exists": False}},
+            {"rm": token},  # a retry of this very claim
+            {"rm_at": {"$lt": now - CLAIM_LEASE}},
+        ]
+    }
+    await sessions.update_many(
+        {"$and": [{"_id": {"$in": session_ids}}, free]}, {"$set": {"rm": token, "rm_at": now}}
+    )
+    found = sessions.find({"_id": {"$in": session_ids}, "rm": token}, {"_id": 1})
+    return [doc["_id"] for doc in await found.to_list(None)]

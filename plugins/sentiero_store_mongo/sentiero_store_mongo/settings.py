@@ -28,9 +28,13 @@ class MongoSettings:
     server_selection_timeout_ms: int = 5_000
     #: TCP connect timeout for each new connection.
     connect_timeout_ms: int = 5_000
-    #: Create a TTL index that expires documents ``retention_period`` seconds
-    #: after their last batch arrived (only when ``retention_period`` is set).
-    ttl_index: bool = True
+    #: Also create a TTL index that expires documents ``retention_period``
+    #: seconds after their last batch arrived (only when ``retention_period``
+    #: is set). Off by default: MongoDB then deletes sessions behind the
+    #: core's back, so neither the ``sessions_removed`` hook (plugin data,
+    #: analytics) nor ``audit_log`` hears of them. The core's periodic purge
+    #: enforces ``retention_period`` with every store.
+    ttl_index: bool = False
     #: Attempts per operation when the connection drops (a restart, a failover).
     retry_attempts: int = 3
 

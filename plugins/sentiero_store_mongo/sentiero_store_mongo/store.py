@@ -10,6 +10,7 @@ after the append, as the other stores do.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from functools import partial
@@ -51,10 +52,12 @@ from .documents import (
 )
 from .filters import LIST_ORDER, after_cursor, session_query
 from .indexes import ensure_indexes
-from .limits import sessions_over, trim_session
+from .limits import claim_sessions, sessions_over, trim_session
 from .retry import Retrier, short_cause
 from .settings import MongoSettings
 from .url import DEFAULT_DATABASE, check_database, parse_url
+
+log = logging.getLogger("sentiero.store_mongo")
 
 #: Session ids per delete command, to keep each command small.
 DELETE_CHUNK = 1_000
@@ -167,6 +170,12 @@ class MongoStore(Store):
             ) from exc
         self._db = db
         ttl = self.retention_period is not None and self.settings.ttl_index
+        if ttl:
+            log.warning(
+                "MongoDB store: the TTL index expires sessions without telling Sentiero; "
+                "plugins (sessions_removed) and audit_log never hear of them. Leave "
+                "plugins.store_mongo.ttl_index off to let the core's retention purge do it."
+            )
         try:
             await self._retry.run(
                 "creating indexes", lambda: ensure_indexes(self.batches, self.sessions, ttl=ttl)
@@ -176,6 +185,7 @@ class MongoStore(Store):
             raise
 
     async def close(self) -> None:
+        await self.settle_removal_reports()  # their listeners may read the store
         await self._writer.drain()
         await self._release()
 
@@ -202,10 +212,12 @@ class MongoStore(Store):
         )
         summary = await self._writer.append(entry)
         if summary is not None:
-            await self._enforce_limits(summary, entry.batch_id)
+            evicted = await self._enforce_limits(summary, entry.batch_id)
+            await self.report_evicted(evicted)  # outside the lock
         return not entry.repeat
 
-    async def _enforce_limits(self, summary: Document, batch_id: BatchId) -> None:
+    async def _enforce_limits(self, summary: Document, batch_id: BatchId) -> list[str]:
+        """Apply both limits; the ids of the sessions this server evicted."""
         session_id = summary["_id"]
         keep = self.limits.max_events_per_session
         if keep is not None and summary["event_count"] > keep:
@@ -216,10 +228,11 @@ class MongoStore(Store):
         # Only a new session (this very batch created it) can push the count up.
         if cap is not None and summary.get("created_by") == batch_id:
             async with self._lock:
-                await self._retry.run("evicting old sessions", lambda: self._evict(cap))
-
-    async def _evict(self, cap: int) -> None:
-        await self._delete(await sessions_over(self.sessions, cap))
+                doomed = await self._retry.run(
+                    "finding sessions to evict", lambda: sessions_over(self.sessions, cap)
+                )
+                return await self._delete(doomed)
+        return []
 
     # -- reading -------------------------------------------------------------
 
@@ -303,33 +316,45 @@ class MongoStore(Store):
 
     # -- removing ------------------------------------------------------------
 
-    async def remove_sessions(self, session_ids: list[str]) -> int:
+    async def remove_sessions(self, session_ids: list[str]) -> list[str]:
         return await self._delete(session_ids)
 
-    async def erase_matching(self, filter: SessionFilter) -> int:
+    async def erase_matching(self, filter: SessionFilter) -> list[str]:
         return await self._delete_matching(session_query(filter), "erasing sessions")
 
-    async def purge_before(self, before: int) -> int:
+    async def purge_idle(self, before: int) -> list[str]:
         return await self._delete_matching({"ended_at": {"$lt": before}}, "purging sessions")
 
-    async def _delete_matching(self, query: Document, what: str) -> int:
+    async def _delete_matching(self, query: Document, what: str) -> list[str]:
         async def ids() -> list[str]:
             found = self.sessions.find(query, {"_id": 1})
             return [doc["_id"] for doc in await found.to_list(None)]
 
         return await self._delete(await self._retry.run(what, ids))
 
-    async def _delete(self, session_ids: list[str]) -> int:
+    async def _delete(self, session_ids: list[str]) -> list[str]:
+        """Remove these sessions; the ids this call removed. Several servers
+        (or calls) removing one session at once: exactly one reports it."""
         # Summaries go first: a batch appended meanwhile then recreates a
         # visible summary instead of lingering unlisted (and unerasable).
         self._writer.forget(session_ids)
-        removed = 0
+        removed: list[str] = []
         for start in range(0, len(session_ids), DELETE_CHUNK):
-            chunk = {"$in": session_ids[start : start + DELETE_CHUNK]}
-            sessions = partial(self._delete_many, self.sessions, {"_id": chunk})
-            removed += await self._retry.run("deleting sessions", sessions)
-            batches = partial(self._delete_many, self.batches, {"sid": chunk})
+            chunk = session_ids[start : start + DELETE_CHUNK]
+            # One token for every retry: a claim whose answer was lost is
+            # recognised as ours when the retry claims again.
+            token = ObjectId()
+            claim = partial(claim_sessions, self.sessions, chunk, token)
+            mine = await self._retry.run("claiming sessions to delete", claim)
+            if not mine:
+                continue
+            summaries = partial(
+                self._delete_many, self.sessions, {"_id": {"$in": mine}, "rm": token}
+            )
+            await self._retry.run("deleting sessions", summaries)
+            batches = partial(self._delete_many, self.batches, {"sid": {"$in": mine}})
             await self._retry.run("deleting batches", batches)
+            removed += mine
         return removed
 
     @staticmethod

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 import pytest
-from sentiero_store_mongo import MongoStore, documents
+from sentiero_store_mongo import MongoSettings, MongoStore, documents
 
 from sentiero_core.store import decompress
 from sentiero_core.testing import T0, make_batch, read_all, realistic_events, text_mutation
@@ -15,6 +15,7 @@ from sentiero_core.testing import T0, make_batch, read_all, realistic_events, te
 pytestmark = pytest.mark.mongo
 
 DAY = 86_400
+TTL = MongoSettings(server_selection_timeout_ms=3_000, connect_timeout_ms=2_000, ttl_index=True)
 
 
 def _names(indexes: dict[str, Any]) -> set[str]:
@@ -55,7 +56,7 @@ async def test_open_creates_the_indexes_and_can_run_again(make_store: Any, raw_d
 async def test_a_retention_period_adds_a_ttl_index_and_expiry_dates(
     make_store: Any, raw_db: Any
 ) -> None:
-    store = await make_store(retention_period=30 * DAY)
+    store = await make_store(retention_period=30 * DAY, settings=TTL)
     received = T0 + 5_000
     await store.append(make_batch("s", "w", [text_mutation(T0, "a")], received_at=T0))
     await store.append(make_batch("s", "w", [text_mutation(T0 + 1, "b")], received_at=received))
@@ -71,8 +72,8 @@ async def test_a_retention_period_adds_a_ttl_index_and_expiry_dates(
 
 @pytest.mark.asyncio
 async def test_switching_retention_off_drops_the_ttl_index(make_store: Any, raw_db: Any) -> None:
-    await make_store(retention_period=DAY)
-    await make_store(retention_period=None)
+    await make_store(retention_period=DAY, settings=TTL)
+    await make_store(retention_period=None, settings=TTL)
     for kind in ("batches", "sessions"):
         assert "expiry" not in await raw_db[f"sentiero_{kind}"].index_information()
 

@@ -45,7 +45,8 @@ def test_hook_register_settings_declares_the_store_mongo_section() -> None:
     section = settings.plugin("store_mongo")
     assert isinstance(section, MongoSettings)
     assert (section.collection_prefix, section.server_selection_timeout_ms) == ("rec_", 1500)
-    assert section.ttl_index is True
+    # Off by default: a TTL index removes sessions without the removal hook.
+    assert section.ttl_index is False
 
 
 @pytest.mark.parametrize(

@@ -112,3 +112,53 @@ async def test_trimming_overlapping_windows_keeps_what_the_memory_store_keeps(
     kept, expected = await mongo.get_session("s"), await memory.get_session("s")
     assert kept is not None and expected is not None
     assert (kept.event_count, kept.batch_count) == (expected.event_count, expected.batch_count)
+
+
+@pytest.mark.asyncio
+async def test_two_servers_removing_the_same_sessions_report_each_once(
+    make_store: Any,
+) -> None:
+    """Two app servers (two stores over one database) delete, erase and
+    purge the same sessions at once: every session is reported by exactly
+    one of them, as MongoDB's counts alone could not tell."""
+    import asyncio
+    from collections import Counter
+
+    one, two = await make_store(), await make_store()
+    await _fill(one)
+    ids = [f"s{n}" for n in range(6)]
+    reported: Counter[str] = Counter()
+    for store in (one, two):
+        store.add_removal_listener(lambda session_ids, reason: reported.update(session_ids))
+    counts = await asyncio.gather(
+        one.delete_sessions(ids),
+        two.delete_sessions(ids),
+        one.erase(SessionFilter(has_errors=True)),
+        two.purge_before(T0 + 100_000),
+    )
+    assert sum(counts) == 6
+    assert reported == Counter(ids)
+
+
+@pytest.mark.asyncio
+async def test_a_claim_left_by_a_dead_server_expires(make_store: Any, raw_db: Any) -> None:
+    """Sessions a server claimed for removal and never deleted (it died)
+    are removed by the next removal once the claim is stale."""
+    from datetime import UTC, datetime, timedelta
+
+    from bson import ObjectId
+
+    store = await make_store()
+    await _fill(store)
+    sessions = raw_db["sentiero_sessions"]
+    await sessions.update_one(
+        {"_id": "s0"}, {"$set": {"rm": ObjectId(), "rm_at": datetime.now(UTC)}}
+    )
+    assert await store.delete_sessions(["s0"]) == 0  # claimed by another, live
+    assert await store.get_session("s0") is not None
+    stale = datetime.now(UTC) - timedelta(minutes=10)
+    await sessions.update_one({"_id": "s0"}, {"$set": {"rm_at": stale}})
+    assert await store.delete_sessions(["s0"]) == 1
+    assert await _leftovers(raw_db, {"s0"}) == dict.fromkeys(
+        await raw_db.list_collection_names(), 0
+    )

@@ -28,7 +28,7 @@ and eviction inside a group stay exactly as one at a time.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -49,6 +49,10 @@ class PendingAppend:
     raw: bytes
     #: Set by the writer: the batch was stored before (same session, window, seq).
     repeat: bool = False
+    #: Set by the writer: the sessions ``max_sessions`` evicted for this batch.
+    evicted: list[str] = field(default_factory=list)
+    #: Set once the group committed: the report of ``evicted`` under way.
+    report: Any = None
 
 
 def _lowered(value: str | None) -> str | None:
@@ -165,6 +169,7 @@ class AppendGroup:
             self._flush()
             for session_id in evict_least_recent(self._db, self._session_count - most):
                 self._session_count -= 1
+                item.evicted.append(session_id)
                 gone = self._sessions.pop(session_id, None)
                 if gone is not None:
                     self._dirty.pop(gone[0], None)

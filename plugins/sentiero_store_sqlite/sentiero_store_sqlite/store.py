@@ -173,6 +173,7 @@ class SQLiteStore(Store):
     async def close(self) -> None:
         if self._writer is None or self._closing:
             return
+        await self.settle_removal_reports()  # their listeners may read the store
         self._closing = True  # new appends and reads are refused from here
         try:
             await self._writes.drain()
@@ -252,16 +253,35 @@ class SQLiteStore(Store):
             raw = orjson.dumps(batch.events)
         item = PendingAppend(batch, raw)
         await self._writes.submit(item)
+        if item.report is not None:
+            await asyncio.shield(item.report)
         return not item.repeat
 
     async def _commit_appends(self, group: list[PendingAppend]) -> None:
         limits = self.limits
-        await self._transaction(lambda db: AppendGroup(db, limits).write(group))
+        for item in group:
+            item.evicted = []
+        try:
+            await self._transaction(lambda db: AppendGroup(db, limits).write(group))
+        except BaseException:
+            for item in group:  # rolled back: nothing was evicted
+                item.evicted = []
+            raise
+        for item in group:
+            if item.evicted:
+                # Started here, in the flusher, not by the appending caller:
+                # a caller cancelled while waiting would lose the report of
+                # an eviction already committed. It runs once the write lock
+                # is released, so a listener may use the store.
+                item.report = asyncio.ensure_future(self.report_evicted(item.evicted))
 
-    async def _delete(self, sql: str, params: Sequence[Any]) -> int:
+    async def _delete(self, sql: str, params: Sequence[Any]) -> list[str]:
+        """Run a ``DELETE FROM sessions ... RETURNING session_id``; the ids."""
         self._usable_writer()
         async with self._write_lock:
-            removed = await self._transaction(lambda db: max(0, db.execute(sql, params).rowcount))
+            removed = await self._transaction(
+                lambda db: [str(r[0]) for r in db.execute(sql, params).fetchall()]
+            )
             if removed and not self.location.in_memory:
                 await self._truncate_wal()
             return removed
@@ -275,22 +295,26 @@ class SQLiteStore(Store):
         with sqlite_errors(self.location):
             await self._open_writer().execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
 
-    async def remove_sessions(self, session_ids: list[str]) -> int:
+    async def remove_sessions(self, session_ids: list[str]) -> list[str]:
         # Cascading foreign keys take batches, pages and custom events along.
         return await self._delete(
-            "DELETE FROM sessions WHERE session_id IN (SELECT value FROM json_each(?))",
+            "DELETE FROM sessions WHERE session_id IN (SELECT value FROM json_each(?)) "
+            "RETURNING session_id",
             (orjson.dumps(sorted(session_ids)).decode(),),
         )
 
-    async def erase_matching(self, filter: SessionFilter) -> int:
+    async def erase_matching(self, filter: SessionFilter) -> list[str]:
         where, params = where_clause(filter)
         return await self._delete(
-            f"DELETE FROM sessions WHERE id IN (SELECT s.id FROM sessions s WHERE {where})",
+            f"DELETE FROM sessions WHERE id IN (SELECT s.id FROM sessions s WHERE {where}) "
+            "RETURNING session_id",
             params,
         )
 
-    async def purge_before(self, before: int) -> int:
-        return await self._delete("DELETE FROM sessions WHERE ended_at < ?", (clamp_int64(before),))
+    async def purge_idle(self, before: int) -> list[str]:
+        return await self._delete(
+            "DELETE FROM sessions WHERE ended_at < ? RETURNING session_id", (clamp_int64(before),)
+        )
 
     # -- reads ------------------------------------------------------------------
 
