@@ -62,14 +62,20 @@ class Settings:
     auth_callback: Callable[..., Any] | None = None
     secret_key: str | None = None
     max_request_bytes: int = 5 * 1024 * 1024
-    max_decoded_bytes: int = 25 * 1024 * 1024
+    # ingest limits, sized from the recorder's real batches (docs/recording.md)
+    max_decoded_bytes: int = 16 * 1024 * 1024
+    max_batch_bytes: int = 4 * 1024 * 1024
+    ingest_max_concurrent: int = 4
+    ingest_queue_timeout: float = 2.0
+    ingest_rate_limit: float | None = None
+    ingest_rate_burst: int = 60
     # recorder transport
     flush_interval_ms: int = 10_000
     flush_event_threshold: int = 50
     max_queue_events: int = 5_000
     # API and limits
     max_events_per_page: int = 1_000
-    max_events_per_request: int | None = None
+    max_events_per_request: int | None = 1_000
     max_sessions: int | None = None
     max_events_per_session: int | None = None
     # sessions
@@ -158,6 +164,9 @@ class Settings:
             "max_events_per_page",
             "max_request_bytes",
             "max_decoded_bytes",
+            "max_batch_bytes",
+            "ingest_max_concurrent",
+            "ingest_rate_burst",
             "max_queue_events",
             "mutation_warning",
             "mutation_limit",
@@ -180,6 +189,10 @@ class Settings:
             raise SettingsError(
                 f"proxy_mode: expected 'legacy' or 'modern', got {self.proxy_mode!r}"
             )
+        if not self.ingest_queue_timeout >= 0:
+            raise SettingsError("ingest_queue_timeout: expected a number of seconds, 0 or more")
+        if self.ingest_rate_limit is not None and not self.ingest_rate_limit > 0:
+            raise SettingsError("ingest_rate_limit: expected a positive number or none")
         if self.redaction.url_mode not in ("keep", "strip", "redact_values"):
             raise SettingsError("redaction.url_mode: expected 'keep', 'strip' or 'redact_values'")
         unknown = set(self.redaction.builtin_patterns) - {"email", "card"}

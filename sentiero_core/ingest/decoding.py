@@ -1,15 +1,18 @@
 """Reading a request body as a stream, inflating gzip/deflate with caps.
 
-Both caps are enforced while bytes arrive: ``max_raw`` on what the client
+The caps are enforced while bytes arrive: ``max_raw`` on what the client
 sends and ``max_decoded`` on what inflating produces, so a gzip bomb is
 refused after at most ``max_decoded`` bytes of output, never after inflating
-all of it.
+all of it. Below that, ``max_batch`` is where an ordinary batch ends: the
+decoder stops there (:attr:`BodyDecoder.paused`) until its caller allows the
+rest with :meth:`BodyDecoder.allow_large`, so that the caller can decide
+first whether it has room for a snapshot-sized body.
 """
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, Awaitable, Callable
 
 from .errors import IngestError
 
@@ -48,10 +51,17 @@ class BodyDecoder:
     that compressed but could not say so still gets its batch stored.
     """
 
-    def __init__(self, encoding: str, *, max_raw: int, max_decoded: int) -> None:
+    def __init__(
+        self, encoding: str, *, max_raw: int, max_decoded: int, max_batch: int | None = None
+    ) -> None:
         self.encoding = encoding
         self.max_raw = max_raw
         self.max_decoded = max_decoded
+        self.max_batch = max_decoded if max_batch is None else min(max_batch, max_decoded)
+        #: The output allowed now: ``max_batch`` until :meth:`allow_large`.
+        self._cap = self.max_batch
+        #: Input held back when the output reached ``max_batch``.
+        self._pending = b""
         self.raw_size = 0
         self.decoded_size = 0
         self._parts: list[bytes] = []
@@ -76,8 +86,27 @@ class BodyDecoder:
             self._start(chunk[:2])
         if self._inflater is None:
             self._emit(chunk)
+        elif self._pending or self.paused:
+            self._pending += chunk
         else:
             self._inflate(chunk)
+
+    @property
+    def paused(self) -> bool:
+        """The output passed ``max_batch`` and :meth:`allow_large` was not called."""
+        return self.decoded_size > self._cap
+
+    @property
+    def large(self) -> bool:
+        """More than ``max_batch`` bytes came out."""
+        return self.decoded_size > self.max_batch
+
+    def allow_large(self) -> None:
+        """Go on up to ``max_decoded``."""
+        self._cap = self.max_decoded
+        pending, self._pending = self._pending, b""
+        if pending:
+            self._inflate(pending)
 
     def _start(self, head: bytes) -> None:
         self._sniffing = False
@@ -104,15 +133,22 @@ class BodyDecoder:
                     raise IngestError(400, "unexpected bytes after the end of the compressed body")
                 inflater = self._inflater = zlib.decompressobj(wbits=31)
             # one byte over the room left is enough to know the cap is passed
-            room = self.max_decoded - self.decoded_size + 1
+            room = self._cap - self.decoded_size + 1
             try:
                 out = inflater.decompress(data, room)
             except zlib.error:
                 raise IngestError(400, f"body is not valid {self.encoding} data") from None
             self._emit(out)
             data = inflater.unconsumed_tail or (inflater.unused_data if inflater.eof else b"")
+            if self.paused:
+                self._pending = data
+                return
 
-    def finish(self) -> bytes:
+    def finish(self) -> bytes | None:
+        """The decoded body, or ``None`` when it stopped at ``max_batch``:
+        call :meth:`allow_large`, then this again."""
+        if self.paused:
+            return None
         if self._sniffing and self._head:
             # a one-byte body: too short to be compressed
             if self.encoding == "deflate":
@@ -124,19 +160,41 @@ class BodyDecoder:
             # output zlib still holds is drained under the same cap (flush() has none)
             while not inflater.eof:
                 try:
-                    out = inflater.decompress(b"", self.max_decoded - self.decoded_size + 1)
+                    out = inflater.decompress(b"", self._cap - self.decoded_size + 1)
                 except zlib.error:
                     raise IngestError(400, f"body is not valid {self.encoding} data") from None
                 if not out:
                     raise IngestError(400, f"truncated {self.encoding} body")
                 self._emit(out)
+                if self.paused:
+                    return None
         if self.raw_size == 0:
             raise IngestError(400, "empty body")
         return b"".join(self._parts)
 
 
-async def read_body(chunks: AsyncIterable[bytes], decoder: BodyDecoder) -> bytes:
-    """Feed ``chunks`` to ``decoder`` as they arrive; stop at the first cap."""
+async def read_body(
+    chunks: AsyncIterable[bytes],
+    decoder: BodyDecoder,
+    make_room: Callable[[], Awaitable[None]] | None = None,
+) -> bytes:
+    """Feed ``chunks`` to ``decoder`` as they arrive; stop at the first cap.
+    When the output passes ``max_batch``, ``make_room()`` is awaited before
+    the decoder goes on (it may refuse by raising); without it the body is
+    read up to ``max_decoded`` in one go."""
+
+    async def go_on() -> None:
+        if make_room is not None:
+            await make_room()
+        decoder.allow_large()
+
     async for chunk in chunks:
         decoder.feed(chunk)
-    return decoder.finish()
+        if decoder.paused:
+            await go_on()
+    body = decoder.finish()
+    if body is None:
+        await go_on()
+        body = decoder.finish()
+    assert body is not None
+    return body

@@ -11,6 +11,7 @@ document of the wrong shape a 422 naming the field, too many events a 413.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -38,13 +39,91 @@ class Envelope:
     dropped: int = 0
 
 
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+_NOT_JSON = "body is not valid JSON"
+
+
+def count_events(body: bytes, max_events: int) -> None:
+    """Refuse (413) a body with more than ``max_events`` events before it
+    is parsed into objects.
+
+    Every event is an object, so a body with no more ``{`` than
+    ``max_events`` passes at once (what almost every batch does). Any other
+    is walked: the envelope's keys one by one, and its ``events`` list one
+    event at a time, each dropped once read, so the refusal comes after at
+    most ``max_events + 1`` events exist. Bodies this walk cannot read are
+    left to :func:`parse_json`, which says what is wrong with them.
+    """
+    if body.count(b"{") <= max_events:
+        return
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise IngestError(400, _NOT_JSON) from None
+    try:
+        _walk(text, max_events)
+    except (ValueError, IndexError):
+        raise IngestError(400, _NOT_JSON) from None
+    except RecursionError:
+        raise IngestError(400, "body JSON is nested too deeply") from None
+
+
+def _space(text: str, pos: int) -> int:
+    """The index of the first non-blank character at or after ``pos``."""
+    match = _WHITESPACE.match(text, pos)
+    assert match is not None  # the pattern matches the empty string
+    return match.end()
+
+
+def _walk(text: str, max_events: int) -> None:
+    space = _space
+    scan = _DECODER.raw_decode
+    pos = space(text, 0)
+    if text[pos] != "{":
+        return
+    pos = space(text, pos + 1)
+    if text[pos] == "}":
+        return
+    while True:
+        if text[pos] != '"':
+            raise ValueError("expected a key")
+        key, pos = scan(text, pos)
+        pos = space(text, pos)
+        if text[pos] != ":":
+            raise ValueError("expected ':'")
+        pos = space(text, pos + 1)
+        if key == "events" and text[pos] == "[":
+            pos = space(text, pos + 1)
+            count = 0
+            while text[pos] != "]":
+                _event, pos = scan(text, pos)
+                count += 1
+                if count > max_events:
+                    raise IngestError(413, f"events: more than {max_events} events in one request")
+                pos = space(text, pos)
+                if text[pos] == ",":
+                    pos = space(text, pos + 1)
+                elif text[pos] != "]":
+                    raise ValueError("expected ',' or ']'")
+            pos += 1
+        else:
+            _value, pos = scan(text, pos)
+        pos = space(text, pos)
+        if text[pos] == "}":
+            return
+        if text[pos] != ",":
+            raise ValueError("expected ',' or '}'")
+        pos = space(text, pos + 1)
+
+
 def parse_json(body: bytes) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         if "depth" in str(exc) or "recursion" in str(exc):
             raise IngestError(400, "body JSON is nested too deeply") from None
-        raise IngestError(400, "body is not valid JSON") from None
+        raise IngestError(400, _NOT_JSON) from None
 
 
 def _id(doc: dict[str, Any], key: str) -> str:

@@ -1,10 +1,11 @@
 """``POST <mount>/events``: where recorders send their batches.
 
-Cheap refusals come first (privacy signals, content type, declared size),
-then the body is read and inflated as a stream under both caps, parsed,
-checked, and handed to the pipeline. Answers are 204 with no body, or a
-JSON ``{"error": ...}`` with 400, 403 (preflight only), 408, 413, 415,
-422, 500 or 503.
+Cheap refusals come first (privacy signals, the client's rate, content
+type, declared size), then the request waits for its turn (see
+:mod:`.admission`), the body is read and inflated as a stream under the
+caps, its events counted, then parsed, checked, and handed to the pipeline.
+Answers are 204 with no body, or a JSON ``{"error": ...}`` with 400, 403
+(preflight only), 408, 413, 415, 422, 429, 500 or 503.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from ..routing import Route
 from ..settings import Settings
 from ..store import RequestMeta
 from ..utils import now_ms
+from .admission import BUSY_RETRY_AFTER, Turn, admission_of
 from .cors import apply_cors, preflight_response
 from .decoding import BodyDecoder, parse_encoding, read_body
-from .envelope import parse_json, validate_envelope
+from .envelope import count_events, parse_json, validate_envelope
 from .errors import IngestError
-from .ip import stored_address
+from .ip import client_address, stored_address
 from .pipeline import store_batch
 
 #: text/plain is what sendBeacon sends for a string, octet-stream for a blob
@@ -42,8 +44,13 @@ def no_content() -> Response:
     return response
 
 
-def error_response(status: int, reason: str) -> Response:
-    return Response(orjson.dumps({"error": reason}), status=status, content_type="application/json")
+def error_response(status: int, reason: str, retry_after: int | None = None) -> Response:
+    response = Response(
+        orjson.dumps({"error": reason}), status=status, content_type="application/json"
+    )
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def declined(settings: Settings) -> bool:
@@ -71,8 +78,8 @@ def unread_body(response: Response) -> Response:
     return response
 
 
-async def _read(settings: Settings) -> bytes:
-    """The decoded body; every refusal here is made before or while it is read."""
+def _check_headers(settings: Settings) -> str:
+    """The body's encoding; refusals that need no byte of the body."""
     if request.mimetype not in CONTENT_TYPES:
         raise IngestError(415, "unsupported content type (use application/json or text/plain)")
     declared = request.content_length
@@ -81,31 +88,64 @@ async def _read(settings: Settings) -> bytes:
     header = request.headers.get("Content-Encoding")
     # sendBeacon cannot set headers: it says "?encoding=gzip" instead
     query = None if header else request.args.get("encoding")
+    return parse_encoding(header, query)
+
+
+async def _read(settings: Settings, encoding: str, turn: Turn) -> tuple[bytes, bool]:
+    """The decoded body, and whether it is over ``max_batch_bytes``; every
+    refusal here is made while it is read."""
     decoder = BodyDecoder(
-        parse_encoding(header, query),
+        encoding,
         max_raw=settings.max_request_bytes,
         max_decoded=settings.max_decoded_bytes,
+        max_batch=settings.max_batch_bytes,
     )
     try:
         # a client trickling its body must not hold a request open for ever
         async with asyncio.timeout(current_app.config["BODY_TIMEOUT"]):
-            return await read_body(request.body, decoder)
+            body = await read_body(request.body, decoder, turn.take_large)
+            return body, decoder.large
+    except IngestError as exc:
+        exc.body_unread = True
+        raise
     except RequestEntityTooLarge:
-        raise IngestError(413, f"request body over {settings.max_request_bytes} bytes") from None
+        error = IngestError(413, f"request body over {settings.max_request_bytes} bytes")
+        error.body_unread = True
+        raise error from None
     except TimeoutError:
-        raise IngestError(408, "request body took too long to arrive") from None
+        error = IngestError(408, "request body took too long to arrive")
+        error.body_unread = True
+        raise error from None
 
 
 async def _ingest(state: Sentiero) -> Response:
     settings = state.settings
     if declined(settings):
         return unread_body(no_content())
+    admission = admission_of(state)
     try:
-        body = await _read(settings)
+        if admission.limiter is not None:
+            admission.limiter.check(client_address(request.scope))
+        encoding = _check_headers(settings)
     except IngestError as exc:
         exc.body_unread = True
         raise
-    envelope = validate_envelope(parse_json(body), max_events=settings.max_events_per_request)
+    async with admission.gate.turn() as turn:
+        body, large = await _read(settings, encoding, turn)
+        return await _parse_and_store(state, body, large)
+
+
+async def _parse_and_store(state: Sentiero, body: bytes, large: bool) -> Response:
+    settings = state.settings
+    max_events = settings.max_events_per_request
+    if max_events is not None:
+        count_events(body, max_events)
+    envelope = validate_envelope(parse_json(body), max_events=max_events)
+    del body  # the events are all that is needed now
+    if large and not any(event["type"] == 2 for event in envelope.events):
+        raise IngestError(
+            413, f"decoded body over {settings.max_batch_bytes} bytes without a full snapshot"
+        )
     user_agent = request.headers.get("User-Agent")
     meta = RequestMeta(
         received_at=now_ms(),
@@ -125,7 +165,10 @@ async def ingest_events() -> Response:
     try:
         response = await _ingest(state)
     except IngestError as exc:
-        response = error_response(exc.status, exc.reason)
+        retry_after = exc.retry_after
+        if exc.status == 503 and retry_after is None:
+            retry_after = BUSY_RETRY_AFTER
+        response = error_response(exc.status, exc.reason, retry_after)
         if exc.body_unread:
             unread_body(response)
     apply_cors(response, origin, allowed)

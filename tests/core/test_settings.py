@@ -13,7 +13,10 @@ def test_defaults_match_the_documented_table() -> None:
     assert s.flush_interval_ms == 10_000
     assert s.flush_event_threshold == 50
     assert s.max_events_per_page == 1_000
-    assert s.max_events_per_request is None
+    assert s.max_events_per_request == 1_000
+    assert s.max_decoded_bytes == 16 * 1024 * 1024 and s.max_batch_bytes == 4 * 1024 * 1024
+    assert s.ingest_max_concurrent == 4 and s.ingest_queue_timeout == 2.0
+    assert s.ingest_rate_limit is None and s.ingest_rate_burst == 60
     assert s.cross_tab_sessions is True
     assert s.session_idle_timeout == 21_600
     assert s.session_max_age == 604_800
