@@ -17,6 +17,8 @@ from collections.abc import AsyncIterable, Awaitable, Callable
 from .errors import IngestError
 
 GZIP_MAGIC = b"\x1f\x8b"
+#: The most output one call to zlib makes.
+STEP = 256 * 1024
 ENCODINGS = {
     "identity": "identity",
     "gzip": "gzip",
@@ -52,7 +54,14 @@ class BodyDecoder:
     """
 
     def __init__(
-        self, encoding: str, *, max_raw: int, max_decoded: int, max_batch: int | None = None
+        self,
+        encoding: str,
+        *,
+        max_raw: int,
+        max_decoded: int,
+        max_batch: int | None = None,
+        check_head: Callable[[bytes], bool] | None = None,
+        check_from: int = 0,
     ) -> None:
         self.encoding = encoding
         self.max_raw = max_raw
@@ -62,6 +71,13 @@ class BodyDecoder:
         self._cap = self.max_batch
         #: Input held back when the output reached ``max_batch``.
         self._pending = b""
+        #: Called with the output so far once it has more than
+        #: ``check_from`` ``{`` (every event is an object), then each time
+        #: that count doubled: it may refuse by raising, or return
+        #: ``False`` to be called no more.
+        self._check_head = check_head
+        self._braces = 0
+        self._next_check = check_from
         self.raw_size = 0
         self.decoded_size = 0
         self._parts: list[bytes] = []
@@ -101,6 +117,15 @@ class BodyDecoder:
         """More than ``max_batch`` bytes came out."""
         return self.decoded_size > self.max_batch
 
+    def head(self, size: int) -> bytes:
+        """The first ``size`` bytes of output (fewer if there are not as many)."""
+        out = bytearray()
+        for part in self._parts:
+            out += part[: size - len(out)]
+            if len(out) >= size:
+                break
+        return bytes(out)
+
     def allow_large(self) -> None:
         """Go on up to ``max_decoded``."""
         self._cap = self.max_decoded
@@ -122,6 +147,12 @@ class BodyDecoder:
         if self.decoded_size > self.max_decoded:
             raise IngestError(413, f"decoded body over {self.max_decoded} bytes")
         self._parts.append(data)
+        if self._check_head is not None:
+            self._braces += data.count(b"{")
+            if self._braces > self._next_check:
+                self._next_check = 2 * self._braces
+                if not self._check_head(b"".join(self._parts)):
+                    self._check_head = None
 
     def _inflate(self, data: bytes) -> None:
         inflater = self._inflater
@@ -132,8 +163,9 @@ class BodyDecoder:
                 if self.encoding != "gzip" or not data.startswith(GZIP_MAGIC[:1]):
                     raise IngestError(400, "unexpected bytes after the end of the compressed body")
                 inflater = self._inflater = zlib.decompressobj(wbits=31)
-            # one byte over the room left is enough to know the cap is passed
-            room = self._cap - self.decoded_size + 1
+            # one byte over the room left is enough to know the cap is passed;
+            # inflating in steps lets the output be checked as it grows
+            room = min(self._cap - self.decoded_size + 1, STEP)
             try:
                 out = inflater.decompress(data, room)
             except zlib.error:

@@ -11,6 +11,7 @@ document of the wrong shape a 422 naming the field, too many events a 413.
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from dataclasses import dataclass
@@ -58,15 +59,24 @@ def count_events(body: bytes, max_events: int) -> None:
     if body.count(b"{") <= max_events:
         return
     try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise IngestError(400, _NOT_JSON) from None
+        _walk(body.decode("utf-8"), max_events, [0])
+    except (ValueError, IndexError, RecursionError):
+        return
+
+
+def count_events_so_far(head: bytes, max_events: int) -> bool:
+    """The same refusal from the first bytes of a body still arriving, so
+    that a body of many small events is refused after inflating only a
+    little of it. ``False`` once checking its next bytes cannot help: its
+    first event is not complete yet (a snapshot being read), or it is no
+    envelope at all (left to the parse)."""
+    counted = [0]
     try:
-        _walk(text, max_events)
-    except (ValueError, IndexError):
-        raise IngestError(400, _NOT_JSON) from None
-    except RecursionError:
-        raise IngestError(400, "body JSON is nested too deeply") from None
+        text = codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        _walk(text, max_events, counted)
+    except (ValueError, IndexError, RecursionError):
+        return counted[0] > 0
+    return False
 
 
 def _space(text: str, pos: int) -> int:
@@ -76,7 +86,9 @@ def _space(text: str, pos: int) -> int:
     return match.end()
 
 
-def _walk(text: str, max_events: int) -> None:
+def _walk(text: str, max_events: int, counted: list[int]) -> None:
+    """Read the envelope in ``text`` key by key and its events one at a
+    time, counting them in ``counted[0]``; 413 past ``max_events``."""
     space = _space
     scan = _DECODER.raw_decode
     pos = space(text, 0)
@@ -95,11 +107,11 @@ def _walk(text: str, max_events: int) -> None:
         pos = space(text, pos + 1)
         if key == "events" and text[pos] == "[":
             pos = space(text, pos + 1)
-            count = 0
+            counted[0] = 0
             while text[pos] != "]":
                 _event, pos = scan(text, pos)
-                count += 1
-                if count > max_events:
+                counted[0] += 1
+                if counted[0] > max_events:
                     raise IngestError(413, f"events: more than {max_events} events in one request")
                 pos = space(text, pos)
                 if text[pos] == ",":
@@ -114,6 +126,52 @@ def _walk(text: str, max_events: int) -> None:
             return
         if text[pos] != ",":
             raise ValueError("expected ',' or '}'")
+        pos = space(text, pos + 1)
+
+
+def starts_with_snapshot(head: bytes) -> bool:
+    """Whether the envelope that ``head`` begins has a full snapshot (rrweb
+    type 2) as its first event, read from the first bytes alone: the
+    recorder sends an event too large for an ordinary batch in a batch of
+    its own, first, and rrweb writes an event's ``type`` before its data."""
+    text = head.decode("utf-8", "ignore")
+    try:
+        return _first_event_type(text) == 2
+    except (ValueError, IndexError, RecursionError):
+        return False
+
+
+def _first_event_type(text: str) -> Any:
+    space = _space
+    scan = _DECODER.raw_decode
+    pos = space(text, 0)
+    if text[pos] != "{":
+        return None
+    pos = space(text, pos + 1)
+    while True:
+        key, pos = scan(text, pos)
+        pos = space(text, pos)
+        if text[pos] != ":":
+            return None
+        pos = space(text, pos + 1)
+        if key == "events":
+            if text[pos] != "[":
+                return None
+            pos = space(text, pos + 1)
+            if text[pos] != "{":
+                return None
+            pos = space(text, pos + 1)
+            key, pos = scan(text, pos)
+            if key != "type":
+                return None
+            pos = space(text, pos)
+            if text[pos] != ":":
+                return None
+            return scan(text, space(text, pos + 1))[0]
+        _value, pos = scan(text, pos)
+        pos = space(text, pos)
+        if text[pos] != ",":
+            return None
         pos = space(text, pos + 1)
 
 

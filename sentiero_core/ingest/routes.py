@@ -11,6 +11,7 @@ Answers are 204 with no body, or a JSON ``{"error": ...}`` with 400, 403
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any
 
 import orjson
@@ -26,7 +27,13 @@ from ..utils import now_ms
 from .admission import BUSY_RETRY_AFTER, Turn, admission_of
 from .cors import apply_cors, preflight_response
 from .decoding import BodyDecoder, parse_encoding, read_body
-from .envelope import count_events, parse_json, validate_envelope
+from .envelope import (
+    count_events,
+    count_events_so_far,
+    parse_json,
+    starts_with_snapshot,
+    validate_envelope,
+)
 from .errors import IngestError
 from .ip import client_address, stored_address
 from .pipeline import store_batch
@@ -34,6 +41,8 @@ from .pipeline import store_batch
 #: text/plain is what sendBeacon sends for a string, octet-stream for a blob
 CONTENT_TYPES = frozenset({"application/json", "text/plain", "application/octet-stream", ""})
 MAX_USER_AGENT = 512
+#: Where the envelope's fields and its first event's type must be found.
+SNAPSHOT_HEAD_BYTES = 64 * 1024
 
 
 def no_content() -> Response:
@@ -94,16 +103,30 @@ def _check_headers(settings: Settings) -> str:
 async def _read(settings: Settings, encoding: str, turn: Turn) -> tuple[bytes, bool]:
     """The decoded body, and whether it is over ``max_batch_bytes``; every
     refusal here is made while it is read."""
+    max_events = settings.max_events_per_request
     decoder = BodyDecoder(
         encoding,
         max_raw=settings.max_request_bytes,
         max_decoded=settings.max_decoded_bytes,
         max_batch=settings.max_batch_bytes,
+        check_head=None
+        if max_events is None
+        else partial(count_events_so_far, max_events=max_events),
     )
+
+    async def make_room() -> None:
+        # Only a full snapshot may be larger than an ordinary batch: say no
+        # here, from its first bytes, before waiting for room to hold it.
+        if not starts_with_snapshot(decoder.head(SNAPSHOT_HEAD_BYTES)):
+            raise IngestError(
+                413, f"decoded body over {decoder.max_batch} bytes and not a full snapshot"
+            )
+        await turn.take_large()
+
     try:
         # a client trickling its body must not hold a request open for ever
         async with asyncio.timeout(current_app.config["BODY_TIMEOUT"]):
-            body = await read_body(request.body, decoder, turn.take_large)
+            body = await read_body(request.body, decoder, make_room)
             return body, decoder.large
     except IngestError as exc:
         exc.body_unread = True
@@ -144,7 +167,7 @@ async def _parse_and_store(state: Sentiero, body: bytes, large: bool) -> Respons
     del body  # the events are all that is needed now
     if large and not any(event["type"] == 2 for event in envelope.events):
         raise IngestError(
-            413, f"decoded body over {settings.max_batch_bytes} bytes without a full snapshot"
+            413, f"decoded body over {settings.max_batch_bytes} bytes and not a full snapshot"
         )
     user_agent = request.headers.get("User-Agent")
     meta = RequestMeta(
