@@ -18,7 +18,7 @@ from .errors import IngestError
 
 GZIP_MAGIC = b"\x1f\x8b"
 #: The most output one call to zlib makes.
-STEP = 256 * 1024
+STEP = 64 * 1024
 ENCODINGS = {
     "identity": "identity",
     "gzip": "gzip",
