@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -148,6 +149,49 @@ def test_server_errors_are_retried_with_backoff(serve: Serve, browser: Any) -> N
     assert attempts[1] - attempts[0] >= 0.9
     assert attempts[2] - attempts[1] >= 1.9
     assert len(snapshots) == 1
+
+
+def test_busy_answers_are_retried_when_the_server_says(serve: Serve, browser: Any) -> None:
+    """Ensure that 503 and 429 answers with Retry-After are retried after
+    the time they give (not the backoff's), more often than the five tries
+    a failing batch gets, and that nothing is dropped meanwhile."""
+    server = serve(**QUIET)
+    context = new_context(browser, "busy")
+    attempts: list[float] = []
+    answers = [(503, "2"), (429, "1"), (503, "1"), (429, "1"), (503, "1"), (429, "1")]
+
+    def busy(route: Any) -> None:
+        attempts.append(time.monotonic())
+        if len(attempts) <= len(answers):
+            status, after = answers[len(attempts) - 1]
+            route.fulfill(
+                status=status,
+                headers={"Retry-After": after},
+                content_type="application/json",
+                body='{"error": "busy"}',
+            )
+        else:
+            route.continue_()
+
+    context.route("**/sentiero/events*", busy)
+    try:
+        page = open_recorded(context, server.url + "/")
+        sid = session_of(page)
+        settle(page)  # resolves once the first batch got through
+        snapshots = wait_for(
+            lambda: [e for e in all_events(server, sid) if e["type"] == 2],
+            what="the full snapshot",
+        )
+        summary = server.run(store_of(server).get_session(sid))
+    finally:
+        context.close()
+    assert len(attempts) > len(answers)
+    gaps = [b - a for a, b in pairwise(attempts[: len(answers) + 1])]
+    assert gaps[0] >= 1.9, gaps  # Retry-After: 2, where the backoff says 1 s
+    assert all(gap >= 0.9 for gap in gaps), gaps
+    assert all(gap < 1.9 for gap in gaps[1:4]), gaps  # 1 s each, no growing backoff
+    assert len(snapshots) == 1
+    assert summary is not None and summary.dropped_events == 0
 
 
 def test_client_errors_are_dropped_and_reported(serve: Serve, browser: Any) -> None:

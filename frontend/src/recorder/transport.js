@@ -5,7 +5,9 @@
 // does not fit is counted and reported in the next batch's `dropped`.
 // Batches go out one at a time (so `seq` stays in order), gzip-compressed
 // with CompressionStream when the browser has it, and are retried with
-// exponential backoff on network errors and 5xx answers only. When the page
+// exponential backoff on network errors and 5xx answers only; a 503 or 429
+// that says when to come back (Retry-After) is retried then, with the queue
+// kept, however often the server says so. When the page
 // is hidden the queue leaves synchronously through sendBeacon, uncompressed
 // (compression is asynchronous and an unloading page does not wait).
 
@@ -22,6 +24,8 @@ const BEACON_CHARS = 60000;
 const MAX_TRIES = 5;
 const FIRST_DELAY_MS = 1000;
 const MAX_DELAY_MS = 30000;
+// a server asking for more than this is asked again after this
+const MAX_RETRY_AFTER_MS = 600000;
 
 const OK = 0;
 const RETRY = 1;
@@ -40,7 +44,19 @@ function sleep(ms) {
 // window.fetch does not take delivery away.
 const pageFetch = typeof window.fetch === 'function' ? window.fetch : null;
 
-/** POST ``body``; resolves to the status code, rejects on a network error. */
+/**
+ * Milliseconds a Retry-After value asks for (seconds or an HTTP date), at
+ * least a second and at most MAX_RETRY_AFTER_MS; -1 when there is none to read.
+ */
+function retryAfterMs(value, now) {
+  if (!value) return -1;
+  const text = String(value).trim();
+  const ms = /^\d+$/.test(text) ? Number(text) * 1000 : Date.parse(text) - now;
+  if (ms !== ms) return -1; // NaN: not a date either
+  return Math.min(Math.max(ms, FIRST_DELAY_MS), MAX_RETRY_AFTER_MS);
+}
+
+/** POST ``body``; resolves to [status, Retry-After], rejects on a network error. */
 async function send(url, body, headers, keepalive) {
   if (pageFetch) {
     const response = await pageFetch.call(window, url, {
@@ -49,14 +65,14 @@ async function send(url, body, headers, keepalive) {
       headers,
       keepalive,
     });
-    return response.status;
+    return [response.status, response.headers.get('Retry-After')];
   }
   // no fetch at all (removed by the page): the older API does the same job
   return new NativePromise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', url);
     for (const name of Object.keys(headers)) xhr.setRequestHeader(name, headers[name]);
-    xhr.onload = () => resolve(xhr.status);
+    xhr.onload = () => resolve([xhr.status, xhr.getResponseHeader('Retry-After')]);
     xhr.onerror = xhr.ontimeout = xhr.onabort = reject;
     xhr.send(body);
   });
@@ -147,7 +163,16 @@ export function createTransport(cfg, ids, onRecovered) {
       ',"events":[' +
       items.map((item) => item.json).join(',') +
       ']}';
-    return { json, gz: null, items, size, dropped: reported, tries: 0, maybeDelivered: false };
+    return {
+      json,
+      gz: null,
+      items,
+      size,
+      dropped: reported,
+      tries: 0,
+      maybeDelivered: false,
+      retryAfter: -1,
+    };
   }
 
   function putBack(batch) {
@@ -162,11 +187,17 @@ export function createTransport(cfg, ids, onRecovered) {
     const body = batch.gz || batch.json;
     const size = batch.gz ? batch.gz.byteLength : batch.json.length;
     batch.maybeDelivered = true;
+    batch.retryAfter = -1;
     try {
       // a keepalive request survives the page unloading, within the budget
-      const status = await send(cfg.endpoint, body, headers, size <= BEACON_CHARS);
+      const [status, retryAfter] = await send(cfg.endpoint, body, headers, size <= BEACON_CHARS);
       if (status >= 200 && status < 300) return OK;
-      if (status < 500) return FAIL;
+      if (status === 503 || status === 429) {
+        // busy, or this client over its rate: come back when it says
+        batch.retryAfter = retryAfterMs(retryAfter, Date.now());
+      } else if (status < 500) {
+        return FAIL;
+      }
       batch.maybeDelivered = false; // the server answered: it did not store it
       return RETRY;
     } catch (_error) {
@@ -188,6 +219,11 @@ export function createTransport(cfg, ids, onRecovered) {
       const batch = waiting;
       const outcome = await post(batch);
       if (waiting !== batch) continue;
+      if (outcome === RETRY && !stopped && batch.retryAfter >= 0) {
+        // the server said when: not a failed try, and the queue is kept
+        await sleep(batch.retryAfter);
+        continue;
+      }
       if (outcome === RETRY && !stopped && ++batch.tries < MAX_TRIES) {
         await sleep(Math.min(FIRST_DELAY_MS * 2 ** (batch.tries - 1), MAX_DELAY_MS));
         continue;
