@@ -1,14 +1,19 @@
 """How many ingest requests are decoded at once, and how often one client may post.
 
 Decoding, parsing and storing a batch is where a request costs memory, so
-only ``ingest_max_concurrent`` requests do it at once; the rest wait up to
-``ingest_queue_timeout`` seconds for their turn and then get a 503 with
-``Retry-After``. A body that inflates past ``max_batch_bytes`` can only be a
-full snapshot: it needs the one *large* slot, so that at most one such body
-is held at a time, and it gives back its ordinary slot while it waits.
+only a bounded number of requests do it at once, by the size their body
+has reached while it is inflated:
 
-Waiting is bounded too: a request that finds too many others already
-waiting is answered at once, since a waiting request holds its body.
+- up to ``SMALL_BYTES`` (what almost every batch is): ``SMALL_PER_SLOT``
+  times ``ingest_max_concurrent`` requests;
+- up to ``max_batch_bytes``: ``ingest_max_concurrent`` requests;
+- past that (only a full snapshot may be): one request.
+
+A request starts in the first tier and trades its slot for one of the next
+tier when its body outgrows the tier (the decoder holds meanwhile). Waiting
+for a slot lasts up to ``ingest_queue_timeout`` seconds, after which the
+answer is a 503 with ``Retry-After``; a request that finds too many others
+already waiting is answered at once, since a waiting request holds its body.
 
 The optional per-client limit is a token bucket keyed by the client address
 as the ingest sees it (``ingest_rate_limit`` requests a second on average,
@@ -37,6 +42,10 @@ if TYPE_CHECKING:
 BUSY_RETRY_AFTER = 1
 #: Requests that may wait for a slot, per slot.
 WAITING_PER_SLOT = 8
+#: The decoded size up to which a body counts as small...
+SMALL_BYTES = 256 * 1024
+#: ... and how many small bodies take the room of one larger.
+SMALL_PER_SLOT = 8
 #: Clients whose buckets are remembered; the least recently seen go first
 #: (a forgotten client starts again with a full bucket).
 MAX_BUCKETS = 65_536
@@ -78,48 +87,66 @@ class Slots:
 
 
 class Turn:
-    """One request's place: an ordinary slot, traded for the large one when
-    its body turns out to be a snapshot's size."""
+    """One request's place: a slot of the tier its body's size is in."""
 
     def __init__(self, gate: Gate) -> None:
         self._gate = gate
-        self._held: Slots | None = None
+        self.tier = -1
 
-    async def _enter(self) -> None:
-        await self._gate.ordinary.acquire()
-        self._held = self._gate.ordinary
+    @property
+    def hold_at(self) -> int | None:
+        """The size at which the body outgrows the tier (``None``: the last)."""
+        limits = self._gate.limits
+        return limits[self.tier] if self.tier < len(limits) - 1 else None
 
-    async def take_large(self) -> None:
-        """Swap the ordinary slot for the large one (waiting, bounded)."""
-        if self._held is self._gate.large:
-            return
+    @property
+    def large_tier(self) -> int:
+        return self._gate.large_tier
+
+    def next_tier(self, size: int) -> int:
+        """The tier a body of ``size`` decoded bytes belongs to next."""
+        tier = self.tier + 1
+        while tier < len(self._gate.limits) - 1 and self._gate.limits[tier] < size:
+            tier += 1
+        return tier
+
+    async def move(self, tier: int) -> None:
+        """Give up this tier's slot and wait (bounded) for one of ``tier``."""
         self._leave()
-        await self._gate.large.acquire()
-        self._held = self._gate.large
+        await self._gate.slots[tier].acquire()
+        self.tier = tier
 
     def _leave(self) -> None:
-        if self._held is not None:
-            self._held.release()
-            self._held = None
+        if self.tier >= 0:
+            self._gate.slots[self.tier].release()
+            self.tier = -1
 
 
 class Gate:
-    """The slots of one app."""
+    """The slots of one app, by tier."""
 
     def __init__(self, settings: Settings) -> None:
         size = settings.ingest_max_concurrent
         timeout = settings.ingest_queue_timeout
+        batch = min(settings.max_batch_bytes, settings.max_decoded_bytes)
+        self.small = Slots(SMALL_PER_SLOT * size, timeout, WAITING_PER_SLOT * SMALL_PER_SLOT * size)
         self.ordinary = Slots(size, timeout, WAITING_PER_SLOT * size)
         self.large = Slots(1, timeout, size)
+        self.slots = [self.small, self.ordinary, self.large]
+        self.limits = [min(SMALL_BYTES, batch), batch, settings.max_decoded_bytes]
 
     @asynccontextmanager
     async def turn(self) -> AsyncIterator[Turn]:
         turn = Turn(self)
-        await turn._enter()
+        await turn.move(0)
         try:
             yield turn
         finally:
             turn._leave()
+
+    @property
+    def large_tier(self) -> int:
+        return len(self.slots) - 1
 
 
 class RateLimiter:

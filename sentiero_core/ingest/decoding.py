@@ -3,10 +3,10 @@
 The caps are enforced while bytes arrive: ``max_raw`` on what the client
 sends and ``max_decoded`` on what inflating produces, so a gzip bomb is
 refused after at most ``max_decoded`` bytes of output, never after inflating
-all of it. Below that, ``max_batch`` is where an ordinary batch ends: the
-decoder stops there (:attr:`BodyDecoder.paused`) until its caller allows the
-rest with :meth:`BodyDecoder.allow_large`, so that the caller can decide
-first whether it has room for a snapshot-sized body.
+all of it. Below that, the decoder may be told to hold at a size
+(:attr:`BodyDecoder.paused`) until its caller lets it go on with
+:meth:`BodyDecoder.resume`, so that the caller can decide first whether it
+has room for a larger body.
 """
 
 from __future__ import annotations
@@ -59,17 +59,16 @@ class BodyDecoder:
         *,
         max_raw: int,
         max_decoded: int,
-        max_batch: int | None = None,
+        hold_at: int | None = None,
         check_head: Callable[[bytes], bool] | None = None,
         check_from: int = 0,
     ) -> None:
         self.encoding = encoding
         self.max_raw = max_raw
         self.max_decoded = max_decoded
-        self.max_batch = max_decoded if max_batch is None else min(max_batch, max_decoded)
-        #: The output allowed now: ``max_batch`` until :meth:`allow_large`.
-        self._cap = self.max_batch
-        #: Input held back when the output reached ``max_batch``.
+        #: The output allowed now: ``hold_at`` until :meth:`resume`.
+        self._cap = max_decoded if hold_at is None else min(hold_at, max_decoded)
+        #: Input held back when the output reached ``hold_at``.
         self._pending = b""
         #: Called with the output so far once it has more than
         #: ``check_from`` ``{`` (every event is an object), then each time
@@ -109,13 +108,8 @@ class BodyDecoder:
 
     @property
     def paused(self) -> bool:
-        """The output passed ``max_batch`` and :meth:`allow_large` was not called."""
+        """The output passed ``hold_at`` and :meth:`resume` was not called."""
         return self.decoded_size > self._cap
-
-    @property
-    def large(self) -> bool:
-        """More than ``max_batch`` bytes came out."""
-        return self.decoded_size > self.max_batch
 
     def head(self, size: int) -> bytes:
         """The first ``size`` bytes of output (fewer if there are not as many)."""
@@ -126,9 +120,9 @@ class BodyDecoder:
                 break
         return bytes(out)
 
-    def allow_large(self) -> None:
-        """Go on up to ``max_decoded``."""
-        self._cap = self.max_decoded
+    def resume(self, hold_at: int | None = None) -> None:
+        """Go on, up to ``hold_at`` (never past ``max_decoded``)."""
+        self._cap = self.max_decoded if hold_at is None else min(hold_at, self.max_decoded)
         pending, self._pending = self._pending, b""
         if pending:
             self._inflate(pending)
@@ -177,8 +171,8 @@ class BodyDecoder:
                 return
 
     def finish(self) -> bytes | None:
-        """The decoded body, or ``None`` when it stopped at ``max_batch``:
-        call :meth:`allow_large`, then this again."""
+        """The decoded body, or ``None`` when it stopped at ``hold_at``:
+        call :meth:`resume`, then this again."""
         if self.paused:
             return None
         if self._sniffing and self._head:
@@ -208,25 +202,21 @@ class BodyDecoder:
 async def read_body(
     chunks: AsyncIterable[bytes],
     decoder: BodyDecoder,
-    make_room: Callable[[], Awaitable[None]] | None = None,
+    make_room: Callable[[], Awaitable[int | None]] | None = None,
 ) -> bytes:
     """Feed ``chunks`` to ``decoder`` as they arrive; stop at the first cap.
-    When the output passes ``max_batch``, ``make_room()`` is awaited before
-    the decoder goes on (it may refuse by raising); without it the body is
-    read up to ``max_decoded`` in one go."""
+    Each time the decoder holds, ``make_room()`` is awaited for the size to
+    hold at next (``None``: no more holds); it may refuse by raising."""
 
     async def go_on() -> None:
-        if make_room is not None:
-            await make_room()
-        decoder.allow_large()
+        decoder.resume(None if make_room is None else await make_room())
 
     async for chunk in chunks:
         decoder.feed(chunk)
-        if decoder.paused:
+        while decoder.paused:
             await go_on()
     body = decoder.finish()
-    if body is None:
+    while body is None:
         await go_on()
         body = decoder.finish()
-    assert body is not None
     return body

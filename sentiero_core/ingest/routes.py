@@ -41,6 +41,8 @@ from .pipeline import store_batch
 #: text/plain is what sendBeacon sends for a string, octet-stream for a blob
 CONTENT_TYPES = frozenset({"application/json", "text/plain", "application/octet-stream", ""})
 MAX_USER_AGENT = 512
+#: Objects per event below which counting events while inflating is not worth it.
+BRACES_PER_EVENT = 4
 #: Where the envelope's fields and its first event's type must be found.
 SNAPSHOT_HEAD_BYTES = 64 * 1024
 
@@ -100,34 +102,36 @@ def _check_headers(settings: Settings) -> str:
     return parse_encoding(header, query)
 
 
-async def _read(settings: Settings, encoding: str, turn: Turn) -> tuple[bytes, bool]:
-    """The decoded body, and whether it is over ``max_batch_bytes``; every
-    refusal here is made while it is read."""
+async def _read(settings: Settings, encoding: str, turn: Turn) -> bytes:
+    """The decoded body; every refusal here is made while it is read."""
     max_events = settings.max_events_per_request
     decoder = BodyDecoder(
         encoding,
         max_raw=settings.max_request_bytes,
         max_decoded=settings.max_decoded_bytes,
-        max_batch=settings.max_batch_bytes,
+        hold_at=turn.hold_at,
         check_head=None
         if max_events is None
         else partial(count_events_so_far, max_events=max_events),
+        # an event holds a few objects: fewer "{" than this is too few events to look at
+        check_from=BRACES_PER_EVENT * (max_events or 0),
     )
 
-    async def make_room() -> None:
+    async def make_room() -> int | None:
+        tier = turn.next_tier(decoder.decoded_size)
         # Only a full snapshot may be larger than an ordinary batch: say no
         # here, from its first bytes, before waiting for room to hold it.
-        if not starts_with_snapshot(decoder.head(SNAPSHOT_HEAD_BYTES)):
+        if tier == turn.large_tier and not starts_with_snapshot(decoder.head(SNAPSHOT_HEAD_BYTES)):
             raise IngestError(
-                413, f"decoded body over {decoder.max_batch} bytes and not a full snapshot"
+                413, f"decoded body over {settings.max_batch_bytes} bytes and not a full snapshot"
             )
-        await turn.take_large()
+        await turn.move(tier)
+        return turn.hold_at
 
     try:
         # a client trickling its body must not hold a request open for ever
         async with asyncio.timeout(current_app.config["BODY_TIMEOUT"]):
-            body = await read_body(request.body, decoder, make_room)
-            return body, decoder.large
+            return await read_body(request.body, decoder, make_room)
     except IngestError as exc:
         exc.body_unread = True
         raise
@@ -154,14 +158,17 @@ async def _ingest(state: Sentiero) -> Response:
         exc.body_unread = True
         raise
     async with admission.gate.turn() as turn:
-        body, large = await _read(settings, encoding, turn)
-        return await _parse_and_store(state, body, large)
+        body = await _read(settings, encoding, turn)
+        return await _parse_and_store(state, body, len(body) > settings.max_batch_bytes)
 
 
 async def _parse_and_store(state: Sentiero, body: bytes, large: bool) -> Response:
     settings = state.settings
     max_events = settings.max_events_per_request
-    if max_events is not None:
+    if max_events is not None and large:
+        # Bodies of an ordinary batch's size were counted while inflated, or
+        # hold too few objects to matter: a parse then costs no more than the
+        # ordinary allowance. A snapshot's is counted before it is parsed.
         count_events(body, max_events)
     envelope = validate_envelope(parse_json(body), max_events=max_events)
     del body  # the events are all that is needed now

@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from sentiero_core import Settings, SettingsError
-from sentiero_core.ingest.admission import RateLimiter, admission_of
+from sentiero_core.ingest.admission import Gate, RateLimiter, Slots, admission_of
 from sentiero_core.ingest.decoding import BodyDecoder
 from sentiero_core.ingest.envelope import count_events, count_events_so_far, starts_with_snapshot
 from sentiero_core.ingest.errors import IngestError
@@ -86,7 +86,6 @@ def test_events_are_counted_while_inflating() -> None:
         "gzip",
         max_raw=10**8,
         max_decoded=10**8,
-        max_batch=10**8,
         check_head=check,
         check_from=1_000,
     )
@@ -144,12 +143,35 @@ def test_count_events_refuses_past_the_limit_and_leaves_bad_json_to_the_parser()
     count_events(b'{"events":[{"a":{}},{"b":{}},' * 3, 2)  # not JSON: parse_json says so
 
 
+async def take_all(slots: Slots) -> int:
+    """Take every free slot, as busy requests would; how many were taken."""
+    taken = 0
+    while not slots._free.locked():
+        await slots.acquire()
+        taken += 1
+    return taken
+
+
+def give_back(slots: Slots, taken: int) -> None:
+    for _ in range(taken):
+        slots.release()
+
+
+def test_tiers_by_size() -> None:
+    gate = Gate(Settings(ingest_max_concurrent=3))
+    assert gate.limits == [256 * 1024, 4 * 1024 * 1024, 16 * 1024 * 1024]
+    assert [s._free._value for s in gate.slots] == [24, 3, 1]  # type: ignore[attr-defined]
+    # an ordinary allowance below the small one: small bodies go straight on
+    assert Gate(Settings(max_batch_bytes=50_000)).limits == [50_000, 50_000, 16 * 1024 * 1024]
+
+
 @pytest.mark.asyncio
 async def test_a_full_house_answers_503_with_retry_after() -> None:
     site = "https://shop.example"
     async with running(ingest_max_concurrent=1, ingest_queue_timeout=0.2, cors_origins=[site]) as r:
         gate = admission_of(r.app.extensions["sentiero"]).gate
-        await gate.ordinary.acquire()  # the one slot is taken
+        taken = await take_all(gate.small)
+        assert taken == 8
         try:
             response = await r.post(gz(envelope()), {**GZ, "Origin": site})
             assert response.status_code == 503
@@ -159,7 +181,7 @@ async def test_a_full_house_answers_503_with_retry_after() -> None:
             assert await r.error(response) == "too many batches at once, retry later"
             assert await r.store.count_sessions() == 0
         finally:
-            gate.ordinary.release()
+            give_back(gate.small, taken)
         assert (await r.post(gz(envelope()), GZ)).status_code == 204
 
 
@@ -167,11 +189,11 @@ async def test_a_full_house_answers_503_with_retry_after() -> None:
 async def test_a_waiting_request_gets_its_turn() -> None:
     async with running(ingest_max_concurrent=1, ingest_queue_timeout=5) as r:
         gate = admission_of(r.app.extensions["sentiero"]).gate
-        await gate.ordinary.acquire()
+        taken = await take_all(gate.small)
         waiting = asyncio.ensure_future(r.post(gz(envelope()), GZ))
         await asyncio.sleep(0.1)
-        assert not waiting.done() and gate.ordinary.waiting == 1
-        gate.ordinary.release()
+        assert not waiting.done() and gate.small.waiting == 1
+        give_back(gate.small, taken)
         assert (await waiting).status_code == 204
 
 
@@ -179,14 +201,31 @@ async def test_a_waiting_request_gets_its_turn() -> None:
 async def test_too_many_waiting_are_refused_at_once() -> None:
     async with running(ingest_max_concurrent=1, ingest_queue_timeout=5) as r:
         gate = admission_of(r.app.extensions["sentiero"]).gate
-        await gate.ordinary.acquire()
-        gate.ordinary.waiting = gate.ordinary.max_waiting
+        taken = await take_all(gate.small)
+        gate.small.waiting = gate.small.max_waiting
         try:
             response = await asyncio.wait_for(r.post(gz(envelope()), GZ), 2)
             assert response.status_code == 503
         finally:
-            gate.ordinary.waiting = 0
-            gate.ordinary.release()
+            gate.small.waiting = 0
+            give_back(gate.small, taken)
+
+
+@pytest.mark.asyncio
+async def test_a_larger_batch_waits_for_an_ordinary_slot_small_ones_pass() -> None:
+    big = envelope([big_custom_event(300_000)])
+    async with running(ingest_max_concurrent=1, ingest_queue_timeout=0.3) as r:
+        gate = admission_of(r.app.extensions["sentiero"]).gate
+        taken = await take_all(gate.ordinary)
+        try:
+            waiting = asyncio.ensure_future(r.post(gz(big), GZ))
+            await asyncio.sleep(0.05)
+            assert (await r.post(gz(envelope(seq=2)), GZ)).status_code == 204
+            response = await waiting
+            assert response.status_code == 503
+        finally:
+            give_back(gate.ordinary, taken)
+        assert (await r.post(gz({**big, "seq": 3}), GZ)).status_code == 204
 
 
 @pytest.mark.asyncio
@@ -199,7 +238,9 @@ async def test_a_snapshot_waits_for_the_large_slot_without_holding_an_ordinary_o
         try:
             snapshot = asyncio.ensure_future(r.post(gz(envelope([snapshot_event(200_000)])), GZ))
             await asyncio.sleep(0.05)
-            # the snapshot waits for the large slot; ordinary batches still pass
+            # the snapshot waits for the large slot, holding no other slot
+            assert gate.large.waiting == 1
+            assert not gate.ordinary._free.locked() and not gate.small._free.locked()
             assert (await r.post(gz(envelope(seq=2)), GZ)).status_code == 204
             response = await snapshot
             assert response.status_code == 503 and response.headers["Retry-After"] == "1"
