@@ -184,6 +184,8 @@ def measure(browser: Any, url: str, act: Any) -> list[dict[str, Any]]:
                 "decoded": len(data),
                 "events": len(doc["events"]),
                 "snapshot": any(e["type"] == 2 for e in doc["events"]),
+                # what the ingest weighs: bytes, and 16 per JSON object and array
+                "weight": len(data) + 16 * (data.count(b"{") + data.count(b"[")),
                 "largest_incremental": max(
                     (s for s, e in zip(sizes, doc["events"], strict=True) if e["type"] != 2),
                     default=0,
@@ -249,7 +251,13 @@ def main() -> None:
             f"{max(p['events'] for p in posts):11d}"
         )
         snap_raw = max((p["raw"] for p in posts if p["snapshot"]), default=0)
-        print(f"       snapshot batch on the wire: {snap_raw / 1024:.0f} KiB")
+        snap_weight = max((p["weight"] for p in posts if p["snapshot"]), default=0)
+        other_weight = max((p["weight"] for p in posts if not p["snapshot"]), default=0)
+        print(
+            f"       snapshot batch on the wire: {snap_raw / 1024:.0f} KiB; weight of the "
+            f"largest snapshot batch {snap_weight / mib:.2f} MB, of the largest other "
+            f"{other_weight / mib:.2f} MB (bytes + 16 per JSON object and array)"
+        )
 
 
 if __name__ == "__main__":

@@ -46,6 +46,10 @@ WAITING_PER_SLOT = 8
 SMALL_BYTES = 256 * 1024
 #: ... and how many small bodies take the room of one larger.
 SMALL_PER_SLOT = 8
+#: A snapshot's weight (its bytes, and 16 per JSON object and array) may be
+#: this many times ``max_decoded_bytes``: real ones weigh 1.5-2 times their
+#: bytes, and a body of tiny objects would weigh ten times its bytes.
+SNAPSHOT_WEIGHT = 2
 #: Clients whose buckets are remembered; the least recently seen go first
 #: (a forgotten client starts again with a full bucket).
 MAX_BUCKETS = 65_536
@@ -94,14 +98,18 @@ class Turn:
         self.tier = -1
 
     @property
-    def hold_at(self) -> int | None:
-        """The size at which the body outgrows the tier (``None``: the last)."""
-        limits = self._gate.limits
-        return limits[self.tier] if self.tier < len(limits) - 1 else None
+    def hold_at(self) -> int:
+        """The weight at which the body outgrows the tier."""
+        return self._gate.limits[self.tier]
 
     @property
     def large_tier(self) -> int:
         return self._gate.large_tier
+
+    @property
+    def batch_limit(self) -> int:
+        """The largest weight of a body that is not a full snapshot."""
+        return self._gate.limits[-2]
 
     def next_tier(self, size: int) -> int:
         """The tier a body of ``size`` decoded bytes belongs to next."""
@@ -133,7 +141,7 @@ class Gate:
         self.ordinary = Slots(size, timeout, WAITING_PER_SLOT * size)
         self.large = Slots(1, timeout, size)
         self.slots = [self.small, self.ordinary, self.large]
-        self.limits = [min(SMALL_BYTES, batch), batch, settings.max_decoded_bytes]
+        self.limits = [min(SMALL_BYTES, batch), batch, SNAPSHOT_WEIGHT * settings.max_decoded_bytes]
 
     @asynccontextmanager
     async def turn(self) -> AsyncIterator[Turn]:

@@ -7,6 +7,14 @@ all of it. Below that, the decoder may be told to hold at a size
 (:attr:`BodyDecoder.paused`) until its caller lets it go on with
 :meth:`BodyDecoder.resume`, so that the caller can decide first whether it
 has room for a larger body.
+
+The size at which the decoder holds is a *weight*: the output's bytes,
+plus ``OBJECT_WEIGHT`` for each ``{`` and ``[`` in it. Parsed, a JSON
+object or array costs some 60-200 bytes of memory whatever its text, so a
+body of many tiny ones (``[[],[],...]``) weighs what it will cost, and the
+memory a body takes once parsed stays within a small multiple of the weight
+it was let through at.
+
 """
 
 from __future__ import annotations
@@ -19,6 +27,8 @@ from .errors import IngestError
 GZIP_MAGIC = b"\x1f\x8b"
 #: The most output one call to zlib makes.
 STEP = 64 * 1024
+#: What each ``{`` and ``[`` of the output weighs, in bytes.
+OBJECT_WEIGHT = 16
 ENCODINGS = {
     "identity": "identity",
     "gzip": "gzip",
@@ -66,8 +76,8 @@ class BodyDecoder:
         self.encoding = encoding
         self.max_raw = max_raw
         self.max_decoded = max_decoded
-        #: The output allowed now: ``hold_at`` until :meth:`resume`.
-        self._cap = max_decoded if hold_at is None else min(hold_at, max_decoded)
+        #: The weight the output may reach before it holds (``None``: any).
+        self._cap = hold_at
         #: Input held back when the output reached ``hold_at``.
         self._pending = b""
         #: Called with the output so far once it has more than
@@ -76,6 +86,7 @@ class BodyDecoder:
         #: ``False`` to be called no more.
         self._check_head = check_head
         self._braces = 0
+        self._objects = 0
         self._next_check = check_from
         self.raw_size = 0
         self.decoded_size = 0
@@ -107,9 +118,22 @@ class BodyDecoder:
             self._inflate(chunk)
 
     @property
+    def weight(self) -> int:
+        """The output's bytes, plus ``OBJECT_WEIGHT`` per ``{`` and ``[``."""
+        return self.decoded_size + OBJECT_WEIGHT * self._objects
+
+    @property
     def paused(self) -> bool:
-        """The output passed ``hold_at`` and :meth:`resume` was not called."""
-        return self.decoded_size > self._cap
+        """The output's weight passed ``hold_at`` and :meth:`resume` was not called."""
+        return self._cap is not None and self.weight > self._cap
+
+    def _room(self) -> int:
+        # one byte over a cap is enough to know it is passed; inflating in
+        # steps lets the output be checked as it grows
+        room = min(self.max_decoded - self.decoded_size + 1, STEP)
+        if self._cap is not None:
+            room = min(room, self._cap - self.weight + 1)
+        return room
 
     def head(self, size: int) -> bytes:
         """The first ``size`` bytes of output (fewer if there are not as many)."""
@@ -121,8 +145,8 @@ class BodyDecoder:
         return bytes(out)
 
     def resume(self, hold_at: int | None = None) -> None:
-        """Go on, up to ``hold_at`` (never past ``max_decoded``)."""
-        self._cap = self.max_decoded if hold_at is None else min(hold_at, self.max_decoded)
+        """Go on, until the output weighs more than ``hold_at``."""
+        self._cap = hold_at
         pending, self._pending = self._pending, b""
         if pending:
             self._inflate(pending)
@@ -141,8 +165,10 @@ class BodyDecoder:
         if self.decoded_size > self.max_decoded:
             raise IngestError(413, f"decoded body over {self.max_decoded} bytes")
         self._parts.append(data)
+        braces = data.count(b"{")
+        self._objects += braces + data.count(b"[")
         if self._check_head is not None:
-            self._braces += data.count(b"{")
+            self._braces += braces
             if self._braces > self._next_check:
                 self._next_check = 2 * self._braces
                 if not self._check_head(b"".join(self._parts)):
@@ -157,18 +183,15 @@ class BodyDecoder:
                 if self.encoding != "gzip" or not data.startswith(GZIP_MAGIC[:1]):
                     raise IngestError(400, "unexpected bytes after the end of the compressed body")
                 inflater = self._inflater = zlib.decompressobj(wbits=31)
-            # one byte over the room left is enough to know the cap is passed;
-            # inflating in steps lets the output be checked as it grows
-            room = min(self._cap - self.decoded_size + 1, STEP)
+            if self.paused:  # (zlib reads a room of 0 as no limit at all)
+                self._pending = data
+                return
             try:
-                out = inflater.decompress(data, room)
+                out = inflater.decompress(data, self._room())
             except zlib.error:
                 raise IngestError(400, f"body is not valid {self.encoding} data") from None
             self._emit(out)
             data = inflater.unconsumed_tail or (inflater.unused_data if inflater.eof else b"")
-            if self.paused:
-                self._pending = data
-                return
 
     def finish(self) -> bytes | None:
         """The decoded body, or ``None`` when it stopped at ``hold_at``:
@@ -186,7 +209,7 @@ class BodyDecoder:
             # output zlib still holds is drained under the same cap (flush() has none)
             while not inflater.eof:
                 try:
-                    out = inflater.decompress(b"", self._cap - self.decoded_size + 1)
+                    out = inflater.decompress(b"", self._room())
                 except zlib.error:
                     raise IngestError(400, f"body is not valid {self.encoding} data") from None
                 if not out:

@@ -118,12 +118,14 @@ async def _read(settings: Settings, encoding: str, turn: Turn) -> bytes:
     )
 
     async def make_room() -> int | None:
-        tier = turn.next_tier(decoder.decoded_size)
+        if turn.tier == turn.large_tier:
+            raise IngestError(413, "decoded body has too many JSON objects and arrays for its size")
+        tier = turn.next_tier(decoder.weight)
         # Only a full snapshot may be larger than an ordinary batch: say no
         # here, from its first bytes, before waiting for room to hold it.
         if tier == turn.large_tier and not starts_with_snapshot(decoder.head(SNAPSHOT_HEAD_BYTES)):
             raise IngestError(
-                413, f"decoded body over {settings.max_batch_bytes} bytes and not a full snapshot"
+                413, f"decoded body over {turn.batch_limit} bytes and not a full snapshot"
             )
         await turn.move(tier)
         return turn.hold_at
@@ -159,7 +161,7 @@ async def _ingest(state: Sentiero) -> Response:
         raise
     async with admission.gate.turn() as turn:
         body = await _read(settings, encoding, turn)
-        return await _parse_and_store(state, body, len(body) > settings.max_batch_bytes)
+        return await _parse_and_store(state, body, turn.tier == turn.large_tier)
 
 
 async def _parse_and_store(state: Sentiero, body: bytes, large: bool) -> Response:

@@ -57,6 +57,26 @@ async def test_a_batch_without_a_snapshot_over_the_ordinary_allowance_is_413() -
 
 
 @pytest.mark.asyncio
+async def test_many_tiny_objects_weigh_what_they_cost_once_parsed() -> None:
+    """Ensure that a body of 30 KB whose 10,000 empty arrays would take
+    ~600 KB parsed counts against the ordinary allowance as ~190 KB."""
+    tiny = [{"type": 5, "timestamp": T0, "data": [[]] * 10_000}]
+    async with running(max_batch_bytes=50_000, max_decoded_bytes=400_000) as r:
+        response = await r.post(gz(envelope(tiny)), GZ)
+        assert response.status_code == 413
+        assert await r.error(response) == "decoded body over 50000 bytes and not a full snapshot"
+        assert (await r.post(gz(envelope([big_custom_event(10_000)])), GZ)).status_code == 204
+        # a snapshot may weigh up to twice the snapshot allowance
+        heavy = snapshot_event(10)
+        heavy["data"]["node"]["childNodes"] = [[]] * 60_000  # 180 KB, weighs 1.1 MB
+        response = await r.post(gz(envelope([heavy], seq=2)), GZ)
+        assert response.status_code == 413
+        assert await r.error(response) == (
+            "decoded body has too many JSON objects and arrays for its size"
+        )
+
+
+@pytest.mark.asyncio
 async def test_a_snapshot_over_the_snapshot_allowance_is_413() -> None:
     async with running(max_batch_bytes=50_000, max_decoded_bytes=100_000) as r:
         response = await r.post(gz(envelope([snapshot_event(200_000)])), GZ)
@@ -159,10 +179,10 @@ def give_back(slots: Slots, taken: int) -> None:
 
 def test_tiers_by_size() -> None:
     gate = Gate(Settings(ingest_max_concurrent=3))
-    assert gate.limits == [256 * 1024, 4 * 1024 * 1024, 16 * 1024 * 1024]
+    assert gate.limits == [256 * 1024, 4 * 1024 * 1024, 2 * 16 * 1024 * 1024]
     assert [s._free._value for s in gate.slots] == [24, 3, 1]  # type: ignore[attr-defined]
     # an ordinary allowance below the small one: small bodies go straight on
-    assert Gate(Settings(max_batch_bytes=50_000)).limits == [50_000, 50_000, 16 * 1024 * 1024]
+    assert Gate(Settings(max_batch_bytes=50_000)).limits == [50_000, 50_000, 32 * 1024 * 1024]
 
 
 @pytest.mark.asyncio
