@@ -7,7 +7,7 @@ valid events (244,000), as in issue 10. Printed, without and with the
 attack: the server's RSS at idle, its peak and 3 s after, and the normal
 client's p50/p99 latency. Targets: peak under 300 MB above idle, RSS back
 near idle afterwards, p99 under 250 ms. ``--no-limits`` runs the same
-against the limits as they were (one 25 MiB cap, no event count).
+without the limits, as it was (the bodies were within its one 25 MiB cap).
 
 Usage: python bench/ingest_abuse.py [--attackers 4] [--seconds 10] [--no-limits]
 """
@@ -27,9 +27,11 @@ from tests.support.abuse import Figures, run, sentiero_serve, warm_up  # noqa: E
 MB = 1024 * 1024
 PEAK_TARGET = 300 * MB
 P99_TARGET = 0.250
+# The attack's bodies were within the one cap there was (25 MiB decoded);
+# weighed as the ingest weighs bodies now they pass it, so it goes too.
 OLD_LIMITS = {
-    "SENTIERO_MAX_DECODED_BYTES": str(25 * MB),
-    "SENTIERO_MAX_BATCH_BYTES": str(25 * MB),
+    "SENTIERO_MAX_DECODED_BYTES": str(1024 * MB),
+    "SENTIERO_MAX_BATCH_BYTES": str(1024 * MB),
     "SENTIERO_MAX_EVENTS_PER_REQUEST": "none",
     "SENTIERO_INGEST_MAX_CONCURRENT": "1000",
 }
