@@ -38,6 +38,9 @@ def apply_cors(response: Response, origin: str | None, allowed: Sequence[str]) -
     response.headers["Access-Control-Allow-Origin"] = value
     if value != "*":
         response.headers["Access-Control-Allow-Credentials"] = "true"
+    if "Retry-After" in response.headers:
+        # not a header a cross-origin page may read unless told
+        response.headers["Access-Control-Expose-Headers"] = "Retry-After"
     return True
 
 

@@ -14,3 +14,5 @@ class IngestError(Exception):
         self.reason = reason
         #: Set when the refusal came before the body was read to its end.
         self.body_unread = False
+        #: Seconds for a ``Retry-After`` header (503 and 429).
+        self.retry_after: int | None = None

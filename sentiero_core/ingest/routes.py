@@ -42,8 +42,13 @@ def no_content() -> Response:
     return response
 
 
-def error_response(status: int, reason: str) -> Response:
-    return Response(orjson.dumps({"error": reason}), status=status, content_type="application/json")
+def error_response(status: int, reason: str, retry_after: int | None = None) -> Response:
+    response = Response(
+        orjson.dumps({"error": reason}), status=status, content_type="application/json"
+    )
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def declined(settings: Settings) -> bool:
@@ -125,7 +130,7 @@ async def ingest_events() -> Response:
     try:
         response = await _ingest(state)
     except IngestError as exc:
-        response = error_response(exc.status, exc.reason)
+        response = error_response(exc.status, exc.reason, exc.retry_after)
         if exc.body_unread:
             unread_body(response)
     apply_cors(response, origin, allowed)
