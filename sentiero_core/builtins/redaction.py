@@ -123,6 +123,13 @@ def _card_length(candidate: str) -> int:
     return 0
 
 
+def _next_start(m: re.Match[Any]) -> int:
+    """Where to look after a candidate that is not a card. A grouped one may
+    hide a card that starts at its second group ("2024 4111 1111 1111 1111");
+    no card starts inside a group or an unbroken run (a digit before it)."""
+    return m.start() + 5 if m.group(1) or m.group(2) else m.end()
+
+
 def _card_spans(text: str) -> list[Span]:
     spans: list[Span] = []
     pos = 0
@@ -132,9 +139,7 @@ def _card_spans(text: str) -> list[Span]:
             spans.append((m.start(), m.start() + length))
             pos = m.start() + length
         else:
-            # a candidate that fails may hide a card after its first group
-            # ("2024 4111 1111 1111 1111"): search again from the next character
-            pos = m.start() + 1
+            pos = _next_start(m)
     return spans
 
 
@@ -162,7 +167,7 @@ def _raw_has_card(raw: bytes) -> bool:
         while (m := _CARD_BYTES.search(raw, at, end)) is not None:
             if _card_length(m.group().decode("ascii")):
                 return True
-            at = m.start() + 1  # as in _card_spans
+            at = _next_start(m)
         pos = screened.find(_RUN13, end)
     return False
 

@@ -8,9 +8,11 @@ nothing to redact exactly as it was."""
 from __future__ import annotations
 
 import copy
+import time
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -128,6 +130,7 @@ def cards(draw: st.DrawFn) -> str:
 
 
 secrets = st.one_of(emails, cards())
+EMAILS_AND_CARDS = ["jane.doe@shop.example", "4111 1111 1111 1111", "5555555555554444"]
 # What may stand next to a secret in ordinary text: a boundary character,
 # then anything. A letter or digit glued to it makes another word, and a
 # number after a dot is a version, not a card; but what follows may run on
@@ -195,3 +198,48 @@ def test_planted_secrets_are_gone_under_every_url_mode_and_replacement(
     found = strings(out)
     for secret in planted_secrets:
         assert not any(secret in text for text in found), secret
+
+
+# -- adversarial text -----------------------------------------------------------
+
+N = 200_000
+ADVERSARIAL = {
+    "digits": "4" * N,
+    "grouped digits": "2024 " * (N // 5),
+    "dashed groups": "4111-" * (N // 5),
+    "at signs": "a@" * (N // 2),
+    "one long name": "a" * N + "@shop.example",
+    "single-letter labels": "jane@" + "b." * (N // 2),
+    "digit labels": "jane@" + "1." * (N // 2),
+    "queries": "?token=a&" * (N // 9),
+    "escapes": "\x19" * N + "4111111111111111",
+}
+
+
+@pytest.mark.parametrize("name", ADVERSARIAL)
+def test_adversarial_text_takes_linear_time(name: str) -> None:
+    """200 KB built to make a detector backtrack or rescan: seconds would
+    mean quadratic work (minutes at this size), not a slow machine."""
+    text = ADVERSARIAL[name]
+    raw = orjson.dumps([text])
+    started = time.perf_counter()
+    REDACTOR.might_match(raw)
+    REDACTOR.walk([text])
+    assert time.perf_counter() - started < 5.0
+
+
+@given(st.integers(1, 1200), st.sampled_from(EMAILS_AND_CARDS))
+def test_deep_nesting_is_redacted_or_refused(depth: int, secret: str) -> None:
+    """The walk is iterative: any depth a JSON body may carry (orjson reads
+    1,024 levels) is redacted without recursion; past what orjson writes
+    (254) the batch is refused as too deeply nested, never a crash."""
+    tree: Any = f"see {secret} here"
+    for _ in range(depth):
+        tree = {"k": [tree]}
+    try:
+        _out, encoded = run([{"type": 5, "timestamp": 1, "data": tree}])
+    except IngestError as exc:
+        assert exc.status == 422 and "nested" in exc.reason
+        assert depth * 2 > 250
+    else:
+        assert secret not in encoded.decode()
