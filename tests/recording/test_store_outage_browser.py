@@ -26,7 +26,7 @@ from tests.support.live_server import free_port
 from tests.support.mongo_daemon import MongoDaemon
 from tests.support.serve_process import serving
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.mongo]
 
 DATABASE = "sentiero_outage"
 #: How long MongoDB stays away: longer than a request waits for it.

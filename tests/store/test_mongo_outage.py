@@ -21,6 +21,8 @@ from pymongo import MongoClient
 from tests.support.mongo_daemon import MongoDaemon
 from tests.support.serve_process import serving
 
+pytestmark = pytest.mark.mongo
+
 CLIENTS = 6
 BATCHES = 30
 EVENTS_PER_BATCH = 3
