@@ -33,6 +33,8 @@ _LOCAL_CHARS = frozenset(_LOCAL)
 _LOCAL_BYTES = frozenset(_LOCAL.encode())
 _DOMAIN = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
 _DOMAIN_BYTES = re.compile(rb"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
+_LETTERS = re.compile(r"[A-Za-z]*")
+_LETTERS_BYTES = re.compile(rb"[A-Za-z]*")
 
 
 def _email_spans(text: Any) -> list[Span]:
@@ -40,8 +42,10 @@ def _email_spans(text: Any) -> list[Span]:
     each ``@`` outwards: one regex would retry at every position of a long
     run of name characters, which is quadratic."""
     is_bytes = isinstance(text, bytes)
-    at_sign, local, domain_re = (
-        (b"@", _LOCAL_BYTES, _DOMAIN_BYTES) if is_bytes else ("@", _LOCAL_CHARS, _DOMAIN)
+    at_sign, local, domain_re, letters = (
+        (b"@", _LOCAL_BYTES, _DOMAIN_BYTES, _LETTERS_BYTES)
+        if is_bytes
+        else ("@", _LOCAL_CHARS, _DOMAIN, _LETTERS)
     )
     spans: list[Span] = []
     at = text.find(at_sign)
@@ -55,6 +59,12 @@ def _email_spans(text: Any) -> list[Span]:
             labels = domain.split(b".") if is_bytes else domain.split(".")
             # the last label must be a TLD (2+ letters); drop labels until it is
             while len(labels) > 1 and not (labels[-1].isalpha() and len(labels[-1]) >= 2):
+                # "jane@shop.com-thanks", "jane@shop.com--": text glued on
+                # after the TLD ends the address, it does not hide it
+                tld = letters.match(labels[-1])
+                if tld is not None and len(tld.group()) >= 2:
+                    labels[-1] = tld.group()
+                    break
                 labels.pop()
             if len(labels) > 1:
                 end = at + 1 + sum(len(label) + 1 for label in labels) - 1
@@ -101,8 +111,36 @@ def _digits(match: str) -> str:
     return match.replace(" ", "").replace("-", "")
 
 
+def _card_length(candidate: str) -> int:
+    """How much of ``candidate``, a match of the card pattern, is a card:
+    all of it, its first 19 characters (a grouped 16-digit number that the
+    pattern took together with a 3-digit group after it, a CVV say), or
+    nothing (0)."""
+    if luhn_valid(_digits(candidate)):
+        return len(candidate)
+    if len(candidate) == 23 and luhn_valid(_digits(candidate[:19])):
+        return 19
+    return 0
+
+
+def _next_start(m: re.Match[Any]) -> int:
+    """Where to look after a candidate that is not a card. A grouped one may
+    hide a card that starts at its second group ("2024 4111 1111 1111 1111");
+    no card starts inside a group or an unbroken run (a digit before it)."""
+    return m.start() + 5 if m.group(1) or m.group(2) else m.end()
+
+
 def _card_spans(text: str) -> list[Span]:
-    return [m.span() for m in _CARD.finditer(text) if luhn_valid(_digits(m.group()))]
+    spans: list[Span] = []
+    pos = 0
+    while (m := _CARD.search(text, pos)) is not None:
+        length = _card_length(m.group())
+        if length:
+            spans.append((m.start(), m.start() + length))
+            pos = m.start() + length
+        else:
+            pos = _next_start(m)
+    return spans
 
 
 _ESCAPE = re.compile(rb"\\u[0-9a-fA-F]{4}")
@@ -125,9 +163,11 @@ def _raw_has_card(raw: bytes) -> bool:
         end = screened.find(b"x", pos)
         if end == -1:
             end = len(screened)
-        for m in _CARD_BYTES.finditer(raw, pos, end):
-            if luhn_valid(_digits(m.group().decode("ascii"))):
+        at = pos
+        while (m := _CARD_BYTES.search(raw, at, end)) is not None:
+            if _card_length(m.group().decode("ascii")):
                 return True
+            at = _next_start(m)
         pos = screened.find(_RUN13, end)
     return False
 

@@ -27,6 +27,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("sentiero.ingest")
 
+#: What a 503 tells the client to wait (``Retry-After``, seconds) when the
+#: store is unavailable: a store that gives up has already waited for its
+#: servers a while (MongoDB: ``server_selection_timeout_ms``, 5 s).
+STORE_RETRY_AFTER = 5
+
 
 def rule_name(rule: Any) -> str:
     return str(
@@ -140,7 +145,9 @@ async def store_batch(state: Sentiero, envelope: Envelope, meta: RequestMeta) ->
         stored = await store.append(batch)
     except StoreUnavailable as exc:
         log.error("store unavailable, batch for session %s not stored: %s", batch.session_id, exc)
-        raise IngestError(503, "store unavailable, retry later") from None
+        error = IngestError(503, "store unavailable, retry later")
+        error.retry_after = STORE_RETRY_AFTER
+        raise error from None
     except Exception:
         log.exception("the store failed to append a batch for session %s", batch.session_id)
         raise IngestError(500, "the batch could not be stored") from None

@@ -113,6 +113,11 @@ def custom(properties: dict[str, Any]) -> dict[str, Any]:
         ("v0.4111111111111111", "v0.4111111111111111"),
         ("41111111111111111111", "41111111111111111111"),
         ("4111 1111-1111 1111", "4111 1111-1111 1111"),
+        # found by tests/ingest/test_properties_redaction.py
+        ("write to jane@mail.example.com-- Jane", f"write to {R}-- Jane"),
+        ("jane@mail.example.com-thanks", f"{R}-thanks"),
+        ("card 4111 1111 1111 1111 123 exp 12/29", f"card {R} 123 exp 12/29"),
+        ("order 2024 4111 1111 1111 1111", f"order 2024 {R}"),
     ],
 )
 def test_redact_text(text: str, expected: str) -> None:
