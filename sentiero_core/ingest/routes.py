@@ -27,6 +27,7 @@ from .decoding import BodyDecoder, parse_encoding, read_body
 from .envelope import parse_json, validate_envelope
 from .errors import IngestError
 from .ip import stored_address
+from .opt_out import opt_out
 from .pipeline import store_batch
 
 #: text/plain is what sendBeacon sends for a string, octet-stream for a blob
@@ -142,5 +143,13 @@ def register_routes(settings: Settings) -> list[Any]:
             public=True,
             name="sentiero.ingest_events",
             csrf=False,
-        )
+        ),
+        Route(
+            "/opt-out",
+            opt_out,
+            methods=("POST", "OPTIONS"),
+            public=True,
+            name="sentiero.opt_out",
+            csrf=False,
+        ),
     ]
