@@ -5,7 +5,7 @@ store author needs) and :mod:`sentiero_core.testing` (the store contract
 suite and test helpers); every other module may change between releases.
 """
 
-from .app import Sentiero, create_app, get_state, render
+from .app import Sentiero, create_app, get_state, open_sentiero, render
 from .hookspecs import hookimpl
 from .plugins import HookResult, PluginError, call_each, get_plugin_manager
 from .recorder import install_jinja, script_tag
@@ -83,6 +83,7 @@ __all__ = [
     "install_jinja",
     "load_settings",
     "merge_digest",
+    "open_sentiero",
     "render",
     "script_tag",
 ]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,114 @@ class Sentiero:
             raise RuntimeError("the store is opened when the app starts serving")
         return self._store
 
+    # -- the data lifecycle (docs/privacy.md) --------------------------------
+
+    async def purge_expired(self, *, by: str | None = None) -> int:
+        """Remove the sessions whose last activity is older than
+        ``retention_period`` now (``ValueError`` when it is not set); the
+        number removed. Reported to ``sessions_removed`` (``"purged"``) and
+        to ``audit_log`` (``sessions_purged``, even when nothing went)."""
+        from .lifecycle import plan_purge, purge
+
+        plan = await plan_purge(self.store, self.settings)
+        return await purge(self.store, self.settings, plan, by=_who(by))
+
+    async def erase_sessions(self, *session_ids: str, by: str | None = None) -> int:
+        """Erase these sessions with everything kept about them; the number
+        erased (unknown ids count nothing). Reported to ``sessions_removed``
+        (``"erased"``) and to ``audit_log`` (``sessions_erased``)."""
+        from .lifecycle import erase, erasure_filter
+
+        f = erasure_filter(self.settings, session_ids=session_ids)
+        return await erase(self.store, self.settings, f, by=_who(by))
+
+    async def erase_where(
+        self,
+        *,
+        user_id: str | None = None,
+        ip: str | None = None,
+        url_contains: str | None = None,
+        before: Any = None,
+        by: str | None = None,
+    ) -> int:
+        """Erase every session matching all the criteria given: the
+        identified ``user_id`` (exact), the client address ``ip`` (compared
+        as stored: truncated to /24 or /48 with ``anonymize_ip``), a visited
+        URL containing ``url_contains`` (case-insensitive), started
+        ``before`` (a ``datetime``, ``date`` or ms). At least one is required
+        (``ValueError``). The number erased; reported and audited like
+        :meth:`erase_sessions`. :meth:`count_where` counts first."""
+        from .lifecycle import erase, erasure_filter
+
+        f = erasure_filter(
+            self.settings, user_id=user_id, ip=ip, url_contains=url_contains, before=before
+        )
+        return await erase(self.store, self.settings, f, by=_who(by))
+
+    async def count_where(
+        self,
+        *,
+        user_id: str | None = None,
+        ip: str | None = None,
+        url_contains: str | None = None,
+        before: Any = None,
+    ) -> int:
+        """How many sessions :meth:`erase_where` with the same criteria would
+        erase now."""
+        from .lifecycle import erasure_filter
+
+        f = erasure_filter(
+            self.settings, user_id=user_id, ip=ip, url_contains=url_contains, before=before
+        )
+        return await self.store.count_sessions(f)
+
+
+@contextlib.asynccontextmanager
+async def open_sentiero(
+    settings: Settings | None = None,
+    *,
+    store: Store | None = None,
+    plugin_manager: pluggy.PluginManager | None = None,
+) -> AsyncIterator[Sentiero]:
+    """Sentiero outside a server, for scripts and jobs: the store opened
+    (built from ``settings.store_url`` unless ``store`` is given), the
+    plugins loaded and their ``sessions_removed`` hook listening, closed on
+    exit. No route is served and no ``startup`` hook runs. ``settings``
+    defaults to :func:`load_settings`::
+
+        async with open_sentiero(Settings(store_url="sqlite:///sentiero.db")) as sentiero:
+            await sentiero.erase_where(user_id="u-42")
+    """
+    pm = plugin_manager or get_plugin_manager()
+    settings = _with_plugin_sections(pm, settings or load_settings())
+    state = Sentiero(settings, pm, store if store is not None else build_store(pm, settings))
+    await state.store.open()
+    listener = hook_listener(pm, settings, state.store)
+    state.store.add_removal_listener(listener)
+    try:
+        yield state
+    finally:
+        try:
+            await state.store.close()
+        finally:
+            state.store.remove_removal_listener(listener)
+
+
+def _with_plugin_sections(pm: pluggy.PluginManager, settings: Settings) -> Settings:
+    sections: dict[str, type] = {}
+    for result in call_each(pm.hook.register_settings):
+        for name, cls in (result.get() or {}).items():
+            if name in sections:
+                raise PluginError(f"two plugins declare the settings section {name!r}")
+            sections[name] = cls
+    return settings.with_plugin_sections(sections)
+
+
+def _who(by: str | None) -> Any:
+    from .audit import FROM_REQUEST
+
+    return FROM_REQUEST if by is None else by
+
 
 def _claim(owners: dict[str, str], kind: str, name: str, plugin_name: str) -> None:
     """Names of panels and analyzers are unique: a second one would silently
@@ -94,14 +204,7 @@ def create_app(
     (TOML file from ``$SENTIERO_CONFIG``, then ``SENTIERO_*`` variables).
     Pass ``store`` to use an already built store instead of ``store_url``."""
     pm = plugin_manager or get_plugin_manager()
-    settings = settings or load_settings()
-    sections: dict[str, type] = {}
-    for result in call_each(pm.hook.register_settings):
-        for name, cls in (result.get() or {}).items():
-            if name in sections:
-                raise PluginError(f"two plugins declare the settings section {name!r}")
-            sections[name] = cls
-    settings = settings.with_plugin_sections(sections)
+    settings = _with_plugin_sections(pm, settings or load_settings())
 
     app = Quart(__name__, static_folder=None, template_folder=None)
     if settings.trusted_proxy_hops:

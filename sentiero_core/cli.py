@@ -1,4 +1,4 @@
-"""The ``sentiero`` command: serve, plugins, demo."""
+"""The ``sentiero`` command: serve, plugins, demo, purge, erase."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from . import lifecycle_cli
 from .plugins import PluginError, describe_plugins, get_plugin_manager
 from .settings import SettingsError, load_settings
 from .store import StoreUnavailable
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--store", metavar="URL", help="store URL (default sqlite:///sentiero-demo.db)"
     )
+    lifecycle_cli.add_parsers(sub)
     return parser
 
 
@@ -188,7 +190,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"serve": cmd_serve, "plugins": cmd_plugins, "demo": cmd_demo}
+COMMANDS = {
+    "serve": cmd_serve,
+    "plugins": cmd_plugins,
+    "demo": cmd_demo,
+    "purge": lifecycle_cli.cmd_purge,
+    "erase": lifecycle_cli.cmd_erase,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -205,6 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.exit(2, f"sentiero: configuration error: {exc}\n")
     except StartupError as exc:
         parser.exit(1, f"sentiero: the server could not start: {exc}\n")
+    except lifecycle_cli.CommandError as exc:
+        parser.exit(1, f"sentiero: {exc}\n")
     except KeyboardInterrupt:
         return 130
     return 0

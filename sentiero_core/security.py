@@ -8,7 +8,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from itsdangerous import BadData, URLSafeTimedSerializer
-from quart import Response, abort, after_this_request, current_app, g, request
+from quart import (
+    Response,
+    abort,
+    after_this_request,
+    current_app,
+    g,
+    has_request_context,
+    request,
+)
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .utils import await_me_maybe
@@ -58,16 +66,36 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 async def check_access(settings: Any) -> None:
-    """Abort with 403 unless ``auth_callback`` allows the request."""
-    if settings.auth_callback is None:
-        return
-    try:
-        allowed = await await_me_maybe(settings.auth_callback(request))
-    except Exception:
-        current_app.logger.exception("auth_callback raised; denying the request")
-        allowed = False
-    if not allowed:
-        abort(403, "the dashboard's auth_callback denied this request")
+    """Abort with 403 unless ``auth_callback`` allows the request; then
+    remember who the user is (:func:`current_user`)."""
+    allowed: Any = True
+    if settings.auth_callback is not None:
+        try:
+            allowed = await await_me_maybe(settings.auth_callback(request))
+        except Exception:
+            current_app.logger.exception("auth_callback raised; denying the request")
+            allowed = False
+        if not allowed:
+            abort(403, "the dashboard's auth_callback denied this request")
+    user: Any = allowed if isinstance(allowed, str) else None
+    if settings.current_user is not None:
+        try:
+            user = await await_me_maybe(settings.current_user(request))
+        except Exception:
+            # Access was granted; an audit record naming nobody beats a 500.
+            current_app.logger.exception("current_user raised; the user is unknown")
+            user = None
+    g.sentiero_user = str(user)[:200] if user not in (None, "") else None
+
+
+def current_user() -> str | None:
+    """The dashboard user of this request (``current_user`` setting, else a
+    string returned by ``auth_callback``), or ``None``: no request, a public
+    route, or a deployment that does not say."""
+    if not has_request_context():
+        return None
+    user = g.get("sentiero_user")
+    return user if isinstance(user, str) else None
 
 
 def _digest(text: str) -> str:

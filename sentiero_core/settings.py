@@ -60,6 +60,10 @@ class Settings:
     store_url: str | None = None
     cors_origins: list[str] = field(default_factory=list)
     auth_callback: Callable[..., Any] | None = None
+    #: ``current_user(request) -> str | None`` (or awaitable): who is using
+    #: the dashboard, for ``audit_log`` records. Unset: the value
+    #: ``auth_callback`` returned when it is a string.
+    current_user: Callable[..., Any] | None = None
     secret_key: str | None = None
     max_request_bytes: int = 5 * 1024 * 1024
     # ingest limits, sized from the recorder's real batches (docs/recording.md)
@@ -358,7 +362,7 @@ def _validate(obj: Any, prefix: str) -> None:
                 raise SettingsError("plugins: expected a table of plugin sections")
             continue
         value = getattr(obj, f.name)
-        if f.name in ("auth_callback", "audit_log") and isinstance(value, str):
+        if f.name in ("auth_callback", "audit_log", "current_user") and isinstance(value, str):
             value = _import_callable(value, f.name)
         setattr(obj, f.name, _check(value, hints[f.name], prefix + f.name))
 

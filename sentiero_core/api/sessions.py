@@ -34,7 +34,11 @@ async def list_sessions() -> Response:
     """``GET /api/sessions``: the list page's filters, newest first."""
     try:
         query = parse_list_query(
-            request.args, default_limit=SESSIONS_PAGE, cap=MAX_SESSIONS_PAGE, strict=True
+            request.args,
+            default_limit=SESSIONS_PAGE,
+            cap=MAX_SESSIONS_PAGE,
+            strict=True,
+            anonymize_ip=get_state().settings.anonymize_ip,
         )
         page = await get_state().store.list_sessions(query.filter, query.cursor, query.limit)
     except (FilterError, InvalidCursor) as exc:

@@ -25,6 +25,10 @@ def _list_url(values: dict[str, str], **extra: str) -> str:
     return f"{base}?{urlencode(query)}" if query else base
 
 
+def _erase_url(values: dict[str, str]) -> str:
+    return f"{url_for('sentiero.erase_confirm')}?{urlencode(values)}"
+
+
 def row(s: SessionSummary) -> dict[str, Any]:
     """What a table row needs, computed once (the template stays simple)."""
     badges = []
@@ -50,7 +54,12 @@ async def sessions_list() -> Any:
     next_url: str | None = None
     filtered = bool(values)
     try:
-        query = parse_list_query(request.args, default_limit=PAGE_SIZE, cap=MAX_PAGE_SIZE)
+        query = parse_list_query(
+            request.args,
+            default_limit=PAGE_SIZE,
+            cap=MAX_PAGE_SIZE,
+            anonymize_ip=state.settings.anonymize_ip,
+        )
         page = await state.store.list_sessions(query.filter, query.cursor, query.limit)
         sessions = page.sessions
         if page.next:
@@ -72,6 +81,7 @@ async def sessions_list() -> Any:
         next_url=next_url,
         newest_url=_list_url(values),
         clear_url=url_for("sentiero.sessions"),
+        erase_url=_erase_url(values) if filtered and not error else None,
         deleted=request.args.get("deleted") == "1",
     )
     return body, (400 if error else 200)

@@ -10,6 +10,7 @@ from ..routing import Panel, Route
 from . import errors
 from .analyzers_view import analyzers_page
 from .assets import asset_url
+from .erase_view import erase_confirm, erase_sessions
 from .formatting import FORMATTERS
 from .list_view import sessions_list
 from .session_view import delete_session, export_session, session_page
@@ -30,6 +31,8 @@ def register_routes() -> list[Route]:
         Route("/analyzers", analyzers_page, name="sentiero.analyzers"),
         Route("/sessions/<session_id>", session_page, name="sentiero.session"),
         Route("/sessions/<session_id>/export.json", export_session, name="sentiero.session_export"),
+        Route("/erase", erase_confirm, name="sentiero.erase_confirm"),
+        Route("/erase", erase_sessions, methods=("POST",), name="sentiero.erase"),
         Route(
             "/sessions/<session_id>/delete",
             delete_session,

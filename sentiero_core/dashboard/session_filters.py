@@ -26,6 +26,7 @@ FILTER_PARAMS: dict[str, str] = {
     "browser": "browser name contains (Chrome, Firefox, Safari...)",
     "device": "device kind contains (desktop, mobile, tablet, bot)",
     "os": "operating system contains (Windows, macOS, iOS, Android, Linux...)",
+    "ip": "client address (compared as stored: truncated to /24 or /48 with anonymize_ip)",
 }
 PAGING_PARAMS = ("cursor", "limit")
 MAX_TEXT = 500
@@ -107,11 +108,24 @@ def parse_limit(raw: str | None, *, default: int, cap: int) -> int:
     return min(value, cap)
 
 
-def parse_filter(args: Mapping[str, str], *, strict: bool = False) -> SessionFilter:
+def _ip(raw: str, anonymize_ip: bool) -> str:
+    from ..lifecycle import stored_ip
+
+    try:
+        return stored_ip(raw, anonymize_ip=anonymize_ip)
+    except ValueError as exc:
+        raise FilterError(str(exc)) from None
+
+
+def parse_filter(
+    args: Mapping[str, str], *, strict: bool = False, anonymize_ip: bool = True
+) -> SessionFilter:
     """A :class:`SessionFilter` from query parameters; empty values are ignored.
 
     ``strict`` refuses parameters that are not filters (the API does, so a
-    typo does not silently widen a query); the HTML form ignores them.
+    typo does not silently widen a query); the HTML form ignores them. An
+    ``ip`` is compared in the form the ingest path stores it (truncated when
+    ``anonymize_ip``).
     """
     if strict:
         unknown = sorted(set(args) - set(FILTER_PARAMS) - set(PAGING_PARAMS))
@@ -139,15 +153,21 @@ def parse_filter(args: Mapping[str, str], *, strict: bool = False) -> SessionFil
         browser=values.get("browser"),
         device=values.get("device"),
         os=values.get("os"),
+        ip=_ip(values["ip"], anonymize_ip) if "ip" in values else None,
     )
 
 
 def parse_list_query(
-    args: Mapping[str, str], *, default_limit: int, cap: int, strict: bool = False
+    args: Mapping[str, str],
+    *,
+    default_limit: int,
+    cap: int,
+    strict: bool = False,
+    anonymize_ip: bool = True,
 ) -> ListQuery:
     cursor = (args.get("cursor") or "").strip() or None
     return ListQuery(
-        filter=parse_filter(args, strict=strict),
+        filter=parse_filter(args, strict=strict, anonymize_ip=anonymize_ip),
         cursor=cursor,
         limit=parse_limit(args.get("limit"), default=default_limit, cap=cap),
         values=form_values(args),

@@ -11,7 +11,7 @@ import orjson
 from quart import Response, redirect, request, url_for
 
 from ..app import get_state, render
-from ..audit import SESSIONS_DELETED, audit
+from ..audit import SESSION_EXPORTED, SESSIONS_DELETED, audit
 from ..store import SessionSummary
 from ..store.digest import (
     ACTIVE_GAP_CAP_MS,
@@ -121,6 +121,7 @@ async def export_session(session_id: str) -> Any:
             cursor = page.next
         yield b"]}"
 
+    await audit(get_state().settings, SESSION_EXPORTED, session_id=session_id, via="dashboard")
     safe_id = re.sub(r"[^A-Za-z0-9_-]", "_", session_id)[:64]
     response = Response(body(), mimetype="application/json")
     response.headers["Content-Disposition"] = f'attachment; filename="session-{safe_id}.json"'

@@ -36,6 +36,7 @@ from .envelope import (
 )
 from .errors import IngestError
 from .ip import client_address, stored_address
+from .opt_out import opt_out
 from .pipeline import store_batch
 
 #: text/plain is what sendBeacon sends for a string, octet-stream for a blob
@@ -217,5 +218,13 @@ def register_routes(settings: Settings) -> list[Any]:
             public=True,
             name="sentiero.ingest_events",
             csrf=False,
-        )
+        ),
+        Route(
+            "/opt-out",
+            opt_out,
+            methods=("POST", "OPTIONS"),
+            public=True,
+            name="sentiero.opt_out",
+            csrf=False,
+        ),
     ]

@@ -119,9 +119,11 @@ class SessionFilter:
     """Filters for listing, counting and erasing sessions; all combine (AND).
 
     ``None`` means "no constraint". Times are ms since the epoch; ``started_after``
-    is inclusive and ``started_before`` exclusive. Text filters match
-    case-insensitively as substrings, except ``user_id``, ``custom_event`` and
-    ``session_ids`` which match exactly.
+    is inclusive, ``started_before`` and ``ended_before`` (last activity,
+    ``ended_at``) exclusive. Text filters match case-insensitively as
+    substrings, except ``user_id``, ``custom_event``, ``ip`` (the address as
+    stored, truncated when ``anonymize_ip`` is on) and ``session_ids``, which
+    match exactly.
     """
 
     started_after: int | None = None
@@ -135,6 +137,8 @@ class SessionFilter:
     device: str | None = None
     os: str | None = None
     session_ids: tuple[str, ...] | None = None
+    ip: str | None = None
+    ended_before: int | None = None
 
     def is_empty(self) -> bool:
         return all(getattr(self, name) is None for name in self.__dataclass_fields__)
@@ -152,6 +156,10 @@ class SessionFilter:
         if self.started_after is not None and s.started_at < self.started_after:
             return False
         if self.started_before is not None and s.started_at >= self.started_before:
+            return False
+        if self.ended_before is not None and s.ended_at >= self.ended_before:
+            return False
+        if self.ip is not None and s.ip != self.ip:
             return False
         if self.url_contains is not None:
             needle = self.url_contains.lower()

@@ -37,6 +37,8 @@ class CatalogSession:
     user_id: str | None
     custom_events: tuple[str, ...]
     user_agent: str
+    #: The client address as the ingest path stores it (truncated).
+    ip: str = "203.0.113.0"
 
     @property
     def started_at(self) -> int:
@@ -58,8 +60,11 @@ CATALOG: tuple[CatalogSession, ...] = (
         "u-42",
         ("purchase",),
         FIREFOX_WINDOWS,
+        "198.51.100.0",
     ),
-    CatalogSession("sess-c", 120, 5, (f"{SHOP}/blog/Article",), 0, "u-7", (), SAFARI_IPHONE),
+    CatalogSession(
+        "sess-c", 120, 5, (f"{SHOP}/blog/Article",), 0, "u-7", (), SAFARI_IPHONE, "2001:db8:85a3::"
+    ),
     CatalogSession(
         "sess-d",
         180,
@@ -72,7 +77,9 @@ CATALOG: tuple[CatalogSession, ...] = (
     ),
     CatalogSession("sess-e", 240, 60, (f"{SHOP}/home",), 0, None, (), CHROME_MAC),
     # Same start as sess-e: the listing order breaks the tie by session id.
-    CatalogSession("sess-f", 240, 120, (f"{SHOP}/docs",), 0, "u-420", (), FIREFOX_WINDOWS),
+    CatalogSession(
+        "sess-f", 240, 120, (f"{SHOP}/docs",), 0, "u-420", (), FIREFOX_WINDOWS, "198.51.100.0"
+    ),
     CatalogSession(
         "sess-g", 300, 10, (f"{SHOP}/café/menu",), 0, None, ("purchase-intent",), SAFARI_IPHONE
     ),
@@ -106,7 +113,7 @@ def catalog_batches() -> list[Batch]:
         for part in (events[:half], events[half:]):
             if part:
                 batches.append(
-                    make_batch(s.session_id, "w1", part, user_agent=s.user_agent, ip="203.0.113.7")
+                    make_batch(s.session_id, "w1", part, user_agent=s.user_agent, ip=s.ip)
                 )
     return batches
 
@@ -175,5 +182,17 @@ FILTER_CASES: list[tuple[str, SessionFilter, list[str]]] = [
         ),
         ["sess-e"],
     ),
+    # Last activity: sess-a ends at 30 s, sess-c at 125 s, sess-g at 310 s,
+    # sess-e at 300 s, sess-b at 360 s, sess-f at 360 s, sess-d at 780 s.
+    ("ended_before-exclusive", SessionFilter(ended_before=_at(300)), ["sess-c", "sess-a"]),
+    (
+        "ended_before-and-started",
+        SessionFilter(ended_before=_at(361), started_after=_at(60)),
+        ["sess-g", "sess-f", "sess-e", "sess-c", "sess-b"],
+    ),
+    ("ip-exact", SessionFilter(ip="198.51.100.0"), ["sess-f", "sess-b"]),
+    ("ip-v6", SessionFilter(ip="2001:db8:85a3::"), ["sess-c"]),
+    ("ip-not-a-prefix", SessionFilter(ip="198.51.100"), []),
+    ("combined-ip-user", SessionFilter(ip="198.51.100.0", user_id="u-42"), ["sess-b"]),
     ("no-match", SessionFilter(user_id="nobody"), []),
 ]

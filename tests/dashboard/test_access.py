@@ -11,7 +11,8 @@ import pytest
 from sentiero_core import Settings, create_app
 from tests.dashboard.recordings import DEMO_ID, load_all
 
-PUBLIC = {"/sentiero/events", "/sentiero/recorder.js"}
+#: the opt-out notice is public like ingest: the recorder calls it from any page
+PUBLIC = {"/sentiero/events", "/sentiero/recorder.js", "/sentiero/opt-out"}
 PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 
 
@@ -34,7 +35,7 @@ def public_rules(app: Any) -> set[str]:
 
 
 @pytest.mark.asyncio
-async def test_only_ingest_and_the_recorder_script_are_public() -> None:
+async def test_only_ingest_the_opt_out_notice_and_the_recorder_script_are_public() -> None:
     app = create_app(Settings(store_url="memory://", auth_callback=deny))
     assert public_rules(app) == PUBLIC
     async with app.test_app() as test_app:

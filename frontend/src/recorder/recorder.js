@@ -9,6 +9,7 @@ import { installCaptures, pageMeta } from './captures.js';
 import { hasOptOutCookie, privacySignal } from './consent.js';
 import { capConsoleEvent } from './console-cap.js';
 import { extension } from './extensions.js';
+import { announceOptOut } from './optout.js';
 import { buildRecordOptions } from './privacy.js';
 import { installRoutes } from './routes.js';
 import { CHANGED, IDLE, createSessions } from './session.js';
@@ -307,11 +308,13 @@ export function createRecorder(cfg) {
       emitCustom(TAG_IDENTIFY, identity, true);
     },
     optOut() {
+      const announce = !optedOut && cfg.userOptOut ? sessions.sessionId() : null;
       optedOut = true;
       identity = null;
       stop();
       sessions.forget();
       if (cfg.userOptOut) writeCookie(cfg.optOutCookieName, '1', OPT_OUT_MAX_AGE);
+      if (announce) announceOptOut(cfg, announce);
     },
     optIn() {
       optedOut = false;

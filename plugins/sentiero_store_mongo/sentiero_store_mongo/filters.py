@@ -35,6 +35,10 @@ def session_query(f: SessionFilter | None) -> Document:
         clauses.append({"started_at": {"$gte": f.started_after}})
     if f.started_before is not None:
         clauses.append({"started_at": {"$lt": f.started_before}})
+    if f.ended_before is not None:
+        clauses.append({"ended_at": {"$lt": f.ended_before}})
+    if f.ip is not None:
+        clauses.append({"ip": f.ip})
     if f.url_contains is not None:
         clauses.append({"pages_lc": _contains(f.url_contains)})
     if f.has_errors is not None:

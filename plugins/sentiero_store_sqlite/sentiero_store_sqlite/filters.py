@@ -39,6 +39,14 @@ def where_clause(f: SessionFilter | None) -> tuple[str, list[Any]]:
     if f.started_before is not None:
         clauses.append("s.started_at < ?")
         params.append(clamp_int64(f.started_before))
+    if f.ended_before is not None:
+        clauses.append("s.ended_at < ?")
+        params.append(clamp_int64(f.ended_before))
+    if f.ip is not None:
+        # No column of its own: erasure by address is rare, and a scan of
+        # the summaries costs less than an index every append maintains.
+        clauses.append("json_extract(s.summary, '$.ip') = ?")
+        params.append(f.ip)
     if f.url_contains is not None:
         # The unary + keeps the planner walking the listing index in order
         # and testing membership in the matching set, built by one pass over
