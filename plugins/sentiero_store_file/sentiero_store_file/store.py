@@ -41,10 +41,10 @@ from sentiero_core.store import (
     SessionSummary,
     Store,
     StoreCapabilities,
+    StoredBatch,
     StoreError,
     StoreLimits,
     StoreStats,
-    StoredBatch,
     compress,
     encode_blob,
     event_time,
@@ -250,7 +250,9 @@ class FileStore(Store):
         os.replace(tmp, path)
         _fsync_dir(path.parent)
 
-    def _write_summary(self, path: Path, summary: SessionSummary, state: _Written, nxt: int) -> None:
+    def _write_summary(
+        self, path: Path, summary: SessionSummary, state: _Written, nxt: int
+    ) -> None:
         document = {
             "format": FORMAT,
             "summary": summary.to_dict(),

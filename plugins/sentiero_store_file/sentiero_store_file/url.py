@@ -22,20 +22,24 @@ def directory_from_url(url: str) -> Path:
         raise SettingsError(f"store_url must be a string, got {type(url).__name__}")
     parts = urlsplit(url)
     if parts.scheme.lower() != "file":
-        raise SettingsError(f"not a file: URL: {url!r} ({EXPECTED})")
+        raise SettingsError(f"store_url: not a file: URL: {url!r} ({EXPECTED})")
     if parts.query or parts.fragment or url.rstrip().endswith(("?", "#")):
-        raise SettingsError(f"a file: URL takes no query or fragment: {url!r} ({EXPECTED})")
+        raise SettingsError(
+            f"store_url: a file: URL takes no query or fragment: {url!r} ({EXPECTED})"
+        )
     if parts.netloc not in ("", "localhost"):
         raise SettingsError(
-            f"a file: URL names a directory on this machine, not on host {parts.netloc!r}: "
-            f"{url!r} ({EXPECTED})"
+            "store_url: a file: URL names a directory on this machine, "
+            f"not on host {parts.netloc!r}: {url!r} ({EXPECTED})"
         )
     raw = unquote(parts.path)
     if raw in ("", "/"):
-        raise SettingsError(f"the file: URL names no directory: {url!r} ({EXPECTED})")
+        raise SettingsError(f"store_url: the file: URL names no directory: {url!r} ({EXPECTED})")
     if "\x00" in raw:
-        raise SettingsError(f"the file: URL's path holds a NUL character: {url!r}")
+        raise SettingsError(f"store_url: the file: URL's path holds a NUL character: {url!r}")
     has_authority = url[len(parts.scheme) + 1 :].startswith("//")
     if has_authority and not raw.startswith("/"):
-        raise SettingsError(f"the file: URL's path must be absolute: {url!r} ({EXPECTED})")
+        raise SettingsError(
+            f"store_url: the file: URL's path must be absolute: {url!r} ({EXPECTED})"
+        )
     return Path(raw).absolute()

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from sentiero_store_file import FileStore
+from sentiero_store_file.records import scan
 
 from sentiero_core.store import StoreLimits, decompress
 from sentiero_core.testing import StoreContract, reachable_data
-from sentiero_store_file import FileStore
-from sentiero_store_file.records import scan
 
 
 def disk_contents(root: Path) -> list[bytes | str]:
