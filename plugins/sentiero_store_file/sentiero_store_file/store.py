@@ -29,6 +29,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +46,7 @@ from sentiero_core.store import (
     StoreError,
     StoreLimits,
     StoreStats,
+    StoreUnavailable,
     compress,
     encode_blob,
     event_time,
@@ -234,6 +236,18 @@ class FileStore(Store):
                 loaded[summary.session_id] = (summary, state)
         return loaded
 
+    @contextmanager
+    def _disk_errors(self, doing: str) -> Iterator[None]:
+        """An ``OSError`` as the store error the core knows: a full disk may
+        clear (the recorder retries on 503), anything else will not."""
+        try:
+            yield
+        except OSError as exc:
+            message = f"file store: cannot {doing} in {self.directory}: {exc}"
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StoreUnavailable(message) from exc
+            raise StoreError(message) from exc
+
     def _check_open(self) -> None:
         if self._lock_fd is None:
             raise StoreError("file store: not open (call open() first)")
@@ -325,11 +339,17 @@ class FileStore(Store):
             summary = merge_digest(base, sid, batch.digest)
             if state is None:
                 fresh = _Session(session_dirname(sid), 1, 0, 1, [], set())
-                written = await asyncio.to_thread(self._write_batch, fresh, batch, summary, True)
+                with self._disk_errors(f"append to session {sid!r}"):
+                    written = await asyncio.to_thread(
+                        self._write_batch, fresh, batch, summary, True
+                    )
                 state = fresh
                 self._state[sid] = state
             else:
-                written = await asyncio.to_thread(self._write_batch, state, batch, summary, False)
+                with self._disk_errors(f"append to session {sid!r}"):
+                    written = await asyncio.to_thread(
+                        self._write_batch, state, batch, summary, False
+                    )
             # The append is durable: bring memory in line.
             state.generation = written.generation
             state.length = written.length
@@ -459,7 +479,8 @@ class FileStore(Store):
         if not doomed:
             return []
         names = [self._state[sid].dirname for sid in doomed]
-        await asyncio.shield(asyncio.to_thread(self._delete_dirs, names))
+        with self._disk_errors(f"remove {len(names)} session(s)"):
+            await asyncio.shield(asyncio.to_thread(self._delete_dirs, names))
         for sid in doomed:
             summary = self._summaries.pop(sid)
             self._state.pop(sid)

@@ -15,7 +15,7 @@ from sentiero_store_file import FileStore
 from sentiero_store_file.records import encode_record, scan
 from sentiero_store_file.store import MARKER, session_dirname
 
-from sentiero_core.store import StoreError, StoreLimits
+from sentiero_core.store import StoreError, StoreLimits, StoreUnavailable
 from sentiero_core.testing import T0, make_batch, read_all, text_mutation
 
 HOLD_THE_STORE = textwrap.dedent(
@@ -284,5 +284,38 @@ async def test_a_cancelled_append_still_lands_whole(tmp_path: Path) -> None:
     try:
         assert len(await read_all(store, "s1")) == 2
         assert os.path.getsize(log_of(tmp_path, "s1")) == (await store.stats()).stored_bytes
+    finally:
+        await store.close()
+
+
+@pytest.mark.asyncio
+async def test_a_full_disk_fails_the_append_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = await opened(tmp_path)
+    try:
+        await store.append(batch("s1", 1, seq=1))
+        real_fsync = os.fsync
+
+        def full(fd: int) -> None:
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(os, "fsync", full)
+        with pytest.raises(StoreUnavailable, match=r"cannot append to session 's1'.*No space"):
+            await store.append(batch("s1", 2, seq=2))
+        with pytest.raises(StoreUnavailable):
+            await store.append(batch("s2", 1, seq=1))
+        monkeypatch.setattr(os, "fsync", real_fsync)
+        # the failed appends were not acknowledged: their resends are stored once
+        assert await store.append(batch("s1", 2, seq=2)) is True
+        assert await store.append(batch("s2", 1, seq=1)) is True
+        assert [e["timestamp"] for e in await read_all(store, "s1")] == [T0 + 1, T0 + 2]
+    finally:
+        await store.close()
+    store = await opened(tmp_path)
+    try:
+        assert [e["timestamp"] for e in await read_all(store, "s1")] == [T0 + 1, T0 + 2]
+        assert (await store.get_session("s1")).event_count == 2  # type: ignore[union-attr]
+        assert await store.count_sessions() == 2
     finally:
         await store.close()
