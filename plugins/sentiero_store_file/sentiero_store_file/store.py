@@ -24,6 +24,7 @@ import bisect
 import errno
 import fcntl
 import hashlib
+import heapq
 import json
 import os
 import shutil
@@ -467,8 +468,13 @@ class FileStore(Store):
         most = self.limits.max_sessions
         if most is None or len(self._summaries) <= most:
             return []
-        by_activity = sorted(self._summaries.values(), key=lambda s: (s.ended_at, s.session_id))
-        doomed = [s.session_id for s in by_activity[: len(self._summaries) - most]]
+        # usually one session over: a linear pass, not a sort of them all
+        oldest = heapq.nsmallest(
+            len(self._summaries) - most,
+            self._summaries.values(),
+            key=lambda s: (s.ended_at, s.session_id),
+        )
+        doomed = [s.session_id for s in oldest]
         return await self._remove(doomed)
 
     # -- removing --------------------------------------------------------------

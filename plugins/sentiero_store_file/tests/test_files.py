@@ -319,3 +319,34 @@ async def test_a_full_disk_fails_the_append_cleanly(
         assert await store.count_sessions() == 2
     finally:
         await store.close()
+
+
+@pytest.mark.asyncio
+async def test_reads_while_trims_replace_the_log_see_whole_batches(tmp_path: Path) -> None:
+    store = await opened(tmp_path, StoreLimits(max_events_per_session=4))
+    try:
+        await store.append(batch("s1", 0))
+        seen: list[list[int]] = []
+
+        async def reader() -> None:
+            for _ in range(60):
+                page = await store.read_events("s1", limit=100)
+                seen.append([e["timestamp"] - T0 for e in page.events])
+                await asyncio.sleep(0)
+
+        async def writer() -> None:
+            for n in range(1, 40):
+                two = [text_mutation(T0 + 2 * n, "a"), text_mutation(T0 + 2 * n + 1, "b")]
+                await store.append(make_batch("s1", "w1", two))
+
+        await asyncio.gather(reader(), reader(), writer())
+        assert seen
+        for times in seen:
+            assert times == sorted(times) and len(times) <= 4
+            # never half of a two-event batch, except the oldest one trimmed mid-batch
+            assert all(t + 1 in times for t in times[1:] if t % 2 == 0)
+        assert [e["timestamp"] - T0 for e in await read_all(store, "s1")] == [76, 77, 78, 79]
+        (log,) = (tmp_path / "sessions" / session_dirname("s1")).glob("events-*.log")
+        assert log.name != "events-1.log"  # trimming replaced it
+    finally:
+        await store.close()
