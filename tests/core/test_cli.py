@@ -26,6 +26,7 @@ def test_plugins_lists_every_installed_distribution(capsys: pytest.CaptureFixtur
         "sentiero-core",
         "sentiero-store-sqlite",
         "sentiero-store-mongo",
+        "sentiero-store-file",
         "sentiero-analytics",
         "sentiero-reporter",
     ):
