@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PACKAGES := -e . -e plugins/sentiero_store_sqlite -e plugins/sentiero_store_mongo \
+PACKAGES := -e . -e plugins/sentiero_store_sqlite -e plugins/sentiero_store_mongo -e plugins/sentiero_store_redis \
             -e plugins/sentiero_analytics -e plugins/sentiero_reporter
 DEV_TOOLS := -r requirements-dev.txt
 
@@ -35,7 +35,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy sentiero_core plugins/sentiero_store_sqlite/sentiero_store_sqlite \
-	    plugins/sentiero_store_mongo/sentiero_store_mongo \
+	    plugins/sentiero_store_mongo/sentiero_store_mongo plugins/sentiero_store_redis/sentiero_store_redis \
 	    plugins/sentiero_analytics/sentiero_analytics plugins/sentiero_reporter/sentiero_reporter
 
 test: system-deps $(STAMP) lint typecheck
@@ -46,7 +46,7 @@ bench: bench-deps $(STAMP)
 
 # The five wheels and sdists, into dist/ (each wheel is built from its sdist,
 # so a file missing from an sdist fails here).
-DISTS := . plugins/sentiero_store_sqlite plugins/sentiero_store_mongo \
+DISTS := . plugins/sentiero_store_sqlite plugins/sentiero_store_mongo plugins/sentiero_store_redis \
          plugins/sentiero_analytics plugins/sentiero_reporter
 dist: $(BIN)/python
 	rm -rf dist
