@@ -35,17 +35,23 @@ def free_port() -> int:
 
 
 class RedisServer:
-    """One ``redis-server`` subprocess on loopback; ``stop()`` ends it by PID."""
+    """One ``redis-server`` subprocess on loopback; ``stop()`` ends it by PID,
+    ``start()`` starts it again on the same port (a restart)."""
 
     def __init__(self, workdir: Path) -> None:
-        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-        if not Path(binary).exists():
+        self.binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+        if not Path(self.binary).exists():
             pytest.fail("redis-server is missing: apt-get install -y redis-server")
+        self.workdir = workdir
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    def start(self) -> None:
         self.process = subprocess.Popen(
             [
-                binary,
+                self.binary,
                 "--port",
                 str(self.port),
                 "--bind",
@@ -57,7 +63,7 @@ class RedisServer:
                 "--daemonize",
                 "no",
                 "--dir",
-                str(workdir),
+                str(self.workdir),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -74,7 +80,7 @@ class RedisServer:
                 time.sleep(0.02)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
+        if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(timeout=10)
@@ -104,6 +110,12 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A loopback port nothing listens on."""
+    return free_port()
 
 
 @pytest.fixture
