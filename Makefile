@@ -1,4 +1,4 @@
-# Everything starts from python3: `make` builds .venv and installs the five
+# Everything starts from python3: `make` builds .venv and installs the six
 # distributions (editable) with the test tools.
 PYTHON ?= python3
 VENV := .venv
@@ -44,7 +44,7 @@ test: system-deps $(STAMP) lint typecheck
 bench: bench-deps $(STAMP)
 	@for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
-# The five wheels and sdists, into dist/ (each wheel is built from its sdist,
+# The six wheels and sdists, into dist/ (each wheel is built from its sdist,
 # so a file missing from an sdist fails here).
 DISTS := . plugins/sentiero_store_sqlite plugins/sentiero_store_mongo plugins/sentiero_store_redis \
          plugins/sentiero_analytics plugins/sentiero_reporter
