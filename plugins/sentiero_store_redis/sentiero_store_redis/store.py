@@ -70,7 +70,7 @@ def _summary_of(raw: bytes | None) -> tuple[SessionSummary | None, int]:
     return SessionSummary.from_dict(data), int(data.get("_stored", 0))
 
 
-def _summary_json(summary: SessionSummary, stored: int) -> bytes:
+def summary_json(summary: SessionSummary, stored: int) -> bytes:
     data = summary.to_dict()
     data["_stored"] = stored
     return orjson.dumps(data)
@@ -220,7 +220,7 @@ class RedisStore(Store):
                 pipe.hset(k.metas(sid), mapping=metas)  # type: ignore[arg-type]
             if batch.seq is not None:
                 pipe.sadd(k.delivered(sid), _member(batch.window_id, batch.seq))
-            pipe.set(k.summary(sid), _summary_json(summary, stored))
+            pipe.set(k.summary(sid), summary_json(summary, stored))
             pipe.zadd(k.started, {sid: summary.started_at})
             pipe.zadd(k.active, {sid: summary.ended_at})
             ttl = self.settings.ttl_seconds
