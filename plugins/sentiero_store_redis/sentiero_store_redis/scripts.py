@@ -72,3 +72,74 @@ end
 return removed
 """
 )
+
+#: ARGV: prefix, top, bottom, offset, count, filter (JSON) -> {scanned,
+#: id, summary, id, summary, ...}: of ``count`` sessions from ``offset`` in
+#: the ``started`` index (newest first, scores between ``top`` and
+#: ``bottom``), those whose summary may match. A pre-filter: the caller
+#: checks what it returns with ``SessionFilter.matches``, so where Lua could
+#: disagree with Python (case folding beyond ASCII, a summary cjson cannot
+#: read) it keeps the session.
+SCAN = """
+local prefix = ARGV[1]
+local f = cjson.decode(ARGV[6])
+local ids = redis.call('ZRANGE', prefix .. 'started', ARGV[2], ARGV[3], 'BYSCORE', 'REV',
+                       'LIMIT', tonumber(ARGV[4]), tonumber(ARGV[5]))
+local out = {#ids}
+local function ascii(s)
+  return type(s) == 'string' and not string.find(s, '[\\128-\\255]')
+end
+local function contains(hay, needle)
+  if hay == nil or hay == cjson.null then
+    hay = ''
+  end
+  if not ascii(hay) or not ascii(needle) then
+    return true
+  end
+  return string.find(string.lower(hay), string.lower(needle), 1, true) ~= nil
+end
+local function may_match(s)
+  if f.has_errors ~= nil and ((tonumber(s.error_count) or 0) > 0) ~= f.has_errors then
+    return false
+  end
+  if f.min_duration_ms ~= nil then
+    local d = (tonumber(s.ended_at) or 0) - (tonumber(s.started_at) or 0)
+    if d < 0 then d = 0 end
+    if d < f.min_duration_ms then return false end
+  end
+  if f.user_id ~= nil and s.user_id ~= f.user_id then
+    return false
+  end
+  if f.custom_event ~= nil then
+    local found = false
+    for _, name in ipairs(s.custom_events or {}) do
+      if name == f.custom_event then found = true break end
+    end
+    if not found then return false end
+  end
+  for _, name in ipairs({'browser', 'device', 'os'}) do
+    if f[name] ~= nil and not contains(s[name], f[name]) then
+      return false
+    end
+  end
+  if f.url_contains ~= nil then
+    local found = false
+    for _, page in ipairs(s.pages or {}) do
+      if contains(page, f.url_contains) then found = true break end
+    end
+    if not found then return false end
+  end
+  return true
+end
+for _, sid in ipairs(ids) do
+  local raw = redis.call('GET', prefix .. 's:' .. sid)
+  if raw then
+    local ok, s = pcall(cjson.decode, raw)
+    if not ok or may_match(s) then
+      out[#out + 1] = sid
+      out[#out + 1] = raw
+    end
+  end
+end
+return out
+"""

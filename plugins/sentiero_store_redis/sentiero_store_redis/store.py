@@ -76,6 +76,24 @@ def summary_json(summary: SessionSummary, stored: int) -> bytes:
     return orjson.dumps(data)
 
 
+def _prefilter(filter: SessionFilter | None) -> bytes:
+    """The filter's fields the Lua pre-filter checks, as JSON (time bounds
+    and session ids are applied before it)."""
+    if filter is None:
+        return b"{}"
+    fields = (
+        "has_errors",
+        "min_duration_ms",
+        "user_id",
+        "custom_event",
+        "browser",
+        "device",
+        "os",
+        "url_contains",
+    )
+    return orjson.dumps({f: getattr(filter, f) for f in fields if getattr(filter, f) is not None})
+
+
 def _meta(raw: bytes) -> tuple[str, int, int, int]:
     window, lo, hi, count = orjson.loads(raw)
     return window, lo, hi, count
@@ -110,6 +128,7 @@ class RedisStore(Store):
         self._remove: Any = None
         self._purge: Any = None
         self._evict: Any = None
+        self._scan: Any = None
 
     # -- connection -----------------------------------------------------------
 
@@ -135,6 +154,7 @@ class RedisStore(Store):
         self._remove = client.register_script(scripts.REMOVE)
         self._purge = client.register_script(scripts.PURGE)
         self._evict = client.register_script(scripts.EVICT)
+        self._scan = client.register_script(scripts.SCAN)
         with redis_errors(self.where):
             await client.ping()
 
@@ -317,12 +337,14 @@ class RedisStore(Store):
         return found
 
     async def _newest_first(
-        self, filter: SessionFilter | None, after: SessionPosition | None
+        self, filter: SessionFilter | None, after: SessionPosition | None, want: int = SCAN_CHUNK
     ) -> AsyncIterator[list[SessionSummary]]:
         """Chunks of summaries, newest first, below ``after``, within the
-        filter's start-time bounds (evaluated by Redis on the scores)."""
-        top: float | str = "+inf"
-        bottom: float | str = "-inf"
+        filter's start-time bounds (Redis compares the scores) and, for the
+        other fields, pre-filtered by a Lua script so that only sessions
+        that may match leave Redis. Chunks start near ``want`` and grow."""
+        top: int | str = "+inf"
+        bottom: int | str = "-inf"
         if filter is not None and filter.started_before is not None:
             top = f"({filter.started_before}"
         if after is not None and (
@@ -331,24 +353,24 @@ class RedisStore(Store):
             top = after[0]
         if filter is not None and filter.started_after is not None:
             bottom = filter.started_after
-        offset = 0
+        rest = _prefilter(filter)
+        offset, size = 0, max(want + 1, 16)
         while True:
             with redis_errors(self.where):
-                chunk = await self.client.zrevrangebyscore(
-                    self.keys.started, top, bottom, start=offset, num=SCAN_CHUNK, withscores=True
-                )
-            if not chunk:
-                return
-            offset += len(chunk)
-            ids = []
-            for member, score in chunk:
-                sid = member.decode()
-                if after is not None and (int(score), sid) >= after:
+                answer = await self._scan(args=[self.keys.prefix, top, bottom, offset, size, rest])
+            scanned = int(answer[0])
+            offset += scanned
+            chunk = []
+            for i in range(1, len(answer), 2):
+                sid = answer[i].decode()
+                summary = _summary_of(answer[i + 1])[0]
+                if summary is None or (after is not None and (summary.started_at, sid) >= after):
                     continue
-                ids.append(sid)
-            yield await self._summaries(ids)
-            if len(chunk) < SCAN_CHUNK:
+                chunk.append(summary)
+            yield chunk
+            if scanned < size:
                 return
+            size = min(size * 4, SCAN_CHUNK)
 
     async def fetch_sessions(
         self, filter: SessionFilter | None, after: SessionPosition | None, count: int
@@ -362,7 +384,7 @@ class RedisStore(Store):
             found.sort(key=lambda s: (s.started_at, s.session_id), reverse=True)
             return found[:count]
         page: list[SessionSummary] = []
-        async for chunk in self._newest_first(filter, after):
+        async for chunk in self._newest_first(filter, after, count):
             page.extend(s for s in chunk if filter is None or filter.matches(s))
             if len(page) >= count:
                 break
