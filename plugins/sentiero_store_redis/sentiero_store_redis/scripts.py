@@ -131,9 +131,24 @@ local function may_match(s)
   end
   return true
 end
+-- Cheap rejections before decoding: text that a matching summary must
+-- hold verbatim (exact values as the store's JSON writes them) or, in an
+-- all-ASCII summary, in lower case.
+local function surely_not(raw)
+  for _, text in ipairs(f.verbatim or {}) do
+    if not string.find(raw, text, 1, true) then return true end
+  end
+  if f.folded and ascii(raw) then
+    local low = string.lower(raw)
+    for _, text in ipairs(f.folded) do
+      if not string.find(low, text, 1, true) then return true end
+    end
+  end
+  return false
+end
 for _, sid in ipairs(ids) do
   local raw = redis.call('GET', prefix .. 's:' .. sid)
-  if raw then
+  if raw and not surely_not(raw) then
     local ok, s = pcall(cjson.decode, raw)
     if not ok or may_match(s) then
       out[#out + 1] = sid

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -76,22 +77,43 @@ def summary_json(summary: SessionSummary, stored: int) -> bytes:
     return orjson.dumps(data)
 
 
+_FIELDS = (
+    "has_errors",
+    "min_duration_ms",
+    "user_id",
+    "custom_event",
+    "browser",
+    "device",
+    "os",
+    "url_contains",
+)
+_JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')
+
+
 def _prefilter(filter: SessionFilter | None) -> bytes:
     """The filter's fields the Lua pre-filter checks, as JSON (time bounds
-    and session ids are applied before it)."""
+    and session ids are applied before it), with the texts a matching
+    summary's JSON must contain: ``verbatim`` (exact values, encoded as
+    :func:`summary_json` encodes them) and ``folded`` (lower-case ASCII
+    needles without characters JSON escapes)."""
     if filter is None:
         return b"{}"
-    fields = (
-        "has_errors",
-        "min_duration_ms",
-        "user_id",
-        "custom_event",
-        "browser",
-        "device",
-        "os",
-        "url_contains",
-    )
-    return orjson.dumps({f: getattr(filter, f) for f in fields if getattr(filter, f) is not None})
+    wanted: dict[str, Any] = {
+        f: getattr(filter, f) for f in _FIELDS if getattr(filter, f) is not None
+    }
+    verbatim = [
+        orjson.dumps(wanted[f]).decode() for f in ("user_id", "custom_event") if f in wanted
+    ]
+    folded = [
+        wanted[f].lower()
+        for f in ("browser", "device", "os", "url_contains")
+        if f in wanted and wanted[f].isascii() and not _JSON_ESCAPED.search(wanted[f])
+    ]
+    if verbatim:
+        wanted["verbatim"] = verbatim
+    if folded:
+        wanted["folded"] = folded
+    return orjson.dumps(wanted)
 
 
 def _meta(raw: bytes) -> tuple[str, int, int, int]:

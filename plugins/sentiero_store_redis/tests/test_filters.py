@@ -21,11 +21,12 @@ CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
     "(KHTML, like Gecko) Chrome/124.0 Safari/537.36"
 )
+USER = '\u00fcser "3" \\ \t'
 PAGES = [
     "https://shop.example/KELVIN-\u212a",  # KELVIN SIGN: Python lowers it to "k"
     "https://shop.example/\u0130stanbul",  # I WITH DOT: lowers to "i" + a combining dot
     "https://shop.example/Stra\u00dfe",
-    "https://shop.example/plain",
+    'https://shop.example/plain?q="quoted"\\',
     "https://shop.example/",
 ]
 
@@ -36,7 +37,7 @@ async def _sessions(store: RedisStore) -> None:
         if n % 2:
             events.append(error(T0 + n * 1000 + 2))
         if n == 3:
-            events.append(identify(T0 + n * 1000 + 3, "\u00fcser-3"))
+            events.append(identify(T0 + n * 1000 + 3, USER))
         agent = FIREFOX if n % 2 else CHROME if n != 4 else None
         await store.append(make_batch(f"s{n}", "w1", events, user_agent=agent))
 
@@ -56,7 +57,9 @@ async def _sessions(store: RedisStore) -> None:
         SessionFilter(browser=""),
         SessionFilter(os="windows", has_errors=False),
         SessionFilter(device="desktop"),
-        SessionFilter(user_id="\u00fcser-3"),
+        SessionFilter(user_id=USER),
+        SessionFilter(user_id=USER.upper()),
+        SessionFilter(url_contains='"QUOTED"\\'),
         SessionFilter(user_id="user-3"),
         SessionFilter(custom_event="goal-1", has_errors=True),
         SessionFilter(min_duration_ms=2),
