@@ -73,19 +73,23 @@ return removed
 """
 )
 
-#: ARGV: prefix, top, bottom, offset, count, filter (JSON) -> {scanned,
-#: id, summary, id, summary, ...}: of ``count`` sessions from ``offset`` in
-#: the ``started`` index (newest first, scores between ``top`` and
-#: ``bottom``), those whose summary may match. A pre-filter: the caller
-#: checks what it returns with ``SessionFilter.matches``, so where Lua could
-#: disagree with Python (case folding beyond ASCII, a summary cjson cannot
-#: read) it keeps the session.
+#: ARGV: prefix, first rank, count, bottom score, filter (JSON) -> {scanned,
+#: done, id, summary, id, summary, ...}: of ``count`` sessions from ``first
+#: rank`` of the ``started`` index, newest first (ranks: no skipping cost,
+#: unlike a LIMIT offset), down to ``bottom`` (inclusive; ``done`` is 1
+#: once a score below it or the end of the index is reached), those whose
+#: summary may match. A pre-filter: the caller checks what it returns with
+#: ``SessionFilter.matches``, so where Lua could disagree with Python (case
+#: folding beyond ASCII, a summary cjson cannot read) it keeps the session.
 SCAN = """
 local prefix = ARGV[1]
-local f = cjson.decode(ARGV[6])
-local ids = redis.call('ZRANGE', prefix .. 'started', ARGV[2], ARGV[3], 'BYSCORE', 'REV',
-                       'LIMIT', tonumber(ARGV[4]), tonumber(ARGV[5]))
-local out = {#ids}
+local first = tonumber(ARGV[2])
+local count = tonumber(ARGV[3])
+local bottom = tonumber(ARGV[4])
+local f = cjson.decode(ARGV[5])
+local entries = redis.call('ZRANGE', prefix .. 'started', first, first + count - 1,
+                           'REV', 'WITHSCORES')
+local out = {0, 0}
 local function ascii(s)
   return type(s) == 'string' and not string.find(s, '[\\128-\\255]')
 end
@@ -131,22 +135,24 @@ local function may_match(s)
   end
   return true
 end
--- Cheap rejections before decoding: text that a matching summary must
--- hold verbatim (exact values as the store's JSON writes them) or, in an
--- all-ASCII summary, in lower case.
+-- A cheap rejection before decoding: exact values a matching summary
+-- holds verbatim, encoded as the store's JSON encodes them.
 local function surely_not(raw)
   for _, text in ipairs(f.verbatim or {}) do
     if not string.find(raw, text, 1, true) then return true end
   end
-  if f.folded and ascii(raw) then
-    local low = string.lower(raw)
-    for _, text in ipairs(f.folded) do
-      if not string.find(low, text, 1, true) then return true end
-    end
-  end
   return false
 end
-for _, sid in ipairs(ids) do
+if #entries < 2 * count then
+  out[2] = 1
+end
+for i = 1, #entries, 2 do
+  local sid = entries[i]
+  if tonumber(entries[i + 1]) < bottom then
+    out[2] = 1
+    break
+  end
+  out[1] = out[1] + 1
   local raw = redis.call('GET', prefix .. 's:' .. sid)
   if raw and not surely_not(raw) then
     local ok, s = pcall(cjson.decode, raw)

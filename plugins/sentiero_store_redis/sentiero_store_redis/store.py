@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -87,15 +86,13 @@ _FIELDS = (
     "os",
     "url_contains",
 )
-_JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')
 
 
 def _prefilter(filter: SessionFilter | None) -> bytes:
     """The filter's fields the Lua pre-filter checks, as JSON (time bounds
-    and session ids are applied before it), with the texts a matching
-    summary's JSON must contain: ``verbatim`` (exact values, encoded as
-    :func:`summary_json` encodes them) and ``folded`` (lower-case ASCII
-    needles without characters JSON escapes)."""
+    and session ids are applied before it), with ``verbatim``: the exact
+    values a matching summary's JSON holds as :func:`summary_json` encodes
+    them, a cheap rejection before decoding."""
     if filter is None:
         return b"{}"
     wanted: dict[str, Any] = {
@@ -104,15 +101,8 @@ def _prefilter(filter: SessionFilter | None) -> bytes:
     verbatim = [
         orjson.dumps(wanted[f]).decode() for f in ("user_id", "custom_event") if f in wanted
     ]
-    folded = [
-        wanted[f].lower()
-        for f in ("browser", "device", "os", "url_contains")
-        if f in wanted and wanted[f].isascii() and not _JSON_ESCAPED.search(wanted[f])
-    ]
     if verbatim:
         wanted["verbatim"] = verbatim
-    if folded:
-        wanted["folded"] = folded
     return orjson.dumps(wanted)
 
 
@@ -362,35 +352,47 @@ class RedisStore(Store):
         self, filter: SessionFilter | None, after: SessionPosition | None, want: int = SCAN_CHUNK
     ) -> AsyncIterator[list[SessionSummary]]:
         """Chunks of summaries, newest first, below ``after``, within the
-        filter's start-time bounds (Redis compares the scores) and, for the
-        other fields, pre-filtered by a Lua script so that only sessions
-        that may match leave Redis. Chunks start near ``want`` and grow."""
-        top: int | str = "+inf"
-        bottom: int | str = "-inf"
+        filter's start-time bounds and, for the other fields, pre-filtered
+        by a Lua script so that only sessions that may match leave Redis.
+        Chunks start near ``want`` and grow."""
+        # The first rank: how many sessions start after the upper bound.
+        top = "+inf"
         if filter is not None and filter.started_before is not None:
-            top = f"({filter.started_before}"
+            top = str(filter.started_before)  # exclusive: starting at it is above
         if after is not None and (
             filter is None or filter.started_before is None or after[0] < filter.started_before
         ):
-            top = after[0]
+            top = f"({after[0]}"  # inclusive: the ties with ``after`` are skipped below
+        bottom = "-inf"
         if filter is not None and filter.started_after is not None:
-            bottom = filter.started_after
+            bottom = str(filter.started_after)
         rest = _prefilter(filter)
-        offset, size = 0, max(want + 1, 16)
+        with redis_errors(self.where):
+            rank = (
+                0
+                if top == "+inf"
+                else int(await self.client.zcount(self.keys.started, top, "+inf"))
+            )
+        size = max(want + 1, 16)
+        seen: set[str] = set()
         while True:
             with redis_errors(self.where):
-                answer = await self._scan(args=[self.keys.prefix, top, bottom, offset, size, rest])
-            scanned = int(answer[0])
-            offset += scanned
+                answer = await self._scan(args=[self.keys.prefix, rank, size, bottom, rest])
+            scanned, done = int(answer[0]), int(answer[1])
+            rank += scanned
             chunk = []
-            for i in range(1, len(answer), 2):
+            for i in range(2, len(answer), 2):
                 sid = answer[i].decode()
                 summary = _summary_of(answer[i + 1])[0]
-                if summary is None or (after is not None and (summary.started_at, sid) >= after):
+                # ``seen``: a session inserted above meanwhile shifts the ranks.
+                if summary is None or sid in seen:
                     continue
+                if after is not None and (summary.started_at, sid) >= after:
+                    continue
+                seen.add(sid)
                 chunk.append(summary)
             yield chunk
-            if scanned < size:
+            if done:
                 return
             size = min(size * 4, SCAN_CHUNK)
 
@@ -400,7 +402,7 @@ class RedisStore(Store):
         if filter is not None and filter.session_ids is not None:
             found = [
                 s
-                for s in await self._summaries(list(filter.session_ids))
+                for s in await self._summaries(list(dict.fromkeys(filter.session_ids)))
                 if filter.matches(s) and (after is None or (s.started_at, s.session_id) < after)
             ]
             found.sort(key=lambda s: (s.started_at, s.session_id), reverse=True)
@@ -444,6 +446,12 @@ class RedisStore(Store):
         if filter is None:
             with redis_errors(self.where):
                 return int(await self.client.zcard(self.keys.started))
+        if filter.session_ids is not None:
+            return sum(
+                1
+                for s in await self._summaries(list(dict.fromkeys(filter.session_ids)))
+                if filter.matches(s)
+            )
         return sum(
             [
                 len([s for s in chunk if filter.matches(s)])
@@ -492,7 +500,7 @@ class RedisStore(Store):
         if filter.session_ids is not None:
             doomed = [
                 s.session_id
-                for s in await self._summaries(list(filter.session_ids))
+                for s in await self._summaries(list(dict.fromkeys(filter.session_ids)))
                 if filter.matches(s)
             ]
         else:

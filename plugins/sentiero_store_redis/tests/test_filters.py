@@ -91,7 +91,7 @@ async def test_a_broad_listing_reads_only_a_few_summaries(
     scan = store._scan
 
     async def counting(args: list[object]) -> object:
-        asked.append(int(args[4]))  # type: ignore[call-overload]
+        asked.append(int(args[2]))  # type: ignore[call-overload]
         return await scan(args=args)
 
     monkeypatch.setattr(store, "_scan", counting)
