@@ -57,6 +57,7 @@ async def test_redis_going_away_mid_ingest_answers_503_then_recovers(redis_serve
         server.stop()
         down = await client.post("/sentiero/events", data=_envelope(2), headers=headers)
         assert down.status_code == 503
+        assert int(down.headers["Retry-After"]) > 0  # the recorder sends it again later
         assert "unavailable" in (await down.get_data(as_text=True)).lower()
         store = app.extensions["sentiero"].store
         with pytest.raises(StoreUnavailable):
