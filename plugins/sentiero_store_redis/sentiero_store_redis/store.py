@@ -200,6 +200,10 @@ class RedisStore(Store):
         # Run to the end even if the caller is cancelled: once EXEC ran, an
         # eviction it made must still be reported.
         task = asyncio.ensure_future(self._append(batch, blob, orjson.dumps(meta)))
+        # A cancelled caller never reads the outcome: retrieve it here, so a
+        # failure is not logged as "never retrieved" (the retry is the
+        # recorder's, after ingest's 503).
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
         return await asyncio.shield(task)
 
     async def _append(self, batch: Batch, blob: bytes, meta: bytes) -> bool:

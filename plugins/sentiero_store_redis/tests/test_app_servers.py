@@ -149,3 +149,23 @@ async def test_trimming_under_concurrent_appends_keeps_exactly_the_newest_events
     summary = await one.get_session("long")
     assert summary is not None and summary.event_count == 50
     assert summary.batch_count == len({e["timestamp"] // 10 for e in newest})
+
+
+async def test_a_cancelled_append_still_finishes_and_reports_its_eviction(
+    make_store: MakeStore,
+) -> None:
+    store = await make_store(limits=StoreLimits(max_sessions=1))
+    heard: list[tuple[str, list[str]]] = []
+    store.add_removal_listener(lambda ids, reason: heard.append((reason, list(ids))))
+    await store.append(make_batch("a", "w1", [text_mutation(T0, "a")], seq=1))
+    task = asyncio.create_task(store.append(make_batch("b", "w1", [text_mutation(T0 + 1, "b")])))
+    await asyncio.sleep(0)  # the append has started: its INCR is on the wire
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    for _ in range(200):
+        if heard:
+            break
+        await asyncio.sleep(0.01)
+    assert heard == [("evicted", ["a"])]
+    assert await store.get_session("b") is not None and await store.get_session("a") is None
