@@ -1,12 +1,12 @@
-# Everything starts from python3: `make` builds .venv and installs the six
-# distributions (editable) with the test tools.
+# Everything starts from python3: `make` builds .venv and installs every
+# distribution (editable) with the test tools.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PACKAGES := -e . -e plugins/sentiero_store_sqlite -e plugins/sentiero_store_mongo \
-            -e plugins/sentiero_store_file -e plugins/sentiero_analytics \
-            -e plugins/sentiero_reporter
+            -e plugins/sentiero_store_file -e plugins/sentiero_store_redis \
+            -e plugins/sentiero_analytics -e plugins/sentiero_reporter
 DEV_TOOLS := -r requirements-dev.txt
 
 .PHONY: install demo test lint typecheck bench frontend clean system-deps bench-deps dist
@@ -37,6 +37,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy sentiero_core plugins/sentiero_store_sqlite/sentiero_store_sqlite \
 	    plugins/sentiero_store_mongo/sentiero_store_mongo plugins/sentiero_store_file/sentiero_store_file \
+	    plugins/sentiero_store_redis/sentiero_store_redis \
 	    plugins/sentiero_analytics/sentiero_analytics plugins/sentiero_reporter/sentiero_reporter
 
 test: system-deps $(STAMP) lint typecheck
@@ -45,9 +46,10 @@ test: system-deps $(STAMP) lint typecheck
 bench: bench-deps $(STAMP)
 	@for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
-# The six wheels and sdists, into dist/ (each wheel is built from its sdist,
+# Every wheel and sdist, into dist/ (each wheel is built from its sdist,
 # so a file missing from an sdist fails here).
 DISTS := . plugins/sentiero_store_sqlite plugins/sentiero_store_mongo plugins/sentiero_store_file \
+	    plugins/sentiero_store_redis \
          plugins/sentiero_analytics plugins/sentiero_reporter
 dist: $(BIN)/python
 	rm -rf dist

@@ -9,10 +9,12 @@ want() {  # want COMMAND PACKAGE
 }
 for target in "${@:-test}"; do
   case "$target" in
-    test) want chromium chromium ;;
+    # redis-server: the Redis store's tests start one on loopback
+    test) want chromium chromium; want redis-server redis-server ;;
     # the recorder bench drives Chromium; wrk is the ingest bench's load
-    # client (a Python client saturates before the server on 2 cores)
-    bench) want chromium chromium; want wrk wrk ;;
+    # client (a Python client saturates before the server on 2 cores);
+    # bench/store_redis.py starts a redis-server
+    bench) want chromium chromium; want wrk wrk; want redis-server redis-server ;;
     *) echo "system-deps.sh: unknown target $target (test, bench)" >&2; exit 2 ;;
   esac
 done

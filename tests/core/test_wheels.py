@@ -26,6 +26,7 @@ DISTRIBUTIONS = {
     "sentiero_store_sqlite": ROOT / "plugins/sentiero_store_sqlite",
     "sentiero_store_mongo": ROOT / "plugins/sentiero_store_mongo",
     "sentiero_store_file": ROOT / "plugins/sentiero_store_file",
+    "sentiero_store_redis": ROOT / "plugins/sentiero_store_redis",
     "sentiero_analytics": ROOT / "plugins/sentiero_analytics",
     "sentiero_reporter": ROOT / "plugins/sentiero_reporter",
 }

@@ -55,7 +55,12 @@ def plugin_sources() -> list[Path]:
 
 def test_the_walk_finds_the_plugins() -> None:
     names = {p.relative_to(PLUGINS).parts[0] for p in plugin_sources()}
-    assert {"sentiero_store_sqlite", "sentiero_store_mongo", "sentiero_store_file"} <= names
+    assert {
+        "sentiero_store_sqlite",
+        "sentiero_store_mongo",
+        "sentiero_store_file",
+        "sentiero_store_redis",
+    } <= names
 
 
 @pytest.mark.parametrize(

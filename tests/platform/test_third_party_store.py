@@ -113,6 +113,7 @@ def test_the_core_and_store_wheels_are_typed(tmp_path: Path) -> None:
         (PLUGINS / "sentiero_store_sqlite", "sentiero_store_sqlite"),
         (PLUGINS / "sentiero_store_mongo", "sentiero_store_mongo"),
         (PLUGINS / "sentiero_store_file", "sentiero_store_file"),
+        (PLUGINS / "sentiero_store_redis", "sentiero_store_redis"),
     ]:
         names = zipfile.ZipFile(build_wheel(source, tmp_path)).namelist()
         assert f"{package}/py.typed" in names, package
