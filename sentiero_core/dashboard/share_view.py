@@ -161,4 +161,3 @@ async def import_page() -> Any:
     await audit(state.settings, REPLAY_IMPORT_OPENED, via="dashboard")
     config = {"thresholds": dict(THRESHOLDS)}
     return await render("share/import.html", config=config)
-

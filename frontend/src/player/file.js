@@ -90,6 +90,7 @@ function bootImport(config, input) {
     };
     reader.readAsText(file);
   });
+  document.body.dataset.importReady = "true";
 }
 
 function boot() {
