@@ -136,6 +136,7 @@ async def share_session(session_id: str) -> Any:
         styles=Markup(stylesheet()),
         player_js=Markup(script),
         data=Markup(data.decode()),
+        offline=True,
     )
     await audit(
         settings,
@@ -160,4 +161,4 @@ async def import_page() -> Any:
         return await _disabled()
     await audit(state.settings, REPLAY_IMPORT_OPENED, via="dashboard")
     config = {"thresholds": dict(THRESHOLDS)}
-    return await render("share/import.html", config=config)
+    return await render("share/import.html", config=config, offline=True)

@@ -172,6 +172,7 @@ async def test_the_share_file_loads_nothing_and_runs_only_its_player() -> None:
     for tag in re.findall(r"<(?:link|img|iframe|source|audio|video)\b[^>]*>", page):
         assert 'href="data:' in tag, f"the share file references {tag}"
     assert "/sentiero/" not in page.replace(f"/sentiero/share/{DEMO_ID}", "")
+    assert "Copy a link" not in page and "Play / pause" in page  # no address to link to
 
 
 @pytest.mark.asyncio
