@@ -283,7 +283,7 @@ async def test_shares_and_import_page_views_are_audited() -> None:
         await get(client, "/sentiero/import")
         await get(client, f"/sentiero/share/{DEMO_ID}")  # 413: nothing handed out
         await get(client, "/sentiero/share/nope")
-    assert [r["action"] for r in records] == ["replay_shared", "replay_import_opened"]
+    assert [r["action"] for r in records] == ["session_shared", "replay_import_opened"]
     shared, opened = records
     assert shared["session_id"] == SHOP_ID and shared["window_id"] == "shopWindowB001"
     assert shared["events"] == 4 and shared["bytes"] > 0 and shared["via"] == "dashboard"
