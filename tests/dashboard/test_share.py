@@ -10,9 +10,10 @@ import re
 from html.parser import HTMLParser
 from typing import Any
 
+import httpx
 import pytest
 
-from sentiero_core import Settings, SettingsError
+from sentiero_core import Settings, SettingsError, create_app
 from sentiero_core.dashboard.share_file import escape_json, share_filename
 from tests.dashboard.conftest import dashboard
 from tests.dashboard.recordings import (
@@ -21,8 +22,10 @@ from tests.dashboard.recordings import (
     DEMO_ID,
     HOSTILE_ID,
     SHOP_ID,
+    load_all,
     load_breakout,
 )
+from tests.support.live_server import LiveServer
 
 META_CSP = re.compile(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">')
 
@@ -303,3 +306,27 @@ async def test_the_import_page_reads_files_in_the_browser() -> None:
     assert "/-/static/player-file.js?v=" in page and "/-/static/player.css?v=" in page
     assert "never uploaded" in page
     assert "connect-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_over_real_http_auth_comes_first_then_the_setting(enabled: bool) -> None:
+    """Ensure that through Hypercorn a request auth_callback denies gets 403,
+    an allowed one the file (on) or 404 (off)."""
+    app = create_app(
+        Settings(
+            store_url="memory://",
+            shareable_replays=enabled,
+            auth_callback=lambda request: request.headers.get("X-Staff") == "yes",
+        )
+    )
+    with LiveServer(app) as server:
+        server.run(load_all(app.extensions["sentiero"].store))
+        for path in (f"/sentiero/share/{DEMO_ID}", "/sentiero/import"):
+            denied = httpx.get(server.url + path)
+            assert denied.status_code == 403 and "sentiero-share-data" not in denied.text
+            allowed = httpx.get(server.url + path, headers={"X-Staff": "yes"})
+            assert allowed.status_code == (200 if enabled else 404), path
+        if enabled:
+            share = httpx.get(server.url + f"/sentiero/share/{DEMO_ID}", headers={"X-Staff": "yes"})
+            assert share.headers["content-disposition"].startswith("attachment;")
+            assert len(share_data(share.text)["events"]) == 272
