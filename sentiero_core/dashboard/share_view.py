@@ -41,7 +41,7 @@ _META = 4
 
 
 class TooLarge(Exception):
-    pass
+    """The window's events passed ``share_max_bytes``."""
 
 
 async def _disabled() -> Any:
