@@ -14,7 +14,7 @@ from markupsafe import Markup
 from quart import Response, request
 
 from ..app import get_state, render
-from ..audit import audit
+from ..audit import REPLAY_IMPORT_OPENED, SESSION_SHARED, audit
 from ..utils import now_ms
 from .errors import error_page
 from .session_view import EXPORT_PAGE, THRESHOLDS, not_found, player_config
@@ -27,15 +27,6 @@ from .share_file import (
     share_filename,
     stylesheet,
 )
-
-# Audit actions. They move to sentiero_core.audit beside the others (where
-# the name SESSION_SHARED is already planned) once that module lists them.
-#: a share file was handed out (``session_id``, ``window_id``, ``events``,
-#: ``bytes``, ``via``)
-SESSION_SHARED = "session_shared"
-#: the import page was opened: the file it plays never reaches the server,
-#: so the page view is what is recorded (``via``)
-REPLAY_IMPORT_OPENED = "replay_import_opened"
 
 _META = 4
 

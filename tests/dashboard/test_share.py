@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from sentiero_core import Settings, SettingsError, create_app
+from sentiero_core.audit import ACTIONS, REPLAY_IMPORT_OPENED, SESSION_SHARED
 from sentiero_core.dashboard.share_file import escape_json, share_filename
 from tests.dashboard.conftest import dashboard
 from tests.dashboard.recordings import (
@@ -277,19 +278,28 @@ async def test_auth_callback_guards_both_routes(enabled: bool) -> None:
 @pytest.mark.asyncio
 async def test_shares_and_import_page_views_are_audited() -> None:
     """Ensure that each share file and each view of the import page reaches
-    ``audit_log`` in order, and that refused ones do not."""
+    ``audit_log`` in order with the dashboard user, and that refused ones
+    do not."""
     records: list[dict[str, Any]] = []
     async with dashboard(
-        shareable_replays=True, audit_log=records.append, share_max_bytes=100_000
+        shareable_replays=True,
+        audit_log=records.append,
+        share_max_bytes=100_000,
+        auth_callback=lambda request: "dana",
     ) as (_app, client, _store):
         await get(client, f"/sentiero/share/{SHOP_ID}?window=shopWindowB001")
         await get(client, "/sentiero/import")
         await get(client, f"/sentiero/share/{DEMO_ID}")  # 413: nothing handed out
         await get(client, "/sentiero/share/nope")
-    assert [r["action"] for r in records] == ["session_shared", "replay_import_opened"]
+    assert [(r["action"], r["by"]) for r in records] == [
+        (SESSION_SHARED, "dana"),
+        (REPLAY_IMPORT_OPENED, "dana"),
+    ]
+    assert {SESSION_SHARED, REPLAY_IMPORT_OPENED} <= set(ACTIONS)
     shared, opened = records
     assert shared["session_id"] == SHOP_ID and shared["window_id"] == "shopWindowB001"
     assert shared["events"] == 4 and shared["bytes"] > 0 and shared["via"] == "dashboard"
+    assert opened["via"] == "dashboard"
     assert isinstance(shared["at"], int) and opened["at"] >= shared["at"]
 
 
