@@ -28,6 +28,9 @@ const ENTRIES = [
   { name: 'recorder-vitals', entry: 'src/recorder/ext-vitals.js', budgetKB: 5 },
   { name: 'recorder-console', entry: 'src/recorder/ext-console.js', budgetKB: 5 },
   { name: 'player', entry: 'src/player/main.js', budgetKB: 100 },
+  // the player for events from a file: inlined into share files, served to
+  // the import page; it shares player.css
+  { name: 'player-file', entry: 'src/player/file.js', budgetKB: 100 },
   { name: 'dashboard', entry: 'src/dashboard/main.js', budgetKB: 5 },
 ];
 

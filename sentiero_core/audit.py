@@ -29,8 +29,12 @@ SESSIONS_PURGED = "sessions_purged"
 SESSIONS_ERASED = "sessions_erased"
 #: A session's events were downloaded as JSON (``session_id``, ``via``).
 SESSION_EXPORTED = "session_exported"
-#: A shareable replay of a session was downloaded (``session_id``, ``via``).
+#: A shareable replay of a session was downloaded (``session_id``,
+#: ``window_id``, ``events``, ``bytes``, ``via``).
 SESSION_SHARED = "session_shared"
+#: The replay import page was opened (``via``): the file it plays is read in
+#: the browser and never reaches the server, so the page view is recorded.
+REPLAY_IMPORT_OPENED = "replay_import_opened"
 #: A visitor opted out of recording (``session_id``, ``recorded``: whether
 #: the store holds anything of that session, ``via``: ``"recorder"``).
 VISITOR_OPTED_OUT = "visitor_opted_out"
@@ -41,6 +45,7 @@ ACTIONS = (
     SESSIONS_ERASED,
     SESSION_EXPORTED,
     SESSION_SHARED,
+    REPLAY_IMPORT_OPENED,
     VISITOR_OPTED_OUT,
 )
 

@@ -145,6 +145,14 @@ class Settings:
     #: your sites in ``replay_resource_origins``) so that no replay can reach
     #: a host you did not list.
     replay_recorded_origins: bool = True
+    #: Whether the dashboard offers shareable replays: ``<mount>/share/<id>``
+    #: (a self-contained HTML file that replays a session offline) and
+    #: ``<mount>/import`` (plays an exported file in the browser). Off, both
+    #: answer 404.
+    shareable_replays: bool = False
+    #: The largest share file's events, in bytes of JSON; a larger session is
+    #: answered with 413 (its JSON export has no cap).
+    share_max_bytes: int = 20 * 1024 * 1024
     # plugin sections, validated against the types plugins register
     plugins: dict[str, Any] = field(default_factory=dict)
 
@@ -174,6 +182,7 @@ class Settings:
             "max_queue_events",
             "mutation_warning",
             "mutation_limit",
+            "share_max_bytes",
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name}: expected a positive integer")

@@ -24,6 +24,15 @@ from .errors import error_page
 from .replay_policy import replay_headers
 
 EXPORT_PAGE = 2_000
+# The same thresholds as the ingest digest, so the page's annotations agree
+# with the list's badges.
+THRESHOLDS = {
+    "rageClicks": RAGE_CLICKS,
+    "rageWindowMs": RAGE_WINDOW_MS,
+    "rageRadiusPx": RAGE_RADIUS_PX,
+    "deadClickWaitMs": DEAD_CLICK_WAIT_MS,
+    "activeGapCapMs": ACTIVE_GAP_CAP_MS,
+}
 
 
 def _start_offset(raw: str | None) -> float | None:
@@ -37,7 +46,7 @@ def _start_offset(raw: str | None) -> float | None:
     return value if math.isfinite(value) and value >= 0 else None
 
 
-def _not_found(session_id: str) -> Any:
+def not_found(session_id: str) -> Any:
     return error_page(
         404,
         f"There is no session with the id {session_id[:100]!r}. "
@@ -57,22 +66,14 @@ def player_config(summary: SessionSummary, window: str | None) -> dict[str, Any]
         "eventCount": summary.event_count if len(summary.windows) <= 1 else None,
         "startAt": _start_offset(request.args.get("t")),
         "startedAt": summary.started_at,
-        # The same thresholds as the ingest digest, so the page's annotations
-        # agree with the list's badges.
-        "thresholds": {
-            "rageClicks": RAGE_CLICKS,
-            "rageWindowMs": RAGE_WINDOW_MS,
-            "rageRadiusPx": RAGE_RADIUS_PX,
-            "deadClickWaitMs": DEAD_CLICK_WAIT_MS,
-            "activeGapCapMs": ACTIVE_GAP_CAP_MS,
-        },
+        "thresholds": dict(THRESHOLDS),
     }
 
 
 async def session_page(session_id: str) -> Any:
     summary = await get_state().store.get_session(session_id)
     if summary is None:
-        return await _not_found(session_id)
+        return await not_found(session_id)
     window = request.args.get("window") or (summary.windows[0] if summary.windows else None)
     if summary.windows and window not in summary.windows:
         return await error_page(404, f"This session has no window (tab) with the id {window!r}.")
@@ -92,6 +93,11 @@ async def session_page(session_id: str) -> Any:
         tabs=tabs,
         config=player_config(summary, window),
         export_url=url_for("sentiero.session_export", session_id=session_id),
+        share_url=url_for(
+            "sentiero.session_share",
+            session_id=session_id,
+            window=window if len(summary.windows) > 1 else None,
+        ),
         delete_url=url_for("sentiero.session_delete", session_id=session_id),
         list_url=url_for("sentiero.sessions"),
     )
@@ -104,7 +110,7 @@ async def export_session(session_id: str) -> Any:
     store = get_state().store
     summary = await store.get_session(session_id)
     if summary is None:
-        return await _not_found(session_id)
+        return await not_found(session_id)
 
     async def body() -> AsyncIterator[bytes]:
         yield b'{"session":' + orjson.dumps(summary.to_dict()) + b',"events":['
@@ -135,5 +141,5 @@ async def delete_session(session_id: str) -> Any:
     if removed:
         await audit(state.settings, SESSIONS_DELETED, session_ids=[session_id], via="dashboard")
     if not removed:
-        return await _not_found(session_id)
+        return await not_found(session_id)
     return redirect(url_for("sentiero.sessions", deleted="1"), 303)

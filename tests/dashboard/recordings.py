@@ -312,3 +312,33 @@ async def load_all(store: Store) -> None:
         move(T0 + 7_203_000, 5, 5),
     ]
     await load(store, batches_for(MOBILE_ID, "mobileWindow1", mobile, user_agent=SAFARI_IPHONE))
+
+
+BREAKOUT_ID = "breakoutSession1"
+#: recorded text that would end the share file's <script> elements early
+BREAKOUT = "</script><script>window.pwned=1</script>"
+
+
+def breakout_events(t0: int = T0 + 10_800_000) -> list[Event]:
+    """A forged session whose recorded strings try to leave the share file's
+    JSON: ``</script>``, ``<!--`` then ``<script``, U+2028 and U+2029."""
+    page = PageBuilder()
+    comment = "<!--<script>window.pwned=2</script>"
+    snapshot = page.snapshot(
+        t0 + 5,
+        BREAKOUT,
+        page.el("h1", {"title": BREAKOUT}, "Breakout " + BREAKOUT, key="title"),
+        page.el("p", {"data-x": comment}, comment + " line\u2028sep\u2029para & more"),
+    )
+    return [
+        meta(t0, "https://forged.example/?q=" + BREAKOUT),
+        snapshot,
+        custom(t0 + 10, "sentiero:custom", {"name": comment, "properties": {BREAKOUT: comment}}),
+        mutation(t0 + 1_000, page.ids["title"], "Still " + BREAKOUT),
+        move(t0 + 2_000, 30, 30),
+        move(t0 + 4_000, 40, 40),
+    ]
+
+
+async def load_breakout(store: Store) -> None:
+    await load(store, batches_for(BREAKOUT_ID, "breakoutWin001", breakout_events()))

@@ -82,6 +82,26 @@ def test_the_recorder_with_every_extension_stays_under_36_kb() -> None:
     assert b"stringLengthLimit" not in recorder  # the console plugin
 
 
+PLAYER_BUDGET = 100 * 1024
+
+
+@pytest.mark.parametrize("name", ["player.js", "player-file.js"])
+def test_players_fit_their_gzip_budget(name: str) -> None:
+    """Ensure that each player bundle stays at most 100 KB gzipped."""
+    size = len(gzip.compress((STATIC / name).read_bytes(), 9))
+    assert size <= PLAYER_BUDGET, f"{name} is {size / 1024:.1f} KB gzipped (budget 100 KB)"
+
+
+def test_the_file_player_can_be_inlined_into_a_share_file() -> None:
+    """Ensure that player-file.js, which share files carry inline, has
+    nothing that would end its <script> element early, and reads no API."""
+    data = (STATIC / "player-file.js").read_bytes().lower()
+    for hazard in (b"</script", b"<!--", b"<script"):
+        assert hazard not in data, f"player-file.js contains {hazard!r}"
+    assert b"sentiero-share-data" in data
+    assert b"eventsurl" not in data  # the API loader stays in player.js
+
+
 @pytest.fixture()
 def frontend_copy(tmp_path: Path) -> Path:
     copy = tmp_path / "frontend"
