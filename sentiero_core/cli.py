@@ -14,7 +14,7 @@ from typing import Any
 from . import lifecycle_cli
 from .plugins import PluginError, describe_plugins, get_plugin_manager
 from .settings import SettingsError, load_settings
-from .store import StoreUnavailable
+from .store import StoreError
 
 
 class StartupError(RuntimeError):
@@ -123,7 +123,7 @@ class _StoreFailureIsReported(logging.Filter):
     :func:`main` prints the store's one-line reason instead."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], StoreUnavailable))
+        return not (record.exc_info and isinstance(record.exc_info[1], StoreError))
 
 
 def _run_hypercorn(app: Any, host: str, port: int, banner: str = "") -> None:

@@ -87,6 +87,9 @@ def test_serve_records_into_the_directory_and_refuses_a_second_server(tmp_path: 
         refused = second.stop()
         assert "in use by another process" in refused
         assert f"(pid {first.process.pid})" in refused
+        # the reason alone, on one line: no Quart traceback before it
+        assert "Traceback" not in refused
+        assert refused.strip().count("\n") == 0, refused
     finally:
         first.stop()
 
