@@ -22,9 +22,29 @@ The toolkit:
 - :func:`limits_from`, the :class:`StoreLimits` a factory reads from settings;
 - removal reasons: :data:`DELETED`, :data:`ERASED`, :data:`PURGED`,
   :data:`EVICTED` (:data:`REMOVAL_REASONS`), what :class:`Store` reports to
-  each :data:`RemovalListener`.
+  each :data:`RemovalListener`;
+- aggregates (the optional capability collectors keep numbers in):
+  :class:`AggregateRow`, :class:`SessionFacts`, :class:`Tally`,
+  :func:`row_delta`, :func:`check_rows`, :func:`rows_to_json` /
+  :func:`rows_from_json`, :func:`day_of`, :func:`day_from_date`,
+  :func:`date_of_day`.
 """
 
+from .aggregates import (
+    DAY_MS,
+    AggregateMethods,
+    AggregateRow,
+    AggregatesUnsupported,
+    SessionFacts,
+    Tally,
+    check_rows,
+    date_of_day,
+    day_from_date,
+    day_of,
+    row_delta,
+    rows_from_json,
+    rows_to_json,
+)
 from .base import Store, StoreCapabilities
 from .codec import compress, decode_blob, decompress, encode_blob
 from .cursors import (
@@ -61,6 +81,7 @@ from .types import (
 )
 
 __all__ = [
+    "DAY_MS",
     "DELETED",
     "ERASED",
     "EVICTED",
@@ -69,6 +90,9 @@ __all__ = [
     "MAX_WINDOWS",
     "PURGED",
     "REMOVAL_REASONS",
+    "AggregateMethods",
+    "AggregateRow",
+    "AggregatesUnsupported",
     "Batch",
     "BatchDigest",
     "Event",
@@ -78,6 +102,7 @@ __all__ = [
     "MemoryStore",
     "RemovalListener",
     "RequestMeta",
+    "SessionFacts",
     "SessionFilter",
     "SessionPage",
     "SessionPosition",
@@ -89,8 +114,13 @@ __all__ = [
     "StoreStats",
     "StoreUnavailable",
     "StoredBatch",
+    "Tally",
     "TrimPlan",
+    "check_rows",
     "compress",
+    "date_of_day",
+    "day_from_date",
+    "day_of",
     "decode_blob",
     "decode_cursor",
     "decompress",
@@ -104,6 +134,9 @@ __all__ = [
     "page_events",
     "parse_event_cursor",
     "parse_session_cursor",
+    "row_delta",
+    "rows_from_json",
+    "rows_to_json",
     "session_cursor",
     "trim_plan",
 ]

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .aggregates import AggregateMethods
 from .cursors import EventPosition, SessionPosition, parse_event_cursor, parse_session_cursor
 from .cursors import session_cursor as _session_cursor
 from .removal import (
@@ -54,10 +55,15 @@ class StoreCapabilities:
     ``max_compression_ratio``: the store keeps a realistic recording in at
     most this fraction of its JSON size (``stats().compression_ratio``), or
     ``None`` when it promises nothing (a store keeping plain JSON).
+
+    ``aggregates``: the store keeps counters for collectors (the methods of
+    :class:`~sentiero_core.store.AggregateMethods`); the analytics plugin
+    needs it, and the contract suite's aggregate tests run only then.
     """
 
     persistent: bool = False
     max_compression_ratio: float | None = None
+    aggregates: bool = False
 
 
 def _page_limit(limit: int) -> int:
@@ -77,7 +83,7 @@ def _constraint(filter: SessionFilter | None) -> SessionFilter | None:
     return None if filter.is_empty() else filter
 
 
-class Store(abc.ABC):
+class Store(AggregateMethods, abc.ABC):
     """Async storage backend. Implementations must be safe under concurrent
     calls from one event loop: many appends to one session lose nothing.
 
@@ -144,10 +150,10 @@ class Store(abc.ABC):
 
         return int(await run_whole(remove_and_report()))
 
-    async def open(self) -> None:  # noqa: B027 - optional hook
+    async def open(self) -> None:
         """Connect, create schema and indexes. Called once before use."""
 
-    async def close(self) -> None:  # noqa: B027 - optional hook
+    async def close(self) -> None:
         """Release connections. The store is not used afterwards."""
 
     # -- the public interface ------------------------------------------------

@@ -16,6 +16,7 @@ from .base import Store, StoreCapabilities
 from .codec import encode_blob
 from .cursors import EventPosition, SessionPosition
 from .digest import event_time
+from .memory_aggregates import MemoryAggregates
 from .paging import StoredBatch, page_events, trim_plan
 from .summary import merge_digest
 from .types import (
@@ -47,11 +48,11 @@ def _snapshot(s: SessionSummary) -> SessionSummary:
     )
 
 
-class MemoryStore(Store):
+class MemoryStore(MemoryAggregates, Store):
     """Sessions in this process's memory; gone when it exits."""
 
     name = "memory"
-    capabilities = StoreCapabilities(persistent=False, max_compression_ratio=0.5)
+    capabilities = StoreCapabilities(persistent=False, max_compression_ratio=0.5, aggregates=True)
 
     def __init__(self, limits: StoreLimits | None = None) -> None:
         super().__init__(limits)
@@ -63,6 +64,7 @@ class MemoryStore(Store):
         self._delivered: dict[str, set[tuple[str, int]]] = {}
         self._seq = 0
         self._lock = asyncio.Lock()
+        self._init_aggregates()
 
     async def append(self, batch: Batch) -> bool:
         # Compress outside the lock: it is the slow part.
@@ -130,6 +132,7 @@ class MemoryStore(Store):
     def _drop(self, session_id: str) -> bool:
         self._batches.pop(session_id, None)
         self._delivered.pop(session_id, None)
+        self._drop_aggregates(session_id)
         return self._summaries.pop(session_id, None) is not None
 
     async def fetch_sessions(

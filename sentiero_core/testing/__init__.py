@@ -27,6 +27,7 @@ pytest.register_assert_rewrite(
             "contract_delivery",
             "contract_interface",
             "contract_traces",
+            "contract_aggregates",
         )
     )
 )

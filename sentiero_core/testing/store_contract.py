@@ -45,7 +45,10 @@ Fixtures (the public API of the suite; names are stable):
 A store declares what it promises in ``Store.capabilities`` (a
 :class:`~sentiero_core.store.StoreCapabilities`): ``persistent`` (see
 ``reopen_store``) and ``max_compression_ratio``, which the suite then holds
-it to on a realistic recording; a store keeping plain JSON declares none.
+it to on a realistic recording; a store keeping plain JSON declares none;
+and ``aggregates``, which runs the tests of
+:class:`~sentiero_core.testing.contract_aggregates.AggregatesContract`
+(skipped for a store without it).
 
 Every test is marked ``@pytest.mark.asyncio`` explicitly, so the suite runs
 the same whatever ``asyncio_mode`` the project uses; it needs pytest and
@@ -65,6 +68,7 @@ from typing import Any
 import pytest
 
 from ..store import Store, StoreLimits
+from .contract_aggregates import AggregatesContract
 from .contract_delivery import DeliveryContract
 from .contract_events import EventsContract
 from .contract_interface import InterfaceContract
@@ -122,6 +126,7 @@ class StoreContract(
     DeliveryContract,
     InterfaceContract,
     TracesContract,
+    AggregatesContract,
 ):
     """Base class of the store contract suite; subclass it as ``Test<Name>``
     and provide the ``store`` fixture (see the module documentation)."""

@@ -259,7 +259,7 @@ def test_suite_passes_the_memory_store_in_each_asyncio_mode(tmp_path: Path, mode
     assert counts(output).get("failed", 0) == 0, output
     assert counts(output)["passed"] > 100, output
     # Only the tests that need reopen_store skip: the memory store is not persistent.
-    assert counts(output)["skipped"] == 2, output
+    assert counts(output)["skipped"] == 3, output
     assert "does not provide `reopen_store` (not persistent)" in output, output
 
 

@@ -38,6 +38,7 @@ from sentiero_core.store import (
 )
 
 from . import driver
+from .aggregates import MongoAggregateMethods
 from .appends import GroupWriter, PendingAppend
 from .documents import (
     INTERNAL_SUMMARY_FIELDS,
@@ -80,13 +81,13 @@ class _StoredBatches:
         return stored_batch(await self._cursor.__anext__())
 
 
-class MongoStore(Store):
+class MongoStore(MongoAggregateMethods, Store):
     """Sessions in MongoDB. Give it a URL, or an already built
     ``AsyncMongoClient`` / Motor ``AsyncIOMotorClient`` (``client=``), which
     it then uses but never closes."""
 
     name = "mongodb"
-    capabilities = StoreCapabilities(persistent=True, max_compression_ratio=0.5)
+    capabilities = StoreCapabilities(persistent=True, max_compression_ratio=0.5, aggregates=True)
 
     def __init__(
         self,
@@ -180,6 +181,7 @@ class MongoStore(Store):
             await self._retry.run(
                 "creating indexes", lambda: ensure_indexes(self.batches, self.sessions, ttl=ttl)
             )
+            await self._ensure_aggregate_indexes()
         except BaseException:
             await self._release()
             raise
@@ -354,6 +356,7 @@ class MongoStore(Store):
             await self._retry.run("deleting sessions", summaries)
             batches = partial(self._delete_many, self.batches, {"sid": {"$in": mine}})
             await self._retry.run("deleting batches", batches)
+            await self._remove_aggregates(mine)
             removed += mine
         return removed
 

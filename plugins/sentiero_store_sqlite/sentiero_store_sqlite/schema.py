@@ -19,6 +19,8 @@ import orjson
 
 from sentiero_core.store import StoreError
 
+from .aggregates import create_tables as create_aggregate_tables
+
 #: "STNR" in the SQLite header's application id field.
 APPLICATION_ID = 0x53544E52
 
@@ -192,6 +194,7 @@ MIGRATIONS: list[tuple[int, Migration]] = [
     (1, _v1_sessions_and_batches),
     (2, _v2_search_tables),
     (3, _v3_recorder_seq),
+    (4, create_aggregate_tables),
 ]
 LATEST = MIGRATIONS[-1][0]
 

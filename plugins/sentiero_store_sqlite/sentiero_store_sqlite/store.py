@@ -38,6 +38,7 @@ from sentiero_core.store import (
     page_events,
 )
 
+from .aggregate_store import SQLiteAggregates
 from .appends import AppendGroup, PendingAppend, load_summary
 from .connection import (
     DEFAULT_BUSY_TIMEOUT_MS,
@@ -91,9 +92,9 @@ def _blobs(db: sqlite3.Connection, metas: Sequence[Any]) -> dict[int, bytes]:
     return {int(seq): blob for seq, blob in rows}
 
 
-class SQLiteStore(Store):
+class SQLiteStore(SQLiteAggregates, Store):
     name = "sqlite"
-    capabilities = StoreCapabilities(persistent=True, max_compression_ratio=0.5)
+    capabilities = StoreCapabilities(persistent=True, max_compression_ratio=0.5, aggregates=True)
 
     def __init__(
         self,
@@ -112,7 +113,9 @@ class SQLiteStore(Store):
         # cannot move the database.
         if path is None or str(path) == MEMORY:
             self.location = SQLiteLocation(None)
-            self.capabilities = StoreCapabilities(persistent=False, max_compression_ratio=0.5)
+            self.capabilities = StoreCapabilities(
+                persistent=False, max_compression_ratio=0.5, aggregates=True
+            )
         else:
             self.location = SQLiteLocation(Path(path).absolute())
         if read_connections < 1:
@@ -127,6 +130,7 @@ class SQLiteStore(Store):
         self._writes: WriteQueue[PendingAppend] = WriteQueue(
             self._commit_appends, self._write_lock, max_group
         )
+        self._init_aggregates(max_group)
 
     @classmethod
     def from_url(cls, url: str, limits: StoreLimits | None = None) -> SQLiteStore:
@@ -177,6 +181,7 @@ class SQLiteStore(Store):
         self._closing = True  # new appends and reads are refused from here
         try:
             await self._writes.drain()
+            await self._aggregate_writes.drain()
         finally:
             # Taking back every read connection waits for reads in flight.
             if self._readers is not None:

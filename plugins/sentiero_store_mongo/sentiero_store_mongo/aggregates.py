@@ -1,0 +1,224 @@
+"""The aggregates capability of the MongoDB store, correct with any number
+of app servers writing at once.
+
+Three collections: ``agg_totals`` (one document per name, day and dims,
+changed only with ``$inc``), ``agg_contributions`` (one document per
+session and key, holding its rows and version) and ``agg_facts`` (one
+document per session). Replacing a contribution is a compare-and-set on
+its version; the winner, and only the winner, then adds the difference to
+the totals with ``$inc``. Every transition of a contribution is applied to
+the totals exactly once, so the totals telescope to the sum of the current
+contributions whichever server wrote what. Removal claims each
+contribution with ``find_one_and_delete`` before subtracting it, so two
+servers removing one session subtract it once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from pymongo import ASCENDING, DeleteOne, IndexModel, ReturnDocument, UpdateOne
+from pymongo.errors import DuplicateKeyError
+
+from sentiero_core.store import AggregateRow, SessionFacts, row_delta, rows_from_json, rows_to_json
+
+#: A total at or below this size counts as zero (float sums drift).
+EPSILON = 1e-9
+
+TOTAL_INDEXES = [IndexModel([("n", ASCENDING), ("d", ASCENDING)], name="name_day")]
+CONTRIBUTION_INDEXES = [IndexModel([("sid", ASCENDING)], name="session")]
+
+
+def _total_id(row: AggregateRow) -> str:
+    return orjson.dumps([row.name, row.day, list(row.dims)]).decode()
+
+
+def _contribution_id(session_id: str, key: str) -> str:
+    return orjson.dumps([session_id, key]).decode()
+
+
+def _field(key: str) -> str:
+    """A fact key as a field name: MongoDB gives '.' and a leading '$' meaning."""
+    return key.replace("%", "%25").replace(".", "%2E").replace("$", "%24")
+
+
+def _key(field: str) -> str:
+    return field.replace("%24", "$").replace("%2E", ".").replace("%25", "%")
+
+
+class MongoAggregates:
+    """The aggregate primitives over three collections of one database."""
+
+    def __init__(self, totals: Any, contributions: Any, facts: Any, sessions: Any) -> None:
+        self.totals = totals
+        self.contributions = contributions
+        self.facts = facts
+        self.sessions = sessions
+
+    async def ensure_indexes(self) -> None:
+        await self.totals.create_indexes(TOTAL_INDEXES)
+        await self.contributions.create_indexes(CONTRIBUTION_INDEXES)
+
+    async def _session_exists(self, session_id: str) -> bool:
+        return await self.sessions.find_one({"_id": session_id}, {"_id": 1}) is not None
+
+    async def merge_facts(self, session_id: str, facts: dict[str, Any]) -> SessionFacts | None:
+        if not await self._session_exists(session_id):
+            return None
+        update: dict[str, Any] = {"$inc": {"v": 1}}
+        if facts:
+            update["$set"] = {f"f.{_field(k)}": v for k, v in facts.items()}
+        doc = None
+        while doc is None:
+            try:
+                doc = await self.facts.find_one_and_update(
+                    {"_id": session_id}, update, upsert=True, return_document=ReturnDocument.AFTER
+                )
+            except DuplicateKeyError:
+                # Two first merges raced to insert the document; the loser
+                # now updates the winner's.
+                continue
+        stored = doc.get("f") or {}
+        return SessionFacts({_key(k): v for k, v in stored.items()}, int(doc["v"]))
+
+    async def set_contribution(
+        self, session_id: str, key: str, version: int, rows: list[AggregateRow]
+    ) -> bool:
+        if not await self._session_exists(session_id):
+            return False
+        doc_id = _contribution_id(session_id, key)
+        new_rows = rows_to_json(rows)
+        while True:
+            old = await self.contributions.find_one({"_id": doc_id})
+            if old is not None and int(old["v"]) >= version:
+                return False
+            if old is None:
+                try:
+                    await self.contributions.insert_one(
+                        {"_id": doc_id, "sid": session_id, "v": version, "rows": new_rows}
+                    )
+                except DuplicateKeyError:
+                    continue  # another server created it first: look again
+                old_rows: list[AggregateRow] = []
+            else:
+                won = await self.contributions.update_one(
+                    {"_id": doc_id, "v": old["v"]}, {"$set": {"v": version, "rows": new_rows}}
+                )
+                if won.modified_count == 0:
+                    continue  # another server replaced it meanwhile
+                old_rows = rows_from_json(old["rows"])
+            await self.add_to_totals(row_delta(old_rows, rows))
+            return True
+
+    async def add_to_totals(self, delta: Sequence[AggregateRow]) -> None:
+        if not delta:
+            return
+        await self.totals.bulk_write(
+            [
+                UpdateOne(
+                    {"_id": _total_id(r)},
+                    {
+                        "$inc": {"c": r.count, "t": float(r.total)},
+                        "$setOnInsert": {"n": r.name, "d": r.day, "k": list(r.dims)},
+                    },
+                    upsert=True,
+                )
+                for r in delta
+            ],
+            ordered=False,
+        )
+        # Conditional deletes: a total another server raised meanwhile stays.
+        await self.totals.bulk_write(
+            [
+                DeleteOne({"_id": _total_id(r), "c": 0, "t": {"$gt": -EPSILON, "$lt": EPSILON}})
+                for r in delta
+            ],
+            ordered=False,
+        )
+
+    async def remove_sessions(self, session_ids: list[str]) -> None:
+        """Subtract and delete every contribution of these sessions, and
+        their facts."""
+        found = self.contributions.find({"sid": {"$in": session_ids}}, {"_id": 1})
+        for doc in await found.to_list(None):
+            claimed = await self.contributions.find_one_and_delete({"_id": doc["_id"]})
+            if claimed is not None:
+                await self.add_to_totals(row_delta(rows_from_json(claimed["rows"]), []))
+        await self.facts.delete_many({"_id": {"$in": session_ids}})
+
+    async def fetch(self, names: list[str], day_from: int, day_to: int) -> list[AggregateRow]:
+        cursor = self.totals.find(
+            {"n": {"$in": names}, "d": {"$gte": day_from, "$lte": day_to}},
+            {"_id": 0, "n": 1, "d": 1, "k": 1, "c": 1, "t": 1},
+        )
+        return [
+            AggregateRow(doc["n"], int(doc["d"]), tuple(doc["k"]), int(doc["c"]), float(doc["t"]))
+            for doc in await cursor.to_list(None)
+            if int(doc["c"]) or abs(float(doc["t"])) >= EPSILON
+        ]
+
+    async def clear(self) -> None:
+        for collection in (self.contributions, self.facts, self.totals):
+            await collection.delete_many({})
+
+
+class MongoAggregateMethods:
+    """The store's aggregate primitives (a mixin of the store class)."""
+
+    _retry: Any
+
+    def _collection(self, kind: str) -> Any:
+        raise NotImplementedError
+
+    @property
+    def _aggregates(self) -> MongoAggregates:
+        return MongoAggregates(
+            self._collection("agg_totals"),
+            self._collection("agg_contributions"),
+            self._collection("agg_facts"),
+            self._collection("sessions"),
+        )
+
+    async def aggregates_merge_facts(
+        self, session_id: str, facts: dict[str, Any]
+    ) -> SessionFacts | None:
+        aggregates = self._aggregates
+        result: SessionFacts | None = await self._retry.run(
+            "merging facts", lambda: aggregates.merge_facts(session_id, facts)
+        )
+        return result
+
+    async def aggregates_set(
+        self, session_id: str, key: str, version: int, rows: list[AggregateRow]
+    ) -> bool:
+        aggregates = self._aggregates
+        return bool(
+            await self._retry.run(
+                "setting a contribution",
+                lambda: aggregates.set_contribution(session_id, key, version, rows),
+            )
+        )
+
+    async def aggregates_fetch(
+        self, names: list[str], day_from: int, day_to: int
+    ) -> Sequence[AggregateRow]:
+        aggregates = self._aggregates
+        rows: list[AggregateRow] = await self._retry.run(
+            "reading aggregates", lambda: aggregates.fetch(names, day_from, day_to)
+        )
+        return rows
+
+    async def aggregates_clear(self) -> None:
+        aggregates = self._aggregates
+        await self._retry.run("clearing aggregates", aggregates.clear)
+
+    async def _remove_aggregates(self, session_ids: list[str]) -> None:
+        aggregates = self._aggregates
+        await self._retry.run(
+            "removing aggregates", lambda: aggregates.remove_sessions(session_ids)
+        )
+
+    async def _ensure_aggregate_indexes(self) -> None:
+        await self._retry.run("creating aggregate indexes", self._aggregates.ensure_indexes)

@@ -1,0 +1,83 @@
+"""The aggregate methods of :class:`~.store.SQLiteStore` (a mixin)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any, TypeVar
+
+from sentiero_core.store import AggregateRow, SessionFacts
+
+from . import aggregates
+from .aggregates import AggregateWrite
+from .connection import Connection, sqlite_errors
+from .url import SQLiteLocation
+from .writes import WriteQueue
+
+T = TypeVar("T")
+
+
+class SQLiteAggregates:
+    location: SQLiteLocation
+    _write_lock: asyncio.Lock
+
+    def _init_aggregates(self, max_group: int) -> None:
+        # Its own queue, sharing the append queue's lock: aggregate writes
+        # group with each other, and never interleave with an append group.
+        self._aggregate_writes: WriteQueue[AggregateWrite] = WriteQueue(
+            self._commit_aggregates, self._write_lock, max_group
+        )
+
+    # provided by the store
+    def _usable_writer(self) -> Connection:
+        raise NotImplementedError
+
+    async def _transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        raise NotImplementedError
+
+    async def _commit_aggregates(self, group: list[AggregateWrite]) -> None:
+        await self._transaction(partial(aggregates.run_group, group=group))
+
+    async def _aggregate_write(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
+        self._usable_writer()
+        item = AggregateWrite(work)
+        await self._aggregate_writes.submit(item)
+        return item.result
+
+    async def aggregates_merge_facts(
+        self, session_id: str, facts: dict[str, Any]
+    ) -> SessionFacts | None:
+        result: SessionFacts | None = await self._aggregate_write(
+            partial(aggregates.merge_facts, session_id=session_id, facts=facts)
+        )
+        return result
+
+    async def aggregates_set(
+        self, session_id: str, key: str, version: int, rows: list[AggregateRow]
+    ) -> bool:
+        return bool(
+            await self._aggregate_write(
+                partial(
+                    aggregates.set_contribution,
+                    session_id=session_id,
+                    key=key,
+                    version=version,
+                    rows=rows,
+                )
+            )
+        )
+
+    async def aggregates_fetch(
+        self, names: list[str], day_from: int, day_to: int
+    ) -> Sequence[AggregateRow]:
+        async with self._reading() as db:  # type: ignore[attr-defined]
+            with sqlite_errors(self.location):
+                rows: list[AggregateRow] = await db.run(
+                    partial(aggregates.fetch, names=names, day_from=day_from, day_to=day_to)
+                )
+        return rows
+
+    async def aggregates_clear(self) -> None:
+        await self._aggregate_write(aggregates.clear)

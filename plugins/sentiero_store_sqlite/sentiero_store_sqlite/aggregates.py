@@ -1,0 +1,205 @@
+"""The aggregates capability of the SQLite store.
+
+Three tables (migration 4): ``agg_totals`` holds one row per (name, day,
+dims); ``agg_contributions`` holds each session's contributions as JSON
+rows; ``agg_facts`` holds each session's facts. Both per-session tables
+hang off ``sessions`` with ``ON DELETE CASCADE``, and a trigger subtracts a
+deleted contribution from the totals, so every way a session leaves
+(delete, erase, purge, eviction) takes its numbers along without the
+removal code knowing about aggregates.
+
+Writes run whole on the writer's thread inside one ``BEGIN IMMEDIATE``
+transaction, and concurrent ones share a transaction like appends do
+(see :mod:`.writes`): a collector's write is one hop.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from sentiero_core.store import AggregateRow, SessionFacts, row_delta
+
+#: Rows of one contribution, as JSON: [name, day, dims as JSON text, count, total].
+_ROW = "json_extract(j.value, '$[{}]')"
+
+
+# Cascaded deletes fire triggers too: a removed session's numbers leave the
+# totals, and totals back at zero leave the table (they may name the
+# session's pages).
+TRIGGER = f"""CREATE TRIGGER agg_contribution_removed AFTER DELETE ON agg_contributions
+        BEGIN
+            UPDATE agg_totals SET
+                count = count - (
+                    SELECT coalesce(sum({_ROW.format(3)}), 0) FROM json_each(OLD.rows) j
+                    WHERE {_ROW.format(0)} = agg_totals.name AND {_ROW.format(1)} = agg_totals.day
+                    AND {_ROW.format(2)} = agg_totals.dims),
+                total = total - (
+                    SELECT coalesce(sum({_ROW.format(4)}), 0) FROM json_each(OLD.rows) j
+                    WHERE {_ROW.format(0)} = agg_totals.name AND {_ROW.format(1)} = agg_totals.day
+                    AND {_ROW.format(2)} = agg_totals.dims)
+            WHERE (name, day, dims) IN (
+                SELECT {_ROW.format(0)}, {_ROW.format(1)}, {_ROW.format(2)}
+                FROM json_each(OLD.rows) j);
+            DELETE FROM agg_totals WHERE count = 0 AND abs(total) < 1e-9 AND (name, day, dims) IN (
+                SELECT {_ROW.format(0)}, {_ROW.format(1)}, {_ROW.format(2)}
+                FROM json_each(OLD.rows) j);
+        END"""
+
+
+def create_tables(db: sqlite3.Connection) -> None:
+    """Migration 4."""
+    for sql in [
+        """CREATE TABLE agg_totals (
+            name TEXT NOT NULL,
+            day INTEGER NOT NULL,
+            dims TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            total REAL NOT NULL,
+            PRIMARY KEY (name, day, dims)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE agg_contributions (
+            session_rowid INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            rows TEXT NOT NULL,
+            PRIMARY KEY (session_rowid, key)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE agg_facts (
+            session_rowid INTEGER PRIMARY KEY REFERENCES sessions (id) ON DELETE CASCADE,
+            version INTEGER NOT NULL,
+            facts TEXT NOT NULL
+        )""",
+        TRIGGER,
+    ]:
+        db.execute(sql)
+
+
+def _dims_text(dims: Sequence[str]) -> str:
+    return orjson.dumps(list(dims)).decode()
+
+
+def _rows_json(rows: Sequence[AggregateRow]) -> str:
+    return orjson.dumps(
+        [[r.name, r.day, _dims_text(r.dims), r.count, r.total] for r in rows]
+    ).decode()
+
+
+def _rows_loaded(text: str) -> list[AggregateRow]:
+    return [
+        AggregateRow(n, int(d), tuple(orjson.loads(k)), int(c), float(t))
+        for n, d, k, c, t in orjson.loads(text)
+    ]
+
+
+def _session_rowid(db: sqlite3.Connection, session_id: str) -> int | None:
+    row = db.execute("SELECT id FROM sessions WHERE session_id = ?", (session_id,)).fetchone()
+    return None if row is None else int(row[0])
+
+
+def merge_facts(
+    db: sqlite3.Connection, session_id: str, facts: dict[str, Any]
+) -> SessionFacts | None:
+    rowid = _session_rowid(db, session_id)
+    if rowid is None:
+        return None
+    row = db.execute(
+        "SELECT version, facts FROM agg_facts WHERE session_rowid = ?", (rowid,)
+    ).fetchone()
+    merged: dict[str, Any] = orjson.loads(row[1]) if row else {}
+    merged.update(facts)
+    version = (int(row[0]) if row else 0) + 1
+    db.execute(
+        "INSERT OR REPLACE INTO agg_facts (session_rowid, version, facts) VALUES (?, ?, ?)",
+        (rowid, version, orjson.dumps(merged).decode()),
+    )
+    return SessionFacts(merged, version)
+
+
+def add_to_totals(db: sqlite3.Connection, delta: Sequence[AggregateRow]) -> None:
+    if not delta:
+        return
+    params = [(r.name, r.day, _dims_text(r.dims), r.count, r.total) for r in delta]
+    db.executemany(
+        "INSERT INTO agg_totals (name, day, dims, count, total) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (name, day, dims) DO UPDATE SET "
+        "count = count + excluded.count, total = total + excluded.total",
+        params,
+    )
+    db.executemany(
+        "DELETE FROM agg_totals WHERE name = ? AND day = ? AND dims = ? "
+        "AND count = 0 AND abs(total) < 1e-9",
+        [p[:3] for p in params],
+    )
+
+
+def set_contribution(
+    db: sqlite3.Connection, session_id: str, key: str, version: int, rows: list[AggregateRow]
+) -> bool:
+    rowid = _session_rowid(db, session_id)
+    if rowid is None:
+        return False
+    row = db.execute(
+        "SELECT version, rows FROM agg_contributions WHERE session_rowid = ? AND key = ?",
+        (rowid, key),
+    ).fetchone()
+    if row is not None and int(row[0]) >= version:
+        return False
+    old = _rows_loaded(row[1]) if row else []
+    add_to_totals(db, row_delta(old, rows))
+    # An UPDATE, not a REPLACE: a REPLACE deletes first, and the delete
+    # trigger would subtract the old rows a second time.
+    if row is None:
+        db.execute(
+            "INSERT INTO agg_contributions (session_rowid, key, version, rows) VALUES (?, ?, ?, ?)",
+            (rowid, key, version, _rows_json(rows)),
+        )
+    else:
+        db.execute(
+            "UPDATE agg_contributions SET version = ?, rows = ? "
+            "WHERE session_rowid = ? AND key = ?",
+            (version, _rows_json(rows), rowid, key),
+        )
+    return True
+
+
+def fetch(
+    db: sqlite3.Connection, names: list[str], day_from: int, day_to: int
+) -> list[AggregateRow]:
+    out: list[AggregateRow] = []
+    for name in names:
+        for day, dims, count, total in db.execute(
+            "SELECT day, dims, count, total FROM agg_totals WHERE name = ? AND day BETWEEN ? AND ?",
+            (name, day_from, day_to),
+        ):
+            out.append(AggregateRow(name, int(day), tuple(orjson.loads(dims)), int(count), total))
+    return out
+
+
+def clear(db: sqlite3.Connection) -> None:
+    # Facts and contributions first, without the trigger's per-row work:
+    # the totals go whole right after.
+    db.execute("DROP TRIGGER agg_contribution_removed")
+    try:
+        db.execute("DELETE FROM agg_contributions")
+        db.execute("DELETE FROM agg_facts")
+        db.execute("DELETE FROM agg_totals")
+    finally:
+        db.execute(TRIGGER)
+
+
+@dataclass
+class AggregateWrite:
+    """One aggregate write waiting for its group's transaction."""
+
+    work: Callable[[sqlite3.Connection], Any]
+    result: Any = field(default=None)
+
+
+def run_group(db: sqlite3.Connection, group: list[AggregateWrite]) -> None:
+    for item in group:
+        item.result = item.work(db)

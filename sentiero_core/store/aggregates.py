@@ -1,0 +1,307 @@
+"""The aggregates capability: counters and small distributions that
+collectors keep in the store (private module: import from
+:mod:`sentiero_core.store`).
+
+An aggregate row is keyed by ``(name, day, dims)`` and holds a ``count``
+and a ``total`` (a sum of values: milliseconds, pixels...). A distribution
+is rows whose last dimension is a bucket.
+
+Every row is somebody's contribution: a session contributes rows under a
+``key`` of its choosing, and the store keeps each contribution beside the
+totals. That is what makes the numbers exact:
+
+- **removal**: deleting, erasing, purging or evicting a session subtracts
+  its contributions from the totals (reports then equal reports computed
+  without it);
+- **repeats**: setting a contribution again under the same key and version
+  changes nothing, so a batch delivered twice counts once;
+- **order**: a contribution is *replaced*, not added to, when its version
+  is higher. A collector that needs the whole session (time on page, exits,
+  scroll depth per page view) merges its per-batch facts with
+  :meth:`AggregateMethods.merge_facts`, which returns every fact of the
+  session and a version that grows with each merge, and sets the rows
+  folded from those facts with that version: whatever order batches arrive
+  in, the last fold applied is the fold of every fact.
+
+A store declares the capability with ``StoreCapabilities(aggregates=True)``
+and implements the four primitives of :class:`AggregateMethods`; the
+public methods check their arguments the same way for every backend.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+#: One day in milliseconds: rows are keyed by UTC day numbers.
+DAY_MS = 86_400_000
+#: Longest contribution key and aggregate name a store must accept.
+MAX_KEY_LENGTH = 200
+#: Most rows one contribution may hold.
+MAX_CONTRIBUTION_ROWS = 5_000
+#: Most facts one session may hold.
+MAX_FACTS = 20_000
+
+Dims = tuple[str, ...]
+FactValue = str | int | float | bool | None | list[Any] | dict[str, Any]
+
+
+class AggregatesUnsupported(NotImplementedError):
+    """The store does not declare the aggregates capability."""
+
+
+def day_of(ms: int) -> int:
+    """The UTC day number (days since 1970-01-01) of a time in ms."""
+    return int(ms) // DAY_MS
+
+
+def day_from_date(value: str) -> int:
+    """The day number of an ISO date (``2026-12-02``); ``ValueError`` names
+    the bad text."""
+    try:
+        date = _dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"not a date (YYYY-MM-DD): {value!r}") from None
+    return (date - _dt.date(1970, 1, 1)).days
+
+
+def date_of_day(day: int) -> str:
+    """The ISO date of a day number."""
+    return (_dt.date(1970, 1, 1) + _dt.timedelta(days=day)).isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class AggregateRow:
+    """One counter: ``count`` occurrences adding up to ``total``."""
+
+    name: str
+    day: int
+    dims: Dims = ()
+    count: int = 1
+    total: float = 0.0
+
+    @property
+    def key(self) -> tuple[str, int, Dims]:
+        return (self.name, self.day, self.dims)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFacts:
+    """Every fact merged so far for one session, and the version of that
+    set: higher versions hold every fact of lower ones."""
+
+    facts: dict[str, FactValue]
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """What :meth:`AggregateMethods.aggregate` returns per group."""
+
+    count: int = 0
+    total: float = 0.0
+
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(self.count + other.count, self.total + other.total)
+
+
+def _check_name(what: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{what} must be a non-empty string, got {value!r}")
+    if len(value) > MAX_KEY_LENGTH:
+        raise ValueError(f"{what} is longer than {MAX_KEY_LENGTH} characters: {value[:40]!r}...")
+    return value
+
+
+def check_rows(rows: Iterable[AggregateRow]) -> list[AggregateRow]:
+    """``rows`` merged by key (counts and totals added), checked; the rows
+    a contribution holds. ``ValueError`` names what is wrong."""
+    merged: dict[tuple[str, int, Dims], list[float]] = {}
+    for row in rows:
+        if not isinstance(row, AggregateRow):
+            raise TypeError(f"aggregate rows must be AggregateRow, got {type(row).__name__}")
+        _check_name("an aggregate name", row.name)
+        if isinstance(row.day, bool) or not isinstance(row.day, int):
+            raise ValueError(f"day must be an integer day number, got {row.day!r}")
+        if not isinstance(row.dims, tuple) or not all(isinstance(d, str) for d in row.dims):
+            raise ValueError(f"dims must be a tuple of strings, got {row.dims!r}")
+        if isinstance(row.count, bool) or not isinstance(row.count, int):
+            raise ValueError(f"count must be an integer, got {row.count!r}")
+        if not isinstance(row.total, int | float) or not math.isfinite(row.total):
+            raise ValueError(f"total must be a finite number, got {row.total!r}")
+        slot = merged.setdefault(row.key, [0, 0.0])
+        slot[0] += row.count
+        slot[1] += float(row.total)
+    out = [AggregateRow(n, d, k, int(c), t) for (n, d, k), (c, t) in merged.items() if c or t]
+    if len(out) > MAX_CONTRIBUTION_ROWS:
+        raise ValueError(
+            f"a contribution holds at most {MAX_CONTRIBUTION_ROWS} rows, got {len(out)}"
+        )
+    return out
+
+
+def row_delta(old: Sequence[AggregateRow], new: Sequence[AggregateRow]) -> list[AggregateRow]:
+    """What to add to the totals to replace ``old`` with ``new`` (rows
+    whose difference is zero left out)."""
+    delta: dict[tuple[str, int, Dims], list[float]] = {}
+    for sign, rows in ((-1, old), (1, new)):
+        for r in rows:
+            slot = delta.setdefault(r.key, [0, 0.0])
+            slot[0] += sign * r.count
+            slot[1] += sign * r.total
+    return [AggregateRow(n, d, k, int(c), t) for (n, d, k), (c, t) in delta.items() if c or t]
+
+
+def rows_to_json(rows: Sequence[AggregateRow]) -> list[list[Any]]:
+    """A compact JSON form of rows for a backend to keep."""
+    return [[r.name, r.day, list(r.dims), r.count, r.total] for r in rows]
+
+
+def rows_from_json(data: Iterable[Sequence[Any]]) -> list[AggregateRow]:
+    return [AggregateRow(n, int(d), tuple(k), int(c), float(t)) for n, d, k, c, t in data]
+
+
+def _matches(dims: Dims, where: Mapping[int, Any]) -> bool:
+    for pos, wanted in where.items():
+        value = dims[pos] if pos < len(dims) else ""
+        if callable(wanted):
+            if not wanted(value):
+                return False
+        elif isinstance(wanted, str):
+            if value != wanted:
+                return False
+        elif value not in wanted:
+            return False
+    return True
+
+
+class AggregateMethods:
+    """The aggregates part of :class:`sentiero_core.store.Store`.
+
+    Public methods (what collectors and analyzers call): :meth:`merge_facts`,
+    :meth:`set_contribution`, :meth:`aggregate`, :meth:`aggregate_rows`,
+    :meth:`clear_aggregates`. A store with ``capabilities.aggregates``
+    implements the primitives whose names start with ``aggregates_``; the
+    store removes a session's contributions and facts itself whenever it
+    removes the session.
+    """
+
+    name: str
+    capabilities: Any
+
+    def _require_aggregates(self) -> None:
+        if not getattr(self.capabilities, "aggregates", False):
+            raise AggregatesUnsupported(
+                f"the {self.name} store does not keep aggregates "
+                "(its StoreCapabilities do not declare aggregates=True)"
+            )
+
+    # -- the public interface ------------------------------------------------
+
+    async def merge_facts(
+        self, session_id: str, facts: Mapping[str, FactValue]
+    ) -> SessionFacts | None:
+        """Add ``facts`` to the session's facts, atomically, and return all
+        of them with their new version; ``None`` when the session does not
+        exist (removed meanwhile). A fact's key names it and its value must
+        be what every delivery of it carries (a repeated fact changes
+        nothing but the version). Facts go with the session."""
+        self._require_aggregates()
+        _check_name("session_id", session_id)
+        if not isinstance(facts, Mapping):
+            raise TypeError(f"facts must be a mapping, got {type(facts).__name__}")
+        for key in facts:
+            _check_name("a fact key", key)
+        return await self.aggregates_merge_facts(session_id, dict(facts))
+
+    async def set_contribution(
+        self,
+        session_id: str,
+        key: str,
+        rows: Iterable[AggregateRow],
+        version: int = 1,
+    ) -> bool:
+        """Make ``rows`` the session's contribution under ``key``, replacing
+        an older version (the totals change by the difference, atomically);
+        ``False`` when the stored version is already ``version`` or higher
+        (a repeat, or a later fold won) or the session does not exist."""
+        self._require_aggregates()
+        _check_name("session_id", session_id)
+        _check_name("a contribution key", key)
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise ValueError(f"version must be an integer of at least 1, got {version!r}")
+        return await self.aggregates_set(session_id, key, version, check_rows(rows))
+
+    async def aggregate_rows(
+        self, names: Sequence[str], day_from: int, day_to: int
+    ) -> list[AggregateRow]:
+        """The totals of aggregates ``names`` for days ``day_from`` to
+        ``day_to`` inclusive, one row per (name, day, dims), zeros left out."""
+        self._require_aggregates()
+        wanted = sorted({_check_name("an aggregate name", n) for n in names})
+        if not wanted or day_to < day_from:
+            return []
+        return list(await self.aggregates_fetch(wanted, int(day_from), int(day_to)))
+
+    async def aggregate(
+        self,
+        name: str,
+        day_from: int,
+        day_to: int,
+        *,
+        where: Mapping[int, Any] | None = None,
+        group_by: Sequence[int] = (),
+        by_day: bool = False,
+    ) -> dict[Dims, Tally]:
+        """The totals of one aggregate summed per group.
+
+        ``where`` maps a dimension's position to the value it must equal, a
+        collection of allowed values, or a predicate; ``group_by`` lists the
+        positions of the dimensions that make a group (its key, in that
+        order), preceded by the ISO date when ``by_day``."""
+        groups: dict[Dims, Tally] = {}
+        for row in await self.aggregate_rows([name], day_from, day_to):
+            if where and not _matches(row.dims, where):
+                continue
+            group = tuple(row.dims[p] if p < len(row.dims) else "" for p in group_by)
+            if by_day:
+                group = (date_of_day(row.day), *group)
+            groups[group] = groups.get(group, Tally()) + Tally(row.count, row.total)
+        return groups
+
+    async def clear_aggregates(self) -> None:
+        """Remove every aggregate, contribution and fact (before a rebuild)."""
+        self._require_aggregates()
+        await self.aggregates_clear()
+
+    # -- what a backend with the capability implements -------------------------
+
+    async def aggregates_merge_facts(
+        self, session_id: str, facts: dict[str, FactValue]
+    ) -> SessionFacts | None:
+        """Merge (set) ``facts`` into the session's facts and bump their
+        version, atomically; all facts and the new version, or ``None`` for
+        a session that does not exist."""
+        raise AggregatesUnsupported(f"the {self.name} store does not keep aggregates")
+
+    async def aggregates_set(
+        self, session_id: str, key: str, version: int, rows: list[AggregateRow]
+    ) -> bool:
+        """Replace the contribution ``(session_id, key)`` when its stored
+        version is lower than ``version`` (or it is absent), adding
+        :func:`row_delta` (old, new) to the totals in the same atomic step;
+        totals that reach zero are deleted. ``False`` when nothing changed."""
+        raise AggregatesUnsupported(f"the {self.name} store does not keep aggregates")
+
+    async def aggregates_fetch(
+        self, names: list[str], day_from: int, day_to: int
+    ) -> Sequence[AggregateRow]:
+        """Total rows of these names in the day range (inclusive)."""
+        raise AggregatesUnsupported(f"the {self.name} store does not keep aggregates")
+
+    async def aggregates_clear(self) -> None:
+        """Drop every total, contribution and fact."""
+        raise AggregatesUnsupported(f"the {self.name} store does not keep aggregates")

@@ -1,0 +1,80 @@
+"""The aggregates capability of the memory store (private module)."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections.abc import Sequence
+
+from .aggregates import AggregateRow, Dims, FactValue, SessionFacts, row_delta
+from .types import SessionSummary
+
+
+class MemoryAggregates:
+    """Totals, contributions and facts in dicts, changed under the store's
+    lock, so each call is atomic with respect to appends and removals."""
+
+    _lock: asyncio.Lock
+    _summaries: dict[str, SessionSummary]
+
+    def _init_aggregates(self) -> None:
+        self._totals: dict[tuple[str, int, Dims], list[float]] = {}
+        # session -> key -> (version, rows)
+        self._contributions: dict[str, dict[str, tuple[int, list[AggregateRow]]]] = {}
+        self._facts: dict[str, SessionFacts] = {}
+
+    def _add_to_totals(self, rows: Sequence[AggregateRow]) -> None:
+        for r in rows:
+            slot = self._totals.setdefault(r.key, [0, 0.0])
+            slot[0] += r.count
+            slot[1] += r.total
+            if slot[0] == 0 and abs(slot[1]) < 1e-9:
+                del self._totals[r.key]
+
+    def _drop_aggregates(self, session_id: str) -> None:
+        """Subtract the session's contributions and forget its facts; the
+        caller holds the lock."""
+        for _version, rows in self._contributions.pop(session_id, {}).values():
+            self._add_to_totals(row_delta(rows, []))
+        self._facts.pop(session_id, None)
+
+    async def aggregates_merge_facts(
+        self, session_id: str, facts: dict[str, FactValue]
+    ) -> SessionFacts | None:
+        async with self._lock:
+            if session_id not in self._summaries:
+                return None
+            old = self._facts.get(session_id)
+            merged = dict(old.facts) if old else {}
+            merged.update(copy.deepcopy(facts))
+            stored = SessionFacts(merged, (old.version if old else 0) + 1)
+            self._facts[session_id] = stored
+            return SessionFacts(dict(merged), stored.version)
+
+    async def aggregates_set(
+        self, session_id: str, key: str, version: int, rows: list[AggregateRow]
+    ) -> bool:
+        async with self._lock:
+            if session_id not in self._summaries:
+                return False
+            mine = self._contributions.setdefault(session_id, {})
+            old_version, old_rows = mine.get(key, (0, []))
+            if old_version >= version:
+                return False
+            self._add_to_totals(row_delta(old_rows, rows))
+            mine[key] = (version, list(rows))
+            return True
+
+    async def aggregates_fetch(
+        self, names: list[str], day_from: int, day_to: int
+    ) -> list[AggregateRow]:
+        wanted = set(names)
+        return [
+            AggregateRow(n, d, k, int(c), t)
+            for (n, d, k), (c, t) in self._totals.items()
+            if n in wanted and day_from <= d <= day_to
+        ]
+
+    async def aggregates_clear(self) -> None:
+        async with self._lock:
+            self._init_aggregates()
