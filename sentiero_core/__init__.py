@@ -5,6 +5,7 @@ store author needs) and :mod:`sentiero_core.testing` (the store contract
 suite and test helpers); every other module may change between releases.
 """
 
+from .analysis import SEGMENTS, ReportFilters, parse_filters, segment_dims, viewport_bucket
 from .app import Sentiero, create_app, get_state, open_sentiero, render
 from .hookspecs import hookimpl
 from .plugins import HookResult, PluginError, call_each, get_plugin_manager
@@ -42,6 +43,7 @@ from .types import (
 from .utils import await_me_maybe
 
 __all__ = [
+    "SEGMENTS",
     "Analyzer",
     "Batch",
     "BatchDigest",
@@ -57,6 +59,7 @@ __all__ = [
     "RedactionRule",
     "RedactionSettings",
     "Report",
+    "ReportFilters",
     "RequestMeta",
     "Route",
     "ScreeningRule",
@@ -84,6 +87,9 @@ __all__ = [
     "load_settings",
     "merge_digest",
     "open_sentiero",
+    "parse_filters",
     "render",
     "script_tag",
+    "segment_dims",
+    "viewport_bucket",
 ]

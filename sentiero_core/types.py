@@ -8,7 +8,7 @@ functions fit them without inheriting from anything.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar, runtime_checkable
 
@@ -34,14 +34,21 @@ class Analyzer(Protocol):
 
     ``name`` is unique across plugins (it is the URL segment of
     ``<mount>/api/analyzers/<name>``); ``title`` is what the dashboard shows.
-    ``analyze`` may be sync or async; a ``ValueError`` it raises is a bad
-    parameter (the API answers 400 with its message).
+    ``analyze`` may be sync or async and takes, by name, any of ``store``,
+    ``params`` (the query string), ``filters`` (a
+    :class:`sentiero_core.ReportFilters` parsed by
+    :func:`sentiero_core.parse_filters`: date range and segments) and
+    ``settings``; the core passes only the ones it names. A ``ValueError``
+    it raises is a bad parameter (the API answers 400 with its message). A
+    report's ``rows`` (a list of flat dicts), or the list ``?table=``
+    names, is what ``?format=csv`` exports.
     """
 
     name: str
     title: str
 
-    def analyze(self, store: Store, params: Mapping[str, str]) -> MaybeAwaitable[Report]: ...
+    #: ``analyze(store=..., params=..., filters=..., settings=...)``, any subset.
+    analyze: Callable[..., MaybeAwaitable[Report]]
 
 
 @dataclass(frozen=True)

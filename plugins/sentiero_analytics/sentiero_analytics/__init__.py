@@ -1,5 +1,104 @@
-"""sentiero-analytics: installable now, its features land with their issue.
+"""sentiero-analytics: cross-session reports aggregated at ingest.
 
-Registered in the `sentiero` entry-point group so that `sentiero plugins`
-shows it; it implements no hook yet.
+A collector (``collect_batch``) folds every stored batch into per-session
+aggregate rows the store keeps (the store's aggregates capability); the
+analyzers (``register_analyzers``) read them back for a date range and
+segments; the dashboard shows each report at ``<mount>/analytics/<name>``.
+docs/analytics.md is the guide.
 """
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from sentiero_core import SEGMENTS, Panel, Route, Settings, get_state, hookimpl, render
+from sentiero_core.api.analyzers import run_report
+from sentiero_core.store import Batch, Store
+
+from .collector import collect
+from .reports import REPORTS, Report
+from .settings import AnalyticsSettings
+
+__all__ = ["REPORTS", "AnalyticsSettings", "Report", "require_aggregates"]
+
+
+def require_aggregates(store: Store) -> None:
+    """Refuse a store without the aggregates capability, naming it."""
+    if not getattr(store.capabilities, "aggregates", False):
+        raise RuntimeError(
+            f"sentiero-analytics needs a store with the aggregates capability, and the "
+            f"{store.name} store ({type(store).__name__}) does not declare it "
+            "(StoreCapabilities(aggregates=True)): use the memory, sqlite or mongodb store, "
+            "or uninstall sentiero-analytics"
+        )
+
+
+def _settings(settings: Settings) -> AnalyticsSettings:
+    found = settings.plugin("analytics")
+    return found if isinstance(found, AnalyticsSettings) else AnalyticsSettings()
+
+
+@hookimpl
+def register_settings() -> dict[str, type]:
+    return {"analytics": AnalyticsSettings}
+
+
+@hookimpl
+def startup(store: Store) -> None:
+    require_aggregates(store)
+
+
+@hookimpl
+def collect_batch(batch: Batch, store: Store, settings: Settings) -> Any:
+    if not getattr(store.capabilities, "aggregates", False):
+        return None
+    return collect(batch, store, _settings(settings))
+
+
+@hookimpl
+def register_analyzers() -> list[Report]:
+    return list(REPORTS)
+
+
+@hookimpl
+def dashboard_panels() -> list[Panel]:
+    return [Panel(name="analytics", title="Analytics", path="/analytics/pages", order=40)]
+
+
+async def report_page(name: str) -> Any:
+    from quart import request
+
+    report = next((r for r in REPORTS if r.name == name), None)
+    if report is None:
+        return "no such report", 404
+    params = {k: v for k, v in request.args.items() if v != ""}
+    error = None
+    result: dict[str, Any] = {}
+    try:
+        result = await run_report(get_state().analyzers[name], params)
+    except ValueError as exc:
+        error = str(exc)
+    tables = {
+        k: v
+        for k, v in result.items()
+        if isinstance(v, list) and all(isinstance(r, dict) for r in v)
+    }
+    scalars = {k: v for k, v in result.items() if k not in tables}
+    return await render(
+        "analytics/report.html",
+        name=name,
+        report_title=report.title,
+        reports=REPORTS,
+        segments=SEGMENTS,
+        params=params,
+        query=urlencode(params),
+        error=error,
+        tables=tables,
+        scalars=scalars,
+    )
+
+
+@hookimpl
+def register_routes() -> list[Route]:
+    return [Route("/analytics/<name>", report_page, name="analytics.report")]

@@ -1,0 +1,188 @@
+"""What one batch tells about its session, as facts keyed so that every
+delivery of the batch writes the same keys and values (see
+``Store.merge_facts``). Facts never depend on other batches: whatever
+order batches arrive in, the session's facts end up the same set.
+
+Keys: ``b|<batch>`` holds the batch's own record (window, first and last
+time, active ms, UA fields); ``pv|<window>|<t>`` a page view (URL, viewport
+width and height); ``ref|<t>`` a referrer; ``id`` that the user was
+identified; ``ev|<batch>`` the batch's events of interest (clicks, scroll
+samples, page-change times, errors, vitals, custom events, form use, and
+the selectors of nodes that were clicked or used).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sentiero_core.events import (
+    BLUR,
+    CLICK,
+    CUSTOM,
+    FOCUS,
+    FULL_SNAPSHOT,
+    INCREMENTAL,
+    META,
+    SOURCE_INPUT,
+    SOURCE_MOUSE_INTERACTION,
+    SOURCE_MUTATION,
+    SOURCE_SCROLL,
+    TAG_CUSTOM,
+    TAG_ERROR,
+    TAG_FORM_SUBMIT,
+    TAG_IDENTIFY,
+    TAG_META,
+    TAG_PAGE,
+    TAG_VITAL,
+)
+from sentiero_core.store import Batch, event_time
+
+#: Most nodes whose selector one snapshot contributes.
+MAX_NODES = 3000
+FIELD_TAGS = frozenset({"input", "select", "textarea"})
+
+
+def batch_key(batch: Batch) -> str:
+    seq = batch.seq if batch.seq is not None else f"t{batch.digest.first_ts}"
+    return f"{batch.window_id}|{seq}"
+
+
+def _selector(node: dict[str, Any]) -> str:
+    tag = str(node.get("tagName") or "?").lower()
+    attrs = node.get("attributes") if isinstance(node.get("attributes"), dict) else {}
+    if attrs.get("id"):
+        return f"{tag}#{str(attrs['id'])[:60]}"
+    if attrs.get("name") and tag in FIELD_TAGS:
+        return f'{tag}[name="{str(attrs["name"])[:60]}"]'
+    cls = str(attrs.get("class") or "").split()
+    return f"{tag}.{cls[0][:60]}" if cls else tag
+
+
+def _walk(node: Any, out: dict[str, str]) -> None:
+    stack = [node]
+    while stack and len(out) < MAX_NODES:
+        n = stack.pop()
+        if not isinstance(n, dict):
+            continue
+        if n.get("type") == 2 and isinstance(n.get("id"), int):  # element
+            out[str(n["id"])] = _selector(n)
+        children = n.get("childNodes")
+        if isinstance(children, list):
+            stack.extend(reversed(children))
+
+
+def _num(v: Any) -> float:
+    return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else 0.0
+
+
+def batch_facts(batch: Batch) -> dict[str, Any]:
+    d = batch.digest
+    key = batch_key(batch)
+    w = batch.window_id
+    facts: dict[str, Any] = {
+        f"b|{key}": [w, d.first_ts, d.last_ts, d.active_ms, d.browser, d.os, d.device],
+    }
+    clicks: list[list[Any]] = []
+    scrolls: list[list[int]] = []
+    changes: list[int] = []
+    errors: list[list[Any]] = []
+    vitals: list[list[Any]] = []
+    customs: list[list[Any]] = []
+    forms: list[list[Any]] = []
+    nodes: dict[str, str] = {}
+    for e in batch.events:
+        if not isinstance(e, dict):
+            continue
+        t = event_time(e)
+        data = e.get("data") if isinstance(e.get("data"), dict) else {}
+        etype = e.get("type")
+        if etype == INCREMENTAL:
+            source = data.get("source")
+            if source == SOURCE_MOUSE_INTERACTION:
+                kind = data.get("type")
+                node = data.get("id")
+                if kind == CLICK:
+                    clicks.append([t, _num(data.get("x")), _num(data.get("y")), node])
+                elif kind in (FOCUS, BLUR):
+                    forms.append([t, "focus" if kind == FOCUS else "blur", node])
+            elif source == SOURCE_SCROLL and data.get("id") in (1, None):
+                scrolls.append([t, int(_num(data.get("y")))])
+            elif source == SOURCE_INPUT:
+                changes.append(t)
+                forms.append([t, "change", data.get("id")])
+            elif source == SOURCE_MUTATION:
+                changes.append(t)
+                for added in data.get("adds") or []:
+                    if isinstance(added, dict):
+                        _walk(added.get("node"), nodes)
+        elif etype == META:
+            changes.append(t)
+            href = data.get("href")
+            if isinstance(href, str) and href and data.get("checkout") is not True:
+                facts[f"pv|{w}|{t}"] = [
+                    href[:2048],
+                    int(_num(data.get("width"))),
+                    int(_num(data.get("height"))),
+                ]
+        elif etype == FULL_SNAPSHOT:
+            changes.append(t)
+            _walk(data.get("node"), nodes)
+        elif etype == CUSTOM:
+            tag = data.get("tag")
+            payload = data.get("payload") if isinstance(data.get("payload"), dict) else {}
+            if tag == TAG_ERROR:
+                errors.append([t, str(payload.get("message") or "")[:300], _top_frame(payload)])
+            elif tag == TAG_VITAL:
+                vitals.append([t, str(payload.get("name") or "")[:20], _num(payload.get("value"))])
+            elif tag == TAG_CUSTOM and payload.get("name"):
+                customs.append([t, str(payload["name"])[:200]])
+            elif tag == TAG_FORM_SUBMIT:
+                forms.append(
+                    [
+                        t,
+                        "submit",
+                        str(payload.get("form_id") or payload.get("form_name") or "")[:100],
+                    ]
+                )
+            elif tag == TAG_IDENTIFY and payload.get("user_id") not in (None, ""):
+                facts["id"] = str(payload["user_id"])[:200]
+            elif tag == TAG_PAGE and isinstance(payload.get("url"), str):
+                changes.append(t)
+                facts[f"pv|{w}|{t}"] = [payload["url"][:2048], 0, 0]
+            elif tag == TAG_META and isinstance(payload.get("referrer"), str):
+                if payload["referrer"]:
+                    facts[f"ref|{t}"] = payload["referrer"][:500]
+    used = {str(c[3]) for c in clicks} | {str(f[2]) for f in forms if f[1] != "submit"}
+    facts[f"ev|{key}"] = {
+        "clicks": clicks,
+        "scrolls": scrolls,
+        "changes": sorted(set(changes)),
+        "errors": errors,
+        "vitals": vitals,
+        "custom": customs,
+        "forms": forms,
+        # only the selectors of nodes this batch's events used, and of
+        # every node a snapshot or mutation drew (for later batches)
+        "nodes": nodes
+        if len(nodes) < 400
+        else {
+            k: v
+            for k, v in nodes.items()
+            if k in used
+            or v.split("#")[0].split(".")[0].split("[")[0] in FIELD_TAGS | {"a", "button"}
+        },
+    }
+    return facts
+
+
+def _top_frame(payload: dict[str, Any]) -> str:
+    stack = payload.get("stack")
+    if isinstance(stack, str):
+        for line in stack.splitlines():
+            line = line.strip()
+            if line.startswith("at ") or "@" in line:
+                return line[:300]
+    source = payload.get("source")
+    if source:
+        return f"{source}:{payload.get('line') or 0}:{payload.get('column') or 0}"[:300]
+    return ""

