@@ -42,6 +42,16 @@ from .types import (
 )
 from .utils import await_me_maybe
 
+
+def __getattr__(name: str) -> object:
+    # run_report needs the app module loaded; imported on first use
+    if name == "run_report":
+        from .api.analyzers import run_report
+
+        return run_report
+    raise AttributeError(name)
+
+
 __all__ = [
     "SEGMENTS",
     "Analyzer",
@@ -89,6 +99,7 @@ __all__ = [
     "open_sentiero",
     "parse_filters",
     "render",
+    "run_report",
     "script_tag",
     "segment_dims",
     "viewport_bucket",

@@ -12,8 +12,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from sentiero_core import SEGMENTS, Panel, Route, Settings, get_state, hookimpl, render
-from sentiero_core.api.analyzers import run_report
+from sentiero_core import SEGMENTS, Panel, Route, Settings, get_state, hookimpl, render, run_report
 from sentiero_core.store import Batch, Store
 
 from .collector import collect

@@ -15,26 +15,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sentiero_core.events import (
-    BLUR,
-    CLICK,
-    CUSTOM,
-    FOCUS,
-    FULL_SNAPSHOT,
-    INCREMENTAL,
-    META,
-    SOURCE_INPUT,
-    SOURCE_MOUSE_INTERACTION,
-    SOURCE_MUTATION,
-    SOURCE_SCROLL,
-    TAG_CUSTOM,
-    TAG_ERROR,
-    TAG_FORM_SUBMIT,
-    TAG_IDENTIFY,
-    TAG_META,
-    TAG_PAGE,
-    TAG_VITAL,
-)
+# rrweb's event numbers and the recorder's custom-event tags
+# (sentiero_core/events.py holds the full vocabulary).
+INCREMENTAL, META, FULL_SNAPSHOT, CUSTOM = 3, 4, 2, 5
+SOURCE_MUTATION, SOURCE_MOUSE_INTERACTION, SOURCE_SCROLL, SOURCE_INPUT = 0, 2, 3, 5
+CLICK, FOCUS, BLUR = 2, 5, 6
+TAG_META = "sentiero:meta"
+TAG_ERROR = "sentiero:error"
+TAG_CUSTOM = "sentiero:custom"
+TAG_FORM_SUBMIT = "sentiero:form_submit"
+TAG_VITAL = "sentiero:vital"
+TAG_IDENTIFY = "sentiero:identify"
+TAG_PAGE = "sentiero:page"
 from sentiero_core.store import Batch, event_time
 
 #: Most nodes whose selector one snapshot contributes.

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sentiero_core.store.digest import (
-    DEAD_CLICK_WAIT_MS,
-    RAGE_CLICKS,
-    RAGE_RADIUS_PX,
-    RAGE_WINDOW_MS,
-)
+# The session summary's and the replay page's thresholds
+# (sentiero_core/store/digest.py, frontend/src/player/analysis.js).
+RAGE_CLICKS = 3
+RAGE_WINDOW_MS = 1000
+RAGE_RADIUS_PX = 30
+DEAD_CLICK_WAIT_MS = 1000
 
 
 @dataclass
