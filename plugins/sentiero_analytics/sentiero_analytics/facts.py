@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sentiero_core.store import Batch, event_time
+
 # rrweb's event numbers and the recorder's custom-event tags
 # (sentiero_core/events.py holds the full vocabulary).
 INCREMENTAL, META, FULL_SNAPSHOT, CUSTOM = 3, 4, 2, 5
@@ -27,7 +29,6 @@ TAG_FORM_SUBMIT = "sentiero:form_submit"
 TAG_VITAL = "sentiero:vital"
 TAG_IDENTIFY = "sentiero:identify"
 TAG_PAGE = "sentiero:page"
-from sentiero_core.store import Batch, event_time
 
 #: Most nodes whose selector one snapshot contributes.
 MAX_NODES = 3000

@@ -25,7 +25,10 @@ pytestmark = pytest.mark.asyncio
 
 SETTINGS = AnalyticsSettings()
 FILTERS = parse_filters({"from": "2023-11-01", "to": "2023-11-30"})
-UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
+UA = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0 Safari/537.36"
+)
 
 
 def scroll(ts: int, y: int) -> dict[str, Any]:
