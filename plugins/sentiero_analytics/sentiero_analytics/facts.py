@@ -4,10 +4,9 @@ delivery of the batch writes the same keys and values (see
 order batches arrive in, the session's facts end up the same set.
 
 Keys: ``b|<batch>`` holds the batch's own record (window, first and last
-time, active ms, UA fields); ``pv|<window>|<t>`` a page view (URL, viewport
-width and height); ``ref|<t>`` a referrer; ``id`` that the user was
-identified; ``ev|<batch>`` the batch's events of interest (clicks, scroll
-samples, page-change times, errors, vitals, custom events, form use, and
+time, UA fields); ``pv|<window>|<t>`` a page view (URL, viewport width and
+height); ``ref|<t>`` a referrer; ``id|<t>`` an identified user;
+``ev|<batch>`` the batch's events of interest (clicks, scroll samples, page-change times, errors, vitals, custom events, form use, and
 the selectors of nodes that were clicked or used).
 """
 
@@ -22,6 +21,8 @@ from sentiero_core.store import Batch, event_time
 INCREMENTAL, META, FULL_SNAPSHOT, CUSTOM = 3, 4, 2, 5
 SOURCE_MUTATION, SOURCE_MOUSE_INTERACTION, SOURCE_SCROLL, SOURCE_INPUT = 0, 2, 3, 5
 CLICK, FOCUS, BLUR = 2, 5, 6
+#: mouse move, mouse interaction, scroll, input, touch move, drag
+ACTIVITY_SOURCES = frozenset({1, 2, 3, 5, 6, 12})
 TAG_META = "sentiero:meta"
 TAG_ERROR = "sentiero:error"
 TAG_CUSTOM = "sentiero:custom"
@@ -31,7 +32,7 @@ TAG_IDENTIFY = "sentiero:identify"
 TAG_PAGE = "sentiero:page"
 
 #: Most nodes whose selector one snapshot contributes.
-MAX_NODES = 3000
+MAX_NODES = 1500
 FIELD_TAGS = frozenset({"input", "select", "textarea"})
 
 
@@ -51,17 +52,34 @@ def _selector(node: dict[str, Any]) -> str:
     return f"{tag}.{cls[0][:60]}" if cls else tag
 
 
+#: Elements a click is attributed to: a click on a descendant (the icon in
+#: a button) counts for the nearest of them.
+TARGET_TAGS = frozenset({"a", "button", "input", "select", "textarea", "label", "summary"})
+
+
+def _is_target(node: dict[str, Any]) -> bool:
+    attrs = node.get("attributes") if isinstance(node.get("attributes"), dict) else {}
+    tag = str(node.get("tagName") or "").lower()
+    return tag in TARGET_TAGS or bool(attrs.get("id")) or bool(attrs.get("role"))
+
+
 def _walk(node: Any, out: dict[str, str]) -> None:
-    stack = [node]
+    """Selectors of the target elements under ``node`` and of everything
+    inside them (their nearest target's), at most :data:`MAX_NODES`."""
+    stack: list[tuple[Any, str | None]] = [(node, None)]
     while stack and len(out) < MAX_NODES:
-        n = stack.pop()
+        n, inherited = stack.pop()
         if not isinstance(n, dict):
             continue
-        if n.get("type") == 2 and isinstance(n.get("id"), int):  # element
-            out[str(n["id"])] = _selector(n)
+        own = inherited
+        if n.get("type") == 2 and isinstance(n.get("id"), int):  # an element
+            if _is_target(n):
+                own = _selector(n)
+            if own is not None:
+                out[str(n["id"])] = own
         children = n.get("childNodes")
         if isinstance(children, list):
-            stack.extend(reversed(children))
+            stack.extend((c, own) for c in reversed(children))
 
 
 def _num(v: Any) -> float:
@@ -73,8 +91,9 @@ def batch_facts(batch: Batch) -> dict[str, Any]:
     key = batch_key(batch)
     w = batch.window_id
     facts: dict[str, Any] = {
-        f"b|{key}": [w, d.first_ts, d.last_ts, d.active_ms, d.browser, d.os, d.device],
+        f"b|{key}": [w, d.first_ts, d.last_ts, d.browser, d.os, d.device],
     }
+    active: set[int] = set()
     clicks: list[list[Any]] = []
     scrolls: list[list[int]] = []
     changes: list[int] = []
@@ -82,7 +101,9 @@ def batch_facts(batch: Batch) -> dict[str, Any]:
     vitals: list[list[Any]] = []
     customs: list[list[Any]] = []
     forms: list[list[Any]] = []
-    nodes: dict[str, str] = {}
+    # [time, {node id: selector}] per snapshot or mutation: node ids start
+    # again with every page load, so the fold reads them per page view
+    nodes: list[list[Any]] = []
     for e in batch.events:
         if not isinstance(e, dict):
             continue
@@ -91,6 +112,8 @@ def batch_facts(batch: Batch) -> dict[str, Any]:
         etype = e.get("type")
         if etype == INCREMENTAL:
             source = data.get("source")
+            if source in ACTIVITY_SOURCES:
+                active.add(t // 1000)
             if source == SOURCE_MOUSE_INTERACTION:
                 kind = data.get("type")
                 node = data.get("id")
@@ -105,9 +128,12 @@ def batch_facts(batch: Batch) -> dict[str, Any]:
                 forms.append([t, "change", data.get("id")])
             elif source == SOURCE_MUTATION:
                 changes.append(t)
+                added_nodes: dict[str, str] = {}
                 for added in data.get("adds") or []:
                     if isinstance(added, dict):
-                        _walk(added.get("node"), nodes)
+                        _walk(added.get("node"), added_nodes)
+                if added_nodes:
+                    nodes.append([t, added_nodes])
         elif etype == META:
             changes.append(t)
             href = data.get("href")
@@ -119,7 +145,9 @@ def batch_facts(batch: Batch) -> dict[str, Any]:
                 ]
         elif etype == FULL_SNAPSHOT:
             changes.append(t)
-            _walk(data.get("node"), nodes)
+            drawn: dict[str, str] = {}
+            _walk(data.get("node"), drawn)
+            nodes.append([t, drawn])
         elif etype == CUSTOM:
             tag = data.get("tag")
             payload = data.get("payload") if isinstance(data.get("payload"), dict) else {}
@@ -138,14 +166,14 @@ def batch_facts(batch: Batch) -> dict[str, Any]:
                     ]
                 )
             elif tag == TAG_IDENTIFY and payload.get("user_id") not in (None, ""):
-                facts["id"] = str(payload["user_id"])[:200]
+                facts[f"id|{t}"] = str(payload["user_id"])[:200]
             elif tag == TAG_PAGE and isinstance(payload.get("url"), str):
                 changes.append(t)
                 facts[f"pv|{w}|{t}"] = [payload["url"][:2048], 0, 0]
-            elif tag == TAG_META and isinstance(payload.get("referrer"), str):
-                if payload["referrer"]:
-                    facts[f"ref|{t}"] = payload["referrer"][:500]
-    used = {str(c[3]) for c in clicks} | {str(f[2]) for f in forms if f[1] != "submit"}
+            elif (
+                tag == TAG_META and isinstance(payload.get("referrer"), str) and payload["referrer"]
+            ):
+                facts[f"ref|{t}"] = payload["referrer"][:500]
     facts[f"ev|{key}"] = {
         "clicks": clicks,
         "scrolls": scrolls,
@@ -154,16 +182,10 @@ def batch_facts(batch: Batch) -> dict[str, Any]:
         "vitals": vitals,
         "custom": customs,
         "forms": forms,
-        # only the selectors of nodes this batch's events used, and of
-        # every node a snapshot or mutation drew (for later batches)
-        "nodes": nodes
-        if len(nodes) < 400
-        else {
-            k: v
-            for k, v in nodes.items()
-            if k in used
-            or v.split("#")[0].split(".")[0].split("[")[0] in FIELD_TAGS | {"a", "button"}
-        },
+        "nodes": nodes,
+        # seconds with user activity: their count is the active time,
+        # however the events were cut into batches
+        "active": sorted(active),
     }
     return facts
 

@@ -7,6 +7,7 @@ whatever order its batches arrived in."""
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections import defaultdict
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -53,13 +54,26 @@ def vital_bin(name: str, value: float) -> str:
 
 
 class PageView:
-    __slots__ = ("clicks", "end", "height", "max_bottom", "t", "url", "width", "window")
+    __slots__ = (
+        "clicks",
+        "end",
+        "height",
+        "max_bottom",
+        "nodes",
+        "route_change",
+        "t",
+        "url",
+        "width",
+        "window",
+    )
 
     def __init__(self, window: str, t: int, url: str, width: int, height: int) -> None:
         self.window, self.t, self.url, self.width, self.height = window, t, url, width, height
         self.end = t
         self.max_bottom = height
         self.clicks: list[list[Any]] = []
+        self.nodes: dict[str, str] = {}
+        self.route_change = not width
 
 
 def fold_session(
@@ -70,7 +84,7 @@ def fold_session(
         return []
     start = min(b[1] for b in batches)
     day = day_of(start)
-    ua = next((b for b in batches if b[4] or b[5] or b[6]), batches[0])
+    ua = next((b for b in sorted(batches) if b[3] or b[4] or b[5]), batches[0])
     window_end: dict[str, int] = defaultdict(int)
     for b in batches:
         window_end[b[0]] = max(window_end[b[0]], b[2])
@@ -98,18 +112,19 @@ def fold_session(
         else ""
     )
     query = parse_qs(urlsplit(entry_url).query) if entry_url else {}
+    users = sorted((int(k[3:]), v) for k, v in facts.items() if k.startswith("id|"))
     refs = sorted((int(k[4:]), v) for k, v in facts.items() if k.startswith("ref|"))
     referrer = urlsplit(refs[0][1]).netloc if refs else "direct"
     seg = segment_dims(
-        browser=ua[4] or "unknown",
-        os=ua[5] or "unknown",
-        device=ua[6] or "unknown",
+        browser=ua[3] or "unknown",
+        os=ua[4] or "unknown",
+        device=ua[5] or "unknown",
         viewport=viewport_bucket(entry.width if entry else None),
         referrer=referrer or "direct",
         utm_source=(query.get("utm_source") or [""])[0],
         utm_medium=(query.get("utm_medium") or [""])[0],
         utm_campaign=(query.get("utm_campaign") or [""])[0],
-        identified="yes" if "id" in facts else "no",
+        identified="yes" if users else "no",
     )
     rows: list[AggregateRow] = []
 
@@ -118,7 +133,8 @@ def fold_session(
 
     end = max(window_end.values())
     add("sessions", total=max(0, end - start))
-    add("active", total=sum(b[3] for b in batches))
+    active = {s for k, v in facts.items() if k.startswith("ev|") for s in v.get("active", ())}
+    add("active", total=len(active) * 1000)
     for pv in all_views:
         add("pageviews", pv.url, total=max(0, pv.end - pv.t))
     for url in {pv.url for pv in all_views}:
@@ -128,8 +144,8 @@ def fold_session(
         add("exits", all_views[-1].url)
         if len(all_views) == 1:
             add("bounces", all_views[0].url)
-    if "id" in facts:
-        add("users", str(facts["id"]))
+    if users:
+        add("users", str(users[0][1]))
 
     def view_at(window: str, t: int) -> PageView | None:
         vs = views.get(window)
@@ -144,9 +160,24 @@ def fold_session(
         ((k.split("|")[1], v) for k, v in facts.items() if k.startswith("ev|")),
         key=lambda e: (_first_time(e[1]), e[0]),
     )
-    nodes: dict[str, str] = {}
-    for _w, ev in events:
-        nodes.update(ev.get("nodes") or {})
+    # node selectors per page view, from the snapshots and mutations drawn
+    # during it, in time order
+    drawn = sorted(
+        (
+            (t, w, i, chunk)
+            for w, ev in events
+            for i, (t, chunk) in enumerate(ev.get("nodes") or [])
+        ),
+        key=lambda d: (d[0], d[1], d[2], len(d[3])),
+    )
+    for t, w, _i, chunk in drawn:
+        pv = view_at(w, t)
+        if pv is not None:
+            pv.nodes.update(chunk)
+    for vs in views.values():
+        for before, pv in itertools.pairwise(vs):
+            if pv.route_change:  # the same document: its nodes carry on
+                pv.nodes = {**before.nodes, **pv.nodes}
     changes = sorted({t for _w, ev in events for t in ev["changes"]} | {p.t for p in all_views})
     scroll_at: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for window, ev in events:
@@ -170,7 +201,7 @@ def fold_session(
             i = bisect.bisect_right(samples, (t, 1 << 62)) - 1
             scroll_y = samples[i][1] if i >= 0 and pv and samples[i][0] >= pv.t else 0
             doc_y = y + scroll_y
-            selector = nodes.get(str(node), "(unknown)")
+            selector = pv.nodes.get(str(node), "(unknown)") if pv else "(unknown)"
             vp = viewport_bucket(pv.width if pv else None)
             add("clicks", url, vp, str(int(x // cell)), str(int(doc_y // cell)))
             add("targets", url, selector)
@@ -205,7 +236,7 @@ def fold_session(
         for _t, name in ev["custom"]:
             add("custom", name)
 
-    _forms(events, nodes, view_at, add)
+    _forms(events, view_at, add)
     _path(all_views, events, add)
     return rows
 
@@ -247,7 +278,7 @@ def _frustration(
     return found
 
 
-def _forms(events: list[tuple[str, Any]], nodes: dict[str, str], view_at: Any, add: Any) -> None:
+def _forms(events: list[tuple[str, Any]], view_at: Any, add: Any) -> None:
     # per page view: fields in the order they were last used, and whether
     # the form was submitted; never any value
     per_view: dict[tuple[str, int], dict[str, Any]] = {}
@@ -262,7 +293,7 @@ def _forms(events: list[tuple[str, Any]], nodes: dict[str, str], view_at: Any, a
             if action == "submit":
                 state["submit"] = True
                 continue
-            field = nodes.get(str(node))
+            field = pv.nodes.get(str(node))
             if field is None or field.split("#")[0].split("[")[0].split(".")[0] not in (
                 "input",
                 "select",

@@ -36,7 +36,7 @@ async def _agg(
 
 
 def _int(v: float) -> int:
-    return int(round(v))
+    return round(v)
 
 
 @dataclass
