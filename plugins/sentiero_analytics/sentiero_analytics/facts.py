@@ -6,8 +6,9 @@ order batches arrive in, the session's facts end up the same set.
 Keys: ``b|<batch>`` holds the batch's own record (window, first and last
 time, UA fields); ``pv|<window>|<t>`` a page view (URL, viewport width and
 height); ``ref|<t>`` a referrer; ``id|<t>`` an identified user;
-``ev|<batch>`` the batch's events of interest (clicks, scroll samples, page-change times, errors, vitals, custom events, form use, and
-the selectors of nodes that were clicked or used).
+``ev|<batch>`` the batch's events of interest (clicks, scroll samples,
+page-change times, errors, vitals, custom events, form use, seconds with
+user activity, and the selectors of the elements snapshots drew).
 """
 
 from __future__ import annotations
