@@ -63,6 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--store", metavar="URL", help="store URL (default sqlite:///sentiero-demo.db)"
     )
     lifecycle_cli.add_parsers(sub)
+    analytics = sub.add_parser("analytics", help="the analytics plugin's maintenance")
+    analytics_sub = analytics.add_subparsers(dest="action", metavar="ACTION")
+    analytics_sub.required = True
+    rebuild = analytics_sub.add_parser(
+        "rebuild", help="recompute every aggregate from the stored events"
+    )
+    rebuild.add_argument("--store", metavar="URL", help="store URL, e.g. sqlite:///sentiero.db")
+    rebuild.add_argument("--config", metavar="FILE", help="a TOML settings file")
     return parser
 
 
@@ -190,12 +198,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_analytics(args: argparse.Namespace) -> int:
+    import importlib
+
+    from .app import create_app
+
+    try:
+        rebuild = importlib.import_module("sentiero_analytics.rebuild")
+    except ImportError:
+        print(
+            "sentiero: the analytics plugin (sentiero-analytics) is not installed", file=sys.stderr
+        )
+        return 2
+    settings = load_settings(config_file=args.config, **_overrides(args))
+    return int(rebuild.main(create_app(settings)))
+
+
 COMMANDS = {
     "serve": cmd_serve,
     "plugins": cmd_plugins,
     "demo": cmd_demo,
     "purge": lifecycle_cli.cmd_purge,
     "erase": lifecycle_cli.cmd_erase,
+    "analytics": cmd_analytics,
 }
 
 

@@ -1,0 +1,116 @@
+"""``sentiero analytics rebuild``: every aggregate computed again from the
+stored events, session by session, through the same collector as ingest.
+
+Facts do not depend on how a session's events were cut into batches (see
+:mod:`.facts`), so reading each window's events back in chunks gives the
+rows ingest gave. What the store no longer holds (events trimmed by
+``max_events_per_session``, windows past the summary's ``MAX_WINDOWS``)
+cannot count.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from sentiero_core.store import (
+    Batch,
+    Event,
+    RequestMeta,
+    SessionSummary,
+    Store,
+    digest_events,
+)
+
+from .collector import collect
+from .settings import AnalyticsSettings
+
+#: Events per pseudo-batch while reading a window back.
+CHUNK = 5_000
+
+Progress = Callable[[int, int], None]
+
+
+async def _window_events(store: Store, session_id: str, window_id: str) -> list[Event]:
+    events: list[Event] = []
+    cursor = None
+    while True:
+        page = await store.read_events(session_id, cursor=cursor, limit=1000, window_id=window_id)
+        events += page.events
+        if page.next is None:
+            return events
+        cursor = page.next
+
+
+async def rebuild_session(
+    store: Store, summary: SessionSummary, settings: AnalyticsSettings
+) -> None:
+    for window in summary.windows:
+        events = await _window_events(store, summary.session_id, window)
+        for n, start in enumerate(range(0, len(events), CHUNK)):
+            chunk = events[start : start + CHUNK]
+            meta = RequestMeta(received_at=summary.ended_at, user_agent=summary.user_agent)
+            digest = digest_events(window, chunk, user_agent=summary.user_agent)
+            await collect(
+                Batch(summary.session_id, window, chunk, meta, digest, seq=n), store, settings
+            )
+
+
+async def rebuild(
+    store: Store, settings: AnalyticsSettings | None = None, progress: Progress | None = None
+) -> int:
+    """Clear every aggregate and collect every stored session again; the
+    number of sessions collected."""
+    from . import require_aggregates
+
+    require_aggregates(store)
+    settings = settings or AnalyticsSettings()
+    await store.clear_aggregates()
+    total = await store.count_sessions()
+    done = 0
+    cursor = None
+    while True:
+        page = await store.list_sessions(cursor=cursor, limit=100)
+        for summary in page.sessions:
+            await rebuild_session(store, summary, settings)
+            done += 1
+            if progress is not None:
+                progress(done, max(total, done))
+        if page.next is None:
+            return done
+        cursor = page.next
+
+
+def progress_bar(stream: TextIO | None = None, width: int = 40) -> Progress:
+    """A one-line progress bar on ``stream`` (standard error by default)."""
+
+    def show(done: int, total: int) -> None:
+        out = stream or sys.stderr
+        filled = width * done // total if total else width
+        end = "\n" if done >= total else ""
+        out.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} sessions{end}")
+        out.flush()
+
+    return show
+
+
+def main(app: Any, stream: TextIO | None = None) -> int:
+    """Run a rebuild over the store of ``app`` (a Sentiero app not serving)."""
+    import asyncio
+
+    state = app.extensions["sentiero"]
+
+    async def run() -> int:
+        await state.store.open()
+        try:
+            found = state.settings.plugin("analytics")
+            settings = found if isinstance(found, AnalyticsSettings) else None
+            count = await rebuild(state.store, settings, progress_bar(stream))
+        finally:
+            await state.store.close()
+        return count
+
+    count = asyncio.run(run())
+    (stream or sys.stderr).write(f"rebuilt the aggregates of {count} sessions\n")
+    return 0
