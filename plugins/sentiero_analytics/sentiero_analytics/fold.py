@@ -18,6 +18,13 @@ from sentiero_core.store import AggregateRow, day_of
 from .settings import AnalyticsSettings
 
 UNKNOWN_PAGE = "(unknown)"
+#: Each row is kept twice: with the session's segment, and under
+#: ``<name>@all`` with the segment left blank. A report without segment
+#: filters reads the second, whose size does not grow with the number of
+#: segment combinations. Rows naming a session or a user gain nothing by it.
+ROLLUP = "@all"
+UNROLLED = frozenset({"error_links", "frustration_links", "users"})
+NO_SEGMENT = ("",) * 9
 MAX_PATH_STEPS = 20
 #: (good up to, poor above) per Web Vital, as web.dev rates them.
 VITAL_THRESHOLDS = {
@@ -130,6 +137,8 @@ def fold_session(
 
     def add(name: str, *dims: str, count: int = 1, total: float = 0.0) -> None:
         rows.append(AggregateRow(name, day, (*seg, *dims), count, total))
+        if name not in UNROLLED:
+            rows.append(AggregateRow(name + ROLLUP, day, (*NO_SEGMENT, *dims), count, total))
 
     end = max(window_end.values())
     add("sessions", total=max(0, end - start))

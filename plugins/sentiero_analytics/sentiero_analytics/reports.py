@@ -10,7 +10,7 @@ from typing import Any
 from sentiero_core import SEGMENTS, ReportFilters
 from sentiero_core.store import Store, Tally
 
-from .fold import VITAL_THRESHOLDS
+from .fold import ROLLUP, UNROLLED, VITAL_THRESHOLDS
 from .settings import AnalyticsSettings
 
 S = len(SEGMENTS)
@@ -31,8 +31,13 @@ async def _agg(
     for pos, value in where.items():
         w[S + int(pos[1:])] = value
     return await store.aggregate(
-        name, f.day_from, f.day_to, where=w, group_by=tuple(S + g for g in group)
+        _name(name, f), f.day_from, f.day_to, where=w, group_by=tuple(S + g for g in group)
     )
+
+
+def _name(name: str, f: ReportFilters) -> str:
+    """The segment-free rollup of ``name`` when no segment is asked for."""
+    return name if f.segments or name in UNROLLED else name + ROLLUP
 
 
 def _int(v: float) -> int:
@@ -79,7 +84,7 @@ class Report:
     ) -> dict[str, Any]:
         views = await _agg(store, "pageviews", f, (), d0=page)
         daily = await store.aggregate(
-            "pageviews", f.day_from, f.day_to, where={**f.where(), S: page}, by_day=True
+            _name("pageviews", f), f.day_from, f.day_to, where={**f.where(), S: page}, by_day=True
         )
         targets = await _agg(store, "targets", f, (1,), d0=page)
         t = views.get((), Tally())
@@ -258,7 +263,7 @@ class Report:
         views = await _agg(store, "pageviews", f, ())
         users = await _agg(store, "users", f, (0,))
         daily = await store.aggregate(
-            "sessions", f.day_from, f.day_to, where=f.where(), by_day=True
+            _name("sessions", f), f.day_from, f.day_to, where=f.where(), by_day=True
         )
         n = sessions.count
         return {

@@ -42,7 +42,7 @@ NAMES = [
 
 
 async def everything(store: Store) -> list[AggregateRow]:
-    rows = await store.aggregate_rows(NAMES, 0, 100_000)
+    rows = await store.aggregate_rows([*NAMES, *(n + "@all" for n in NAMES)], 0, 100_000)
     return sorted(rows, key=lambda r: (r.name, r.day, r.dims))
 
 
