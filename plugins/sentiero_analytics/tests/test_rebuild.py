@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from sentiero_analytics.rebuild import rebuild
 from sentiero_store_sqlite import SQLiteStore
 
-from sentiero_core.cli import main
 from sentiero_core.store import AggregateRow, Store
 
 from .test_exactness import deliver, workload
@@ -64,9 +66,7 @@ async def test_rebuild_equals_ingest(tmp_path: Path) -> None:
 
 
 @pytest.mark.asyncio
-async def test_the_cli_rebuilds_with_a_progress_bar(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+async def test_the_cli_rebuilds_with_a_progress_bar(tmp_path: Path) -> None:
     db = tmp_path / "cli.db"
     store = SQLiteStore(db)
     await store.open()
@@ -77,11 +77,16 @@ async def test_the_cli_rebuilds_with_a_progress_bar(
     assert await everything(store) == []
     await store.close()
 
-    import asyncio
-
-    code = await asyncio.to_thread(main, ["analytics", "rebuild", "--store", f"sqlite:///{db}"])
-    assert code == 0
-    err = capsys.readouterr().err
+    run = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "sentiero_core.cli", "analytics", "rebuild"]
+        + ["--store", f"sqlite:///{db}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    err = run.stderr
     assert "3/3 sessions" in err and "[####" in err
     assert "rebuilt the aggregates of 3 sessions" in err
 
