@@ -12,7 +12,7 @@ from collections import defaultdict
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sentiero_core import segment_dims, viewport_bucket
+from sentiero_core import SEGMENTS, segment_dims, viewport_bucket
 from sentiero_core.store import AggregateRow, day_of
 
 from .settings import AnalyticsSettings
@@ -142,6 +142,9 @@ def fold_session(
 
     end = max(window_end.values())
     add("sessions", total=max(0, end - start))
+    # one small rollup per segment, for the segments report without filters
+    for name, value in zip(SEGMENTS, seg, strict=True):
+        rows.append(AggregateRow(f"sessions@{name}", day, (value,), 1, max(0, end - start)))
     active = {s for k, v in facts.items() if k.startswith("ev|") for s in v.get("active", ())}
     add("active", total=len(active) * 1000)
     for pv in all_views:

@@ -105,10 +105,12 @@ class Report:
         dim = f.extra.get("by", "browser")
         if dim not in SEGMENTS:
             raise ValueError(f"by must be one of {', '.join(SEGMENTS)}, got {dim!r}")
-        pos = SEGMENTS.index(dim)
-        groups = await store.aggregate(
-            "sessions", f.day_from, f.day_to, where=f.where(), group_by=(pos,)
-        )
+        if f.segments:
+            groups = await store.aggregate(
+                "sessions", f.day_from, f.day_to, where=f.where(), group_by=(SEGMENTS.index(dim),)
+            )
+        else:
+            groups = await store.aggregate(f"sessions@{dim}", f.day_from, f.day_to, group_by=(0,))
         total = sum(t.count for t in groups.values())
         rows = [
             {
@@ -127,13 +129,10 @@ class Report:
         occurrences = await _agg(store, "errors", f, (0, 1))
         pages = await _agg(store, "errors", f, (0, 1, 2))
         sessions = await _agg(store, "error_sessions", f, (0, 1))
-        links = await _agg(store, "error_links", f, (0, 1, 2))
+        links = await _recent_links(store, "error_links", f, 2, s.max_links)
         rows = []
         for (message, frame), t in occurrences.items():
-            example = sorted(
-                ((v.total, k[2]) for k, v in links.items() if k[:2] == (message, frame)),
-                reverse=True,
-            )[: s.max_links]
+            example = links.get((message, frame), [])
             rows.append(
                 {
                     "message": message,
@@ -279,14 +278,11 @@ class Report:
     async def _frustration(
         self, store: Store, f: ReportFilters, s: AnalyticsSettings
     ) -> dict[str, Any]:
-        links = await _agg(store, "frustration_links", f, (0, 1, 2, 3))
+        links = await _recent_links(store, "frustration_links", f, 3, s.max_links)
         rows = []
         for kind in ("rage", "dead"):
             for (url, selector), t in (await _agg(store, kind, f, (0, 1))).items():
-                replays = sorted(
-                    ((v.total, k[3]) for k, v in links.items() if k[:3] == (kind, url, selector)),
-                    reverse=True,
-                )[: s.max_links]
+                replays = links.get((kind, url, selector), [])
                 rows.append(
                     {
                         "kind": kind,
@@ -324,6 +320,32 @@ class Report:
                 }
             )
         return {"rows": rows}
+
+
+async def _recent_links(
+    store: Store, name: str, f: ReportFilters, width: int, limit: int
+) -> dict[tuple[str, ...], list[tuple[float, str]]]:
+    """The latest ``limit`` (time, session id) of each group of link rows
+    (``width`` dims after the segment, then the session id), read one day at
+    a time from the end of the range: one row per session and group, so
+    reading the whole range would grow with the sessions."""
+    found: dict[tuple[str, ...], list[tuple[float, str]]] = defaultdict(list)
+    full: set[tuple[str, ...]] = set()
+    groups_seen = 0
+    for day in range(f.day_to, f.day_from - 1, -1):
+        rows = await store.aggregate(
+            name, day, day, where=f.where(), group_by=tuple(S + i for i in range(width + 1))
+        )
+        for key, t in rows.items():
+            found[key[:width]].append((t.total, key[width]))
+        for key, items in found.items():
+            if len(items) >= limit:
+                full.add(key)
+        # every group met so far has its replays, and no new group appeared
+        if found and len(full) == len(found) and groups_seen == len(found):
+            break
+        groups_seen = len(found)
+    return {k: sorted(v, reverse=True)[:limit] for k, v in found.items()}
 
 
 def _quantile(bins: dict[float, int], q: float) -> float:

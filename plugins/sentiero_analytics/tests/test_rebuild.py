@@ -11,6 +11,7 @@ import pytest
 from sentiero_analytics.rebuild import rebuild
 from sentiero_store_sqlite import SQLiteStore
 
+from sentiero_core import SEGMENTS
 from sentiero_core.store import AggregateRow, Store
 
 from .test_exactness import deliver, workload
@@ -44,7 +45,8 @@ NAMES = [
 
 
 async def everything(store: Store) -> list[AggregateRow]:
-    rows = await store.aggregate_rows([*NAMES, *(n + "@all" for n in NAMES)], 0, 100_000)
+    extra = [f"sessions@{s}" for s in SEGMENTS]
+    rows = await store.aggregate_rows([*NAMES, *(n + "@all" for n in NAMES), *extra], 0, 100_000)
     return sorted(rows, key=lambda r: (r.name, r.day, r.dims))
 
 
@@ -79,8 +81,15 @@ async def test_the_cli_rebuilds_with_a_progress_bar(tmp_path: Path) -> None:
 
     run = await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "-m", "sentiero_core.cli", "analytics", "rebuild"]
-        + ["--store", f"sqlite:///{db}"],
+        [
+            sys.executable,
+            "-m",
+            "sentiero_core.cli",
+            "analytics",
+            "rebuild",
+            "--store",
+            f"sqlite:///{db}",
+        ],
         capture_output=True,
         text=True,
         timeout=120,
