@@ -18,6 +18,7 @@ from sentiero_core.store import Batch, Store
 from .collector import collect
 from .reports import REPORTS, Report
 from .settings import AnalyticsSettings
+from .snapshot import snapshot_view
 
 __all__ = ["REPORTS", "AnalyticsSettings", "Report", "require_aggregates"]
 
@@ -78,6 +79,25 @@ async def report_page(name: str) -> Any:
         result = await run_report(get_state().analyzers[name], params)
     except ValueError as exc:
         error = str(exc)
+    chart = None
+    daily = result.get("rows") if name in ("engagement", "pages") else None
+    if daily and isinstance(daily, list) and "date" in daily[0]:
+        value = "sessions" if name == "engagement" else "views"
+        chart = {
+            "name": value,
+            "labels": [r["date"] for r in daily],
+            "values": [r[value] for r in daily],
+        }
+    heatmap = None
+    if name == "heatmap" and params.get("page") and not error:
+        query = urlencode(
+            {k: v for k, v in params.items() if k in ("page", "bucket", "from", "to")}
+        )
+        heatmap = {
+            "snapshot": f"{get_state().settings.mount_path}/analytics/-/snapshot?{query}",
+            "cell": result.get("cell_px", 20),
+            "cells": result.get("rows", []),
+        }
     tables = {
         k: v
         for k, v in result.items()
@@ -95,9 +115,14 @@ async def report_page(name: str) -> Any:
         error=error,
         tables=tables,
         scalars=scalars,
+        chart=chart,
+        heatmap=heatmap,
     )
 
 
 @hookimpl
 def register_routes() -> list[Route]:
-    return [Route("/analytics/<name>", report_page, name="analytics.report")]
+    return [
+        Route("/analytics/-/snapshot", snapshot_view, name="analytics.snapshot"),
+        Route("/analytics/<name>", report_page, name="analytics.report"),
+    ]
