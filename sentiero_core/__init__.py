@@ -5,6 +5,8 @@ store author needs) and :mod:`sentiero_core.testing` (the store contract
 suite and test helpers); every other module may change between releases.
 """
 
+from typing import TYPE_CHECKING
+
 from .analysis import SEGMENTS, ReportFilters, parse_filters, segment_dims, viewport_bucket
 from .app import Sentiero, create_app, get_state, open_sentiero, render
 from .hookspecs import hookimpl
@@ -41,6 +43,9 @@ from .types import (
     StoreFactory,
 )
 from .utils import await_me_maybe
+
+if TYPE_CHECKING:
+    from .api.analyzers import run_report
 
 
 def __getattr__(name: str) -> object:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.realworld.helpers import flush, recorded_page, serve_pages
-from tests.realworld.site import RECORDER, PageSpec
+from tests.realworld.site import PageSpec
 from tests.recording.helpers import all_events, wait_for
 from tests.support.live_server import LiveServer
 

@@ -37,6 +37,11 @@ MAX_NODES = 1500
 FIELD_TAGS = frozenset({"input", "select", "textarea"})
 
 
+def as_object(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one: events come from browsers."""
+    return value if isinstance(value, dict) else {}
+
+
 def batch_key(batch: Batch) -> str:
     seq = batch.seq if batch.seq is not None else f"t{batch.digest.first_ts}"
     return f"{batch.window_id}|{seq}"
@@ -44,7 +49,7 @@ def batch_key(batch: Batch) -> str:
 
 def _selector(node: dict[str, Any]) -> str:
     tag = str(node.get("tagName") or "?").lower()
-    attrs = node.get("attributes") if isinstance(node.get("attributes"), dict) else {}
+    attrs = as_object(node.get("attributes"))
     if attrs.get("id"):
         return f"{tag}#{str(attrs['id'])[:60]}"
     if attrs.get("name") and tag in FIELD_TAGS:
@@ -59,7 +64,7 @@ TARGET_TAGS = frozenset({"a", "button", "input", "select", "textarea", "label", 
 
 
 def _is_target(node: dict[str, Any]) -> bool:
-    attrs = node.get("attributes") if isinstance(node.get("attributes"), dict) else {}
+    attrs = as_object(node.get("attributes"))
     tag = str(node.get("tagName") or "").lower()
     return tag in TARGET_TAGS or bool(attrs.get("id")) or bool(attrs.get("role"))
 
@@ -109,7 +114,7 @@ def batch_facts(batch: Batch) -> dict[str, Any]:
         if not isinstance(e, dict):
             continue
         t = event_time(e)
-        data = e.get("data") if isinstance(e.get("data"), dict) else {}
+        data = as_object(e.get("data"))
         etype = e.get("type")
         if etype == INCREMENTAL:
             source = data.get("source")
@@ -151,7 +156,7 @@ def batch_facts(batch: Batch) -> dict[str, Any]:
             nodes.append([t, drawn])
         elif etype == CUSTOM:
             tag = data.get("tag")
-            payload = data.get("payload") if isinstance(data.get("payload"), dict) else {}
+            payload = as_object(data.get("payload"))
             if tag == TAG_ERROR:
                 errors.append([t, str(payload.get("message") or "")[:300], _top_frame(payload)])
             elif tag == TAG_VITAL:

@@ -104,13 +104,13 @@ def fold_session(
     for window, vs in views.items():
         vs.sort(key=lambda p: p.t)
         last_size = (0, 0)
-        for i, pv in enumerate(vs):
+        for i, view in enumerate(vs):
             # a route change inherits the size of the document it happens in
-            if not pv.width:
-                pv.width, pv.height = last_size
-                pv.max_bottom = pv.height
-            last_size = (pv.width, pv.height)
-            pv.end = vs[i + 1].t if i + 1 < len(vs) else max(window_end[window], pv.t)
+            if not view.width:
+                view.width, view.height = last_size
+                view.max_bottom = view.height
+            last_size = (view.width, view.height)
+            view.end = vs[i + 1].t if i + 1 < len(vs) else max(window_end[window], view.t)
     all_views = sorted((pv for vs in views.values() for pv in vs), key=lambda p: (p.t, p.window))
     entry = all_views[0] if all_views else None
     entry_url = (
@@ -147,9 +147,9 @@ def fold_session(
         rows.append(AggregateRow(f"sessions@{name}", day, (value,), 1, max(0, end - start)))
     active = {s for k, v in facts.items() if k.startswith("ev|") for s in v.get("active", ())}
     add("active", total=len(active) * 1000)
-    for pv in all_views:
-        add("pageviews", pv.url, total=max(0, pv.end - pv.t))
-    for url in {pv.url for pv in all_views}:
+    for view in all_views:
+        add("pageviews", view.url, total=max(0, view.end - view.t))
+    for url in {view.url for view in all_views}:
         add("page_sessions", url)
     if all_views:
         add("entries", all_views[0].url)
@@ -187,9 +187,9 @@ def fold_session(
         if pv is not None:
             pv.nodes.update(chunk)
     for vs in views.values():
-        for before, pv in itertools.pairwise(vs):
-            if pv.route_change:  # the same document: its nodes carry on
-                pv.nodes = {**before.nodes, **pv.nodes}
+        for before, view in itertools.pairwise(vs):
+            if view.route_change:  # the same document: its nodes carry on
+                view.nodes = {**before.nodes, **view.nodes}
     changes = sorted({t for _w, ev in events for t in ev["changes"]} | {p.t for p in all_views})
     scroll_at: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for window, ev in events:
@@ -201,8 +201,8 @@ def fold_session(
     for s in scroll_at.values():
         s.sort()
     step = settings.scroll_step_px
-    for pv in all_views:
-        add("scroll", pv.url, f"{pv.max_bottom // step * step:06d}")
+    for view in all_views:
+        add("scroll", view.url, f"{view.max_bottom // step * step:06d}")
 
     cell = settings.heatmap_cell_px
     for window, ev in events:
@@ -219,21 +219,21 @@ def fold_session(
             add("targets", url, selector)
             if pv is not None:
                 pv.clicks.append([t, x, doc_y, selector])
-    for pv in all_views:
-        pv.clicks.sort()
-        for kind, selector, t in _frustration(pv.clicks, changes, pv.end, settings):
-            add(kind, pv.url, selector)
-            add("frustration_links", kind, pv.url, selector, session_id, total=t)
+    for view in all_views:
+        view.clicks.sort()
+        for kind, target, at in _frustration(view.clicks, changes, view.end, settings):
+            add(kind, view.url, target)
+            add("frustration_links", kind, view.url, target, session_id, total=at)
 
     seen_errors: set[tuple[str, str]] = set()
     errors = sorted((err[0], w, err[1], err[2]) for w, ev in events for err in ev["errors"])
-    for t, window, message, frame in errors:
-        pv = view_at(window, t)
+    for when, window, message, frame in errors:
+        pv = view_at(window, when)
         add("errors", message, frame, pv.url if pv else UNKNOWN_PAGE)
         if (message, frame) not in seen_errors:
             seen_errors.add((message, frame))
             add("error_sessions", message, frame)
-            add("error_links", message, frame, session_id, total=t)
+            add("error_links", message, frame, session_id, total=when)
     for window, ev in events:
         for t, name, value in ev["vitals"]:
             pv = view_at(window, t)

@@ -61,7 +61,7 @@ class Report:
         entries = await _agg(store, "entries", f, (0,))
         exits = await _agg(store, "exits", f, (0,))
         bounces = await _agg(store, "bounces", f, (0,))
-        rows = []
+        rows: list[dict[str, Any]] = []
         for (url,), t in views.items():
             e = entries.get((url,), Tally()).count
             rows.append(
@@ -112,7 +112,7 @@ class Report:
         else:
             groups = await store.aggregate(f"sessions@{dim}", f.day_from, f.day_to, group_by=(0,))
         total = sum(t.count for t in groups.values())
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "segment": dim,
                 "value": k[0] or "(none)",
@@ -130,7 +130,7 @@ class Report:
         pages = await _agg(store, "errors", f, (0, 1, 2))
         sessions = await _agg(store, "error_sessions", f, (0, 1))
         links = await _recent_links(store, "error_links", f, 2, s.max_links)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for (message, frame), t in occurrences.items():
             example = links.get((message, frame), [])
             rows.append(
@@ -179,9 +179,9 @@ class Report:
     async def _scroll(self, store: Store, f: ReportFilters, s: AnalyticsSettings) -> dict[str, Any]:
         groups = await _agg(store, "scroll", f, (0, 1))
         per_page: dict[str, dict[int, int]] = defaultdict(dict)
-        for (url, depth), t in groups.items():
-            per_page[url][int(depth)] = t.count
-        rows = []
+        for (url, bucket), t in groups.items():
+            per_page[url][int(bucket)] = t.count
+        rows: list[dict[str, Any]] = []
         for url, depths in sorted(per_page.items()):
             views = sum(depths.values())
             for depth in sorted(depths):
@@ -202,7 +202,7 @@ class Report:
         submits = await _agg(store, "form_submits", f, (0,))
         fields = await _agg(store, "forms", f, (0, 1, 2))
         abandons = await _agg(store, "form_abandons", f, (0, 1))
-        rows = []
+        rows: list[dict[str, Any]] = []
         for (url,), t in sorted(starts.items()):
             rows.append(
                 {
@@ -241,7 +241,7 @@ class Report:
             done = _steps_done(path.split("\x1f"), steps)
             for i in range(done):
                 reached[i] += t.count
-        rows = []
+        rows: list[dict[str, Any]] = []
         for i, step in enumerate(steps):
             prev = reached[i - 1] if i else reached[0]
             rows.append(
@@ -279,7 +279,7 @@ class Report:
         self, store: Store, f: ReportFilters, s: AnalyticsSettings
     ) -> dict[str, Any]:
         links = await _recent_links(store, "frustration_links", f, 3, s.max_links)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for kind in ("rage", "dead"):
             for (url, selector), t in (await _agg(store, kind, f, (0, 1))).items():
                 replays = links.get((kind, url, selector), [])
@@ -304,7 +304,7 @@ class Report:
             )
             entry["bins"][float(bin_)] += t.count
             entry["ratings"][rating] += t.count
-        rows = []
+        rows: list[dict[str, Any]] = []
         for (url, name), e in sorted(per.items()):
             n = sum(e["ratings"].values())
             rows.append(

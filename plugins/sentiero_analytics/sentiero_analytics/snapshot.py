@@ -12,6 +12,7 @@ from quart import jsonify, request
 from sentiero_core import get_state, parse_filters, viewport_bucket
 from sentiero_core.store import DAY_MS, SessionFilter, Store
 
+from .facts import as_object
 from .fold import page_of
 
 #: Sessions looked into before giving up.
@@ -44,7 +45,7 @@ async def _in_window(
     while True:
         events = await store.read_events(session_id, cursor=cursor, limit=500, window_id=window)
         for e in events.events:
-            data = e.get("data") if isinstance(e.get("data"), dict) else {}
+            data = as_object(e.get("data"))
             if e.get("type") == META:
                 href = data.get("href")
                 width, height = int(data.get("width") or 0), int(data.get("height") or 0)
