@@ -43,7 +43,7 @@ from sentiero_analytics.reports import REPORTS
 from sentiero_analytics.settings import AnalyticsSettings
 from sentiero_store_sqlite import SQLiteStore
 
-from sentiero_core import parse_filters, segment_dims
+from sentiero_core import SEGMENTS, parse_filters, segment_dims
 from sentiero_core.store import DAY_MS, date_of_day
 
 SETTINGS = AnalyticsSettings()
@@ -142,7 +142,12 @@ def synthetic_totals(sessions: int, seed: int = 1) -> dict[tuple[str, int, tuple
         for r in templates[tpl]:
             if r.name in UNROLLED:
                 continue
-            dims = r.dims if r.name.endswith(ROLLUP) else (*seg, *r.dims[9:])
+            if r.name.endswith(ROLLUP):
+                dims = r.dims
+            elif r.name.startswith("sessions@"):  # one segment's own rollup
+                dims = (seg[SEGMENTS.index(r.name.split("@")[1])],)
+            else:
+                dims = (*seg, *r.dims[9:])
             add(r.name, day, dims, r.count * k, r.total * k)
     # rows naming a session or a user, one set per session
     for tpl, day, sid in links:
