@@ -109,11 +109,19 @@ async def test_numbers_bson_cannot_hold_are_refused_before_any_write(
 
 
 @pytest.mark.asyncio
-async def test_the_collection_prefix_names_both_collections(
+async def test_the_collection_prefix_names_every_collection(
     make_store: Any, raw_db: Any, fast_settings: Any
 ) -> None:
     from dataclasses import replace
 
     store = await make_store(settings=replace(fast_settings, collection_prefix="tenant_a_"))
     await store.append(make_batch("s", "w", [text_mutation(T0, "a")]))
-    assert set(await raw_db.list_collection_names()) == {"tenant_a_batches", "tenant_a_sessions"}
+    await store.merge_facts("s", {"fact": 1})
+    assert set(await raw_db.list_collection_names()) == {
+        "tenant_a_batches",
+        "tenant_a_sessions",
+        # the aggregates capability's
+        "tenant_a_agg_totals",
+        "tenant_a_agg_contributions",
+        "tenant_a_agg_facts",
+    }
