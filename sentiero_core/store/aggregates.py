@@ -236,15 +236,29 @@ class AggregateMethods:
         return await self.aggregates_set(session_id, key, version, check_rows(rows))
 
     async def aggregate_rows(
-        self, names: Sequence[str], day_from: int, day_to: int
+        self,
+        names: Sequence[str],
+        day_from: int,
+        day_to: int,
+        where: Mapping[int, str] | None = None,
     ) -> list[AggregateRow]:
         """The totals of aggregates ``names`` for days ``day_from`` to
-        ``day_to`` inclusive, one row per (name, day, dims), zeros left out."""
+        ``day_to`` inclusive, one row per (name, day, dims), zeros left out;
+        only rows whose dimension at each position of ``where`` equals the
+        text given there, when given."""
         self._require_aggregates()
         wanted = sorted({_check_name("an aggregate name", n) for n in names})
         if not wanted or day_to < day_from:
             return []
-        return list(await self.aggregates_fetch(wanted, int(day_from), int(day_to)))
+        exact = dict(where or {})
+        for pos, value in exact.items():
+            if isinstance(pos, bool) or not isinstance(pos, int) or pos < 0:
+                raise ValueError(f"a where position must be an integer of at least 0, got {pos!r}")
+            if not isinstance(value, str):
+                raise ValueError(f"aggregate_rows matches text only, got {value!r} at {pos}")
+        rows = await self.aggregates_fetch(wanted, int(day_from), int(day_to), exact)
+        # A backend may filter or not: the result is the same either way.
+        return [r for r in rows if not exact or _matches(r.dims, exact)]
 
     async def aggregate(
         self,
@@ -263,7 +277,8 @@ class AggregateMethods:
         positions of the dimensions that make a group (its key, in that
         order), preceded by the ISO date when ``by_day``."""
         groups: dict[Dims, Tally] = {}
-        for row in await self.aggregate_rows([name], day_from, day_to):
+        exact = {p: v for p, v in (where or {}).items() if isinstance(v, str)}
+        for row in await self.aggregate_rows([name], day_from, day_to, exact):
             if where and not _matches(row.dims, where):
                 continue
             group = tuple(row.dims[p] if p < len(row.dims) else "" for p in group_by)
@@ -297,9 +312,12 @@ class AggregateMethods:
         raise AggregatesUnsupported(f"the {self.name} store does not keep aggregates")
 
     async def aggregates_fetch(
-        self, names: list[str], day_from: int, day_to: int
+        self, names: list[str], day_from: int, day_to: int, where: dict[int, str]
     ) -> Sequence[AggregateRow]:
-        """Total rows of these names in the day range (inclusive)."""
+        """Total rows of these names in the day range (inclusive). ``where``
+        (position -> text) may be used to leave out rows whose dimension
+        there differs; the caller filters again, so ignoring it is correct,
+        only slower."""
         raise AggregatesUnsupported(f"the {self.name} store does not keep aggregates")
 
     async def aggregates_clear(self) -> None:

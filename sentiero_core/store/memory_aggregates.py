@@ -66,7 +66,7 @@ class MemoryAggregates:
             return True
 
     async def aggregates_fetch(
-        self, names: list[str], day_from: int, day_to: int
+        self, names: list[str], day_from: int, day_to: int, where: dict[int, str]
     ) -> list[AggregateRow]:
         wanted = set(names)
         return [

@@ -71,6 +71,9 @@ class AggregatesContract:
         by_day = await store.aggregate("views", DAY, DAY + 1, group_by=(1,), by_day=True)
         assert set(by_day) == {("2023-11-14", "desktop"), ("2023-11-15", "desktop")}
         assert await store.aggregate("views", DAY + 1, DAY + 1) == {(): Tally(1, 500.0)}
+        home = await store.aggregate_rows(["views"], DAY, DAY + 1, where={0: "/home"})
+        assert [(r.dims, r.count) for r in home] == [(("/home", "desktop"), 2)]
+        assert await store.aggregate_rows(["views"], DAY, DAY + 1, where={1: "mobile"}) == []
         rows = await store.aggregate_rows(["views", "clicks"], DAY, DAY)
         assert sorted((r.name, r.dims, r.count) for r in rows) == [
             ("clicks", ("/home",), 5),

@@ -148,9 +148,13 @@ class MongoAggregates:
                 await self.add_to_totals(row_delta(rows_from_json(claimed["rows"]), []))
         await self.facts.delete_many({"_id": {"$in": session_ids}})
 
-    async def fetch(self, names: list[str], day_from: int, day_to: int) -> list[AggregateRow]:
+    async def fetch(
+        self, names: list[str], day_from: int, day_to: int, where: dict[int, str]
+    ) -> list[AggregateRow]:
+        query: dict[str, Any] = {"n": {"$in": names}, "d": {"$gte": day_from, "$lte": day_to}}
+        query.update({f"k.{int(pos)}": value for pos, value in where.items()})
         cursor = self.totals.find(
-            {"n": {"$in": names}, "d": {"$gte": day_from, "$lte": day_to}},
+            query,
             {"_id": 0, "n": 1, "d": 1, "k": 1, "c": 1, "t": 1},
         )
         return [
@@ -202,11 +206,11 @@ class MongoAggregateMethods:
         )
 
     async def aggregates_fetch(
-        self, names: list[str], day_from: int, day_to: int
+        self, names: list[str], day_from: int, day_to: int, where: dict[int, str]
     ) -> Sequence[AggregateRow]:
         aggregates = self._aggregates
         rows: list[AggregateRow] = await self._retry.run(
-            "reading aggregates", lambda: aggregates.fetch(names, day_from, day_to)
+            "reading aggregates", lambda: aggregates.fetch(names, day_from, day_to, where)
         )
         return rows
 

@@ -70,12 +70,14 @@ class SQLiteAggregates:
         )
 
     async def aggregates_fetch(
-        self, names: list[str], day_from: int, day_to: int
+        self, names: list[str], day_from: int, day_to: int, where: dict[int, str]
     ) -> Sequence[AggregateRow]:
         async with self._reading() as db:  # type: ignore[attr-defined]
             with sqlite_errors(self.location):
                 rows: list[AggregateRow] = await db.run(
-                    partial(aggregates.fetch, names=names, day_from=day_from, day_to=day_to)
+                    partial(
+                        aggregates.fetch, names=names, day_from=day_from, day_to=day_to, where=where
+                    )
                 )
         return rows
 

@@ -168,13 +168,21 @@ def set_contribution(
 
 
 def fetch(
-    db: sqlite3.Connection, names: list[str], day_from: int, day_to: int
+    db: sqlite3.Connection,
+    names: list[str],
+    day_from: int,
+    day_to: int,
+    where: dict[int, str] | None = None,
 ) -> list[AggregateRow]:
+    # Matching dimensions in SQL spares building the rows that do not match.
+    extra = "".join(f" AND json_extract(dims, '$[{int(pos)}]') = ?" for pos in (where or {}))
+    values = list((where or {}).values())
     out: list[AggregateRow] = []
     for name in names:
         for day, dims, count, total in db.execute(
-            "SELECT day, dims, count, total FROM agg_totals WHERE name = ? AND day BETWEEN ? AND ?",
-            (name, day_from, day_to),
+            "SELECT day, dims, count, total FROM agg_totals "
+            f"WHERE name = ? AND day BETWEEN ? AND ?{extra}",
+            (name, day_from, day_to, *values),
         ):
             out.append(AggregateRow(name, int(day), tuple(orjson.loads(dims)), int(count), total))
     return out
