@@ -22,8 +22,18 @@ import orjson
 from pymongo import ASCENDING, DeleteOne, IndexModel, ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
-from sentiero_core.store import AggregateRow, SessionFacts, row_delta, rows_from_json, rows_to_json
+from sentiero_core.store import (
+    AggregateRow,
+    SessionFacts,
+    StoreError,
+    row_delta,
+    rows_from_json,
+    rows_to_json,
+)
 
+#: Lost compare-and-set rounds before a write gives up (each loss means
+#: another server wrote meanwhile, so this is far more than any real race).
+MAX_RACES = 50
 #: A total at or below this size counts as zero (float sums drift).
 EPSILON = 1e-9
 
@@ -71,7 +81,7 @@ class MongoAggregates:
         if facts:
             update["$set"] = {f"f.{_field(k)}": v for k, v in facts.items()}
         doc = None
-        while doc is None:
+        for _attempt in range(MAX_RACES):
             try:
                 doc = await self.facts.find_one_and_update(
                     {"_id": session_id}, update, upsert=True, return_document=ReturnDocument.AFTER
@@ -80,6 +90,10 @@ class MongoAggregates:
                 # Two first merges raced to insert the document; the loser
                 # now updates the winner's.
                 continue
+            if doc is not None:
+                break
+        if doc is None:
+            raise StoreError(f"merging facts of session {session_id!r} kept racing; try again")
         stored = doc.get("f") or {}
         return SessionFacts({_key(k): v for k, v in stored.items()}, int(doc["v"]))
 
@@ -90,7 +104,7 @@ class MongoAggregates:
             return False
         doc_id = _contribution_id(session_id, key)
         new_rows = rows_to_json(rows)
-        while True:
+        for _attempt in range(MAX_RACES):
             old = await self.contributions.find_one({"_id": doc_id})
             if old is not None and int(old["v"]) >= version:
                 return False
@@ -111,6 +125,7 @@ class MongoAggregates:
                 old_rows = rows_from_json(old["rows"])
             await self.add_to_totals(row_delta(old_rows, rows))
             return True
+        raise StoreError(f"contribution {key!r} of session {session_id!r} kept racing; try again")
 
     async def add_to_totals(self, delta: Sequence[AggregateRow]) -> None:
         if not delta:
