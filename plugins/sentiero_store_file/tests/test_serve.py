@@ -29,7 +29,11 @@ def _free_port() -> int:
 
 
 def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("SENTIERO_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SENTIERO_")}
+    # Only this store: sentiero-analytics, installed beside it in development,
+    # refuses to start on a store without the aggregates capability.
+    env["SENTIERO_LOAD_PLUGINS"] = "store_file"
+    return env
 
 
 class Server:
