@@ -45,7 +45,10 @@ Fixtures (the public API of the suite; names are stable):
 A store declares what it promises in ``Store.capabilities`` (a
 :class:`~sentiero_core.store.StoreCapabilities`): ``persistent`` (see
 ``reopen_store``) and ``max_compression_ratio``, which the suite then holds
-it to on a realistic recording; a store keeping plain JSON declares none.
+it to on a realistic recording; a store keeping plain JSON declares none;
+and ``records``, the optional record primitives plugins keep documents
+with, which :class:`~sentiero_core.testing.contract_records.RecordsContract`
+then tests (its tests are skipped for a store that does not declare it).
 
 Every test is marked ``@pytest.mark.asyncio`` explicitly, so the suite runs
 the same whatever ``asyncio_mode`` the project uses; it needs pytest and
@@ -68,6 +71,7 @@ from ..store import Store, StoreLimits
 from .contract_delivery import DeliveryContract
 from .contract_events import EventsContract
 from .contract_interface import InterfaceContract
+from .contract_records import RecordsContract
 from .contract_removal import RemovalContract
 from .contract_reports import ReportsContract
 from .contract_robustness import RobustnessContract
@@ -122,6 +126,7 @@ class StoreContract(
     DeliveryContract,
     InterfaceContract,
     TracesContract,
+    RecordsContract,
 ):
     """Base class of the store contract suite; subclass it as ``Test<Name>``
     and provide the ``store`` fixture (see the module documentation)."""
