@@ -31,7 +31,9 @@ def _port(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(pm: Any = None) -> argparse.ArgumentParser:
+    """The ``sentiero`` parser, with the commands plugins add through
+    ``register_commands`` when ``pm`` is given."""
     parser = argparse.ArgumentParser(
         prog="sentiero",
         description="Self-hosted session recording and replay.",
@@ -63,7 +65,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--store", metavar="URL", help="store URL (default sqlite:///sentiero-demo.db)"
     )
     lifecycle_cli.add_parsers(sub)
+    if pm is not None:
+        _plugin_commands(pm, sub)
     return parser
+
+
+def _plugin_commands(pm: Any, sub: Any) -> None:
+    from .plugins import call_each
+
+    for result in call_each(pm.hook.register_commands, subparsers=sub):
+        try:
+            result.get()
+        except argparse.ArgumentError as exc:
+            raise PluginError(
+                f"plugin {result.plugin_name!r} adds a command whose name is taken: {exc}"
+            ) from None
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -205,9 +221,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     ours = logging.getLogger("sentiero")
     ours.addHandler(handler)
     ours.setLevel(logging.INFO)
-    parser = build_parser()
+    try:
+        parser = build_parser(get_plugin_manager())
+    except PluginError as exc:
+        print(f"sentiero: configuration error: {exc}", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     try:
+        run = getattr(args, "run", None)
+        if args.command not in COMMANDS and callable(run):
+            return int(run(args))
         return COMMANDS[args.command](args)
     except (SettingsError, PluginError) as exc:
         parser.exit(2, f"sentiero: configuration error: {exc}\n")

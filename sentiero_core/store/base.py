@@ -262,7 +262,7 @@ class Store(abc.ABC):
             check_collection(collection),
             check_key(key),
             check_where(expected),
-            check_update(RecordUpdate(set=changes)).set,
+            dict(check_update(RecordUpdate(set=changes)).set),
         )
 
     async def get_record(self, collection: str, key: str) -> dict[str, Any] | None:

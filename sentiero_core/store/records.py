@@ -215,7 +215,7 @@ def apply_update(
 ) -> dict[str, Any]:
     """The record after ``update`` (a new one when ``record`` is None)."""
     created = record is None
-    doc: dict[str, Any] = {"_id": key} if created else copy.deepcopy(dict(record))
+    doc: dict[str, Any] = {"_id": key} if record is None else copy.deepcopy(dict(record))
     if created:
         doc.update(copy.deepcopy(dict(update.set_on_insert)))
     doc.update(copy.deepcopy(dict(update.set)))
