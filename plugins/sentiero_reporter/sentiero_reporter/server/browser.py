@@ -54,13 +54,16 @@ def error_reports(events: list[dict[str, Any]], project: str) -> list[dict[str, 
             continue
         payload = data["payload"]
         message = str(payload.get("message") or "")[:8192]
-        typed = _TYPE.match(message)
+        stack = str(payload.get("stack") or "")
+        # Chromium says "Uncaught TypeError: ..."; a stack's first line names the type too.
+        typed = _TYPE.match(message) or _TYPE.match(stack.split("\n", 1)[0])
         exc_type = (
             typed["type"]
             if typed
             else ("UnhandledRejection" if payload.get("kind") == "unhandledrejection" else "Error")
         )
-        text = typed["msg"] if typed else message
+        own = _TYPE.match(message)
+        text = own["msg"] if own else message
         timestamp = event.get("timestamp")
         reports.append(
             {
@@ -72,7 +75,7 @@ def error_reports(events: list[dict[str, Any]], project: str) -> list[dict[str, 
                     "type": exc_type,
                     "message": text,
                     "frames": _frames(
-                        str(payload.get("stack") or ""),
+                        stack,
                         str(payload.get("source") or ""),
                         payload.get("line"),
                     ),
