@@ -38,7 +38,8 @@ def _equals(path: str, value: Any) -> tuple[str, list[Any]]:
 
 
 def where_sql(collection: str, where: dict[str, Any]) -> tuple[str, list[Any]]:
-    clauses, params = ["collection = ?"], [collection]
+    clauses: list[str] = ["collection = ?"]
+    params: list[Any] = [collection]
     for name, condition in where.items():
         path = f"$.{name}"
         if isinstance(condition, AnyOf):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sentiero_core.events import TAG_ERROR
-
+# The recorder's custom event for a JS error (docs/recording.md, capture_errors).
+TAG_ERROR = "sentiero:error"
 CUSTOM_EVENT = 5
 # "    at fn (https://x/app.js:10:5)" (Chromium) or "fn@https://x/app.js:10:5" (Firefox)
 _V8 = re.compile(r"^\s*at (?:(?P<fn>.+?) \()?(?P<file>[^()\s]+?):(?P<line>\d+):(?P<col>\d+)\)?\s*$")

@@ -39,12 +39,12 @@ def _when(ms: int | None) -> str:
 
 
 async def _keys(args: argparse.Namespace) -> int:
-    from sentiero_core import get_plugin_manager, load_settings
-    from sentiero_core.store_selection import build_store
+    from sentiero_core import create_app, load_settings
 
     overrides = {"store_url": args.store} if args.store else {}
     settings = load_settings(config_file=args.config, **overrides)
-    store = build_store(get_plugin_manager(), settings)
+    # The app picks the store exactly as `sentiero serve` would; it is not served.
+    store = create_app(settings).extensions["sentiero"].store
     if not store.capabilities.records:
         print(f"sentiero: the {store.name} store cannot keep ingest keys", file=sys.stderr)
         return 2

@@ -12,8 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sentiero_core import RedactionContext
-from sentiero_core.app import Sentiero
+from sentiero_core import RedactionContext, Sentiero
 
 log = logging.getLogger("sentiero.reporter")
 CUSTOM_EVENT = 5
