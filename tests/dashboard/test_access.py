@@ -21,6 +21,7 @@ def expected_public(app: Any) -> set[str]:
     reporter = app.extensions["sentiero"].pm.has_plugin("reporter")
     return PUBLIC | REPORTER_INGEST if reporter else PUBLIC
 
+
 PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 
 
