@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PACKAGES := -e . -e plugins/sentiero_store_sqlite -e plugins/sentiero_store_mongo \
             -e plugins/sentiero_store_file -e plugins/sentiero_store_redis \
-            -e plugins/sentiero_analytics -e plugins/sentiero_reporter
+            -e plugins/sentiero_analytics -e plugins/sentiero_reporter \
+            -e plugins/sentiero_django -e plugins/sentiero_flask
 DEV_TOOLS := -r requirements-dev.txt
 
 .PHONY: install demo test lint typecheck bench frontend clean system-deps bench-deps dist

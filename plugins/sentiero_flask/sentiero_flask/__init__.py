@@ -1,0 +1,1 @@
+"""sentiero-flask."""
