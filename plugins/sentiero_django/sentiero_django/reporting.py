@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from django.conf import settings as django_settings
+from django.core.exceptions import DisallowedHost
 from django.core.signals import got_request_exception
 
 OPT_OUT_SETTING = "SENTIERO_REPORTER_MIDDLEWARE"
@@ -62,7 +63,10 @@ def describe(request: Any, config: Any) -> dict[str, Any]:
 
     meta = request.META
     headers = list(request.headers.items())
-    host = meta.get("HTTP_HOST") or f"{meta.get('SERVER_NAME', '')}:{meta.get('SERVER_PORT', '')}"
+    try:
+        host = request.get_host()
+    except DisallowedHost:
+        host = str(meta.get("SERVER_NAME", ""))
     return request_data(
         request.method or "GET",
         request.scheme or "http",
