@@ -6,7 +6,15 @@ suite and test helpers); every other module may change between releases.
 """
 
 from .app import Sentiero, create_app, get_state, open_sentiero, render
+from .dispatch import SentieroDispatcher
 from .hookspecs import hookimpl
+from .lifecycle_cli import (
+    CommandError,
+    add_erase_arguments,
+    add_purge_arguments,
+    run_erase,
+    run_purge,
+)
 from .plugins import HookResult, PluginError, call_each, get_plugin_manager
 from .recorder import install_jinja, script_tag
 from .routing import Panel, Route, View
@@ -45,6 +53,7 @@ __all__ = [
     "Analyzer",
     "Batch",
     "BatchDigest",
+    "CommandError",
     "Event",
     "EventPage",
     "HookResult",
@@ -61,6 +70,7 @@ __all__ = [
     "Route",
     "ScreeningRule",
     "Sentiero",
+    "SentieroDispatcher",
     "SessionFilter",
     "SessionPage",
     "SessionSummary",
@@ -73,6 +83,8 @@ __all__ = [
     "StoreStats",
     "StoreUnavailable",
     "View",
+    "add_erase_arguments",
+    "add_purge_arguments",
     "await_me_maybe",
     "call_each",
     "create_app",
@@ -85,5 +97,7 @@ __all__ = [
     "merge_digest",
     "open_sentiero",
     "render",
+    "run_erase",
+    "run_purge",
     "script_tag",
 ]

@@ -251,13 +251,21 @@ async def _erase(args: argparse.Namespace, base: Mapping[str, Any] | None = None
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def cmd_purge(args: argparse.Namespace, base: Mapping[str, Any] | None = None) -> int:
+def run_purge(args: argparse.Namespace, base: Mapping[str, Any] | None = None) -> int:
     """Runs ``sentiero purge`` with parsed ``args``; ``base`` are settings
     (a framework's configuration) laid over ``--config`` and the environment;
     ``--store`` wins over all of them."""
     return asyncio.run(_purge(args, base))
 
 
-def cmd_erase(args: argparse.Namespace, base: Mapping[str, Any] | None = None) -> int:
-    """Runs ``sentiero erase`` with parsed ``args``; ``base`` as for :func:`cmd_purge`."""
+def run_erase(args: argparse.Namespace, base: Mapping[str, Any] | None = None) -> int:
+    """Runs ``sentiero erase`` with parsed ``args``; ``base`` as for :func:`run_purge`."""
     return asyncio.run(_erase(args, base))
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    return run_purge(args)
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    return run_erase(args)

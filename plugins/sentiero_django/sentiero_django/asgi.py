@@ -15,73 +15,13 @@ it: Sentiero's store opens at start-up and closes at shutdown.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from sentiero_core import Settings, create_app
+from sentiero_core import SentieroDispatcher, Settings, create_app
 
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
-
-
-class SentieroDispatcher:
-    """An ASGI app: ``mount``'s requests to ``sentiero``, the rest to ``django``."""
-
-    def __init__(self, django: ASGIApp, sentiero: Any, mount: str) -> None:
-        mount = "/" + mount.strip("/")
-        if mount == "/":
-            raise ValueError(
-                "mount_path must be a prefix such as /sentiero when Sentiero shares "
-                "an ASGI application with Django, not '/'"
-            )
-        self.django = django
-        self.sentiero = sentiero
-        self.mount = mount
-
-    def routes_to_sentiero(self, scope: Scope) -> bool:
-        path = str(scope.get("path") or "")
-        root = str(scope.get("root_path") or "")
-        if root and path.startswith(root):
-            path = path[len(root) :]
-        return path == self.mount or path.startswith(self.mount + "/")
-
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
-        elif self.routes_to_sentiero(scope):
-            await self.sentiero(scope, receive, send)
-        else:
-            await self.django(scope, receive, send)
-
-    async def _lifespan(self, receive: Any, send: Any) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                try:
-                    await self.sentiero.startup()
-                except Exception as exc:
-                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
-                    return
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                try:
-                    await self.sentiero.shutdown()
-                except Exception as exc:
-                    await send({"type": "lifespan.shutdown.failed", "message": str(exc)})
-                    return
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-
-    @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[SentieroDispatcher]:
-        """Sentiero started and stopped around a block, for servers and test
-        clients that do not send lifespan events."""
-        await self.sentiero.startup()
-        try:
-            yield self
-        finally:
-            await self.sentiero.shutdown()
 
 
 def with_sentiero(

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.management.base import CommandError
+
+from sentiero_core import CommandError as LifecycleError
 from sentiero_core import PluginError, SettingsError
-from sentiero_core import lifecycle_cli
 
 from .conf import sentiero_options
 
@@ -37,5 +38,5 @@ def run(command: Callable[..., int], options: dict[str, Any], stdout: Any) -> No
             command(args, sentiero_options())
     except (SettingsError, PluginError) as exc:
         raise CommandError(f"configuration error: {exc}") from exc
-    except lifecycle_cli.CommandError as exc:
+    except LifecycleError as exc:
         raise CommandError(str(exc)) from exc

@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
+
 from sentiero_core import Settings, SettingsError, load_settings
 
 _cached: Settings | None = None

@@ -15,11 +15,12 @@ import sentiero_reporter
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
-from sentiero_core import Settings, open_sentiero
-from sentiero_core.testing import T0, identify, make_batch, meta
 from sentiero_django import get_settings
 from sentiero_django.asgi import SentieroDispatcher, with_sentiero
 from sentiero_reporter import ReporterMiddleware
+
+from sentiero_core import Settings, open_sentiero
+from sentiero_core.testing import T0, identify, make_batch, meta
 
 TAG = '<script src="/sentiero/recorder.js" defer></script>'
 
@@ -155,9 +156,11 @@ def test_sentiero_erase_without_yes_and_without_terminal_refuses(
 
 
 def test_sentiero_purge_needs_a_retention_period(db: Path) -> None:
-    with override_settings(SENTIERO={"store_url": f"sqlite:///{db}"}):
-        with pytest.raises(CommandError, match="retention_period is not set"):
-            command("sentiero_purge", "--yes")
+    with (
+        override_settings(SENTIERO={"store_url": f"sqlite:///{db}"}),
+        pytest.raises(CommandError, match="retention_period is not set"),
+    ):
+        command("sentiero_purge", "--yes")
     assert len(stored(db)) == 3
 
 
@@ -181,9 +184,11 @@ def test_sentiero_purge_older_than_flag(db: Path) -> None:
 
 
 def test_commands_report_bad_settings() -> None:
-    with override_settings(SENTIERO={"store_url": "nosuch://x"}):
-        with pytest.raises((CommandError, ImproperlyConfigured)) as caught:
-            command("sentiero_erase", "--user-id", "x", "--yes")
+    with (
+        override_settings(SENTIERO={"store_url": "nosuch://x"}),
+        pytest.raises((CommandError, ImproperlyConfigured)) as caught,
+    ):
+        command("sentiero_erase", "--user-id", "x", "--yes")
     assert "nosuch" in str(caught.value)
 
 
@@ -200,19 +205,21 @@ def asgi_application() -> SentieroDispatcher:
 async def test_the_asgi_application_routes_the_mount_to_sentiero() -> None:
     application = asgi_application()
     transport = httpx.ASGITransport(app=application)
-    async with application.running():
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            home = await client.get("/")
-            assert home.status_code == 200 and TAG in home.text  # Django
-            dashboard = await client.get("/sentiero/")
-            assert dashboard.status_code == 200
-            assert 'href="/sentiero/' in dashboard.text
-            assert (await client.get("/sentiero/api/sessions")).json()["sessions"] == []
-            script = await client.get("/sentiero/recorder.js")
-            assert script.status_code == 200
-            assert "javascript" in script.headers["content-type"]
-            # a path that only starts like the mount is Django's
-            assert (await client.get("/sentierox/")).status_code == 404
+    async with (
+        application.running(),
+        httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
+    ):
+        home = await client.get("/")
+        assert home.status_code == 200 and TAG in home.text  # Django
+        dashboard = await client.get("/sentiero/")
+        assert dashboard.status_code == 200
+        assert 'href="/sentiero/' in dashboard.text
+        assert (await client.get("/sentiero/api/sessions")).json()["sessions"] == []
+        script = await client.get("/sentiero/recorder.js")
+        assert script.status_code == 200
+        assert "javascript" in script.headers["content-type"]
+        # a path that only starts like the mount is Django's
+        assert (await client.get("/sentierox/")).status_code == 404
 
 
 @pytest.mark.asyncio
@@ -235,9 +242,7 @@ async def test_a_store_that_cannot_open_fails_the_startup(tmp_path: Path) -> Non
     from django.core.asgi import get_asgi_application
 
     missing = tmp_path / "no" / "such" / "dir" / "x.db"
-    application = with_sentiero(
-        get_asgi_application(), Settings(store_url=f"sqlite:///{missing}")
-    )
+    application = with_sentiero(get_asgi_application(), Settings(store_url=f"sqlite:///{missing}"))
     incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     sent: list[dict[str, Any]] = []
 
@@ -276,19 +281,21 @@ def test_an_unhandled_view_error_is_reported_when_the_reporter_is_configured() -
 
 def test_the_reporter_can_be_switched_off_for_django() -> None:
     client = Client(raise_request_exception=False)
-    with override_settings(SENTIERO_REPORTER_MIDDLEWARE=False):
-        with sentiero_reporter.capture_notifications() as sent:
-            assert client.get("/boom/").status_code == 500
-            assert not isinstance(asgi_application().django, ReporterMiddleware)
+    with (
+        override_settings(SENTIERO_REPORTER_MIDDLEWARE=False),
+        sentiero_reporter.capture_notifications() as sent,
+    ):
+        assert client.get("/boom/").status_code == 500
+        assert not isinstance(asgi_application().app, ReporterMiddleware)
     assert sent == []
 
 
 def test_nothing_is_reported_or_wrapped_while_the_reporter_is_not_configured() -> None:
     assert not sentiero_reporter.get_reporter().active
     assert Client(raise_request_exception=False).get("/boom/").status_code == 500
-    assert not isinstance(asgi_application().django, ReporterMiddleware)
+    assert not isinstance(asgi_application().app, ReporterMiddleware)
 
 
 def test_the_asgi_middleware_is_installed_when_the_reporter_is_configured() -> None:
     with sentiero_reporter.capture_notifications():
-        assert isinstance(asgi_application().django, ReporterMiddleware)
+        assert isinstance(asgi_application().app, ReporterMiddleware)

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 from django.utils.safestring import SafeString, mark_safe
+
 from sentiero_core import script_tag
 
 from ..conf import get_settings

@@ -6,6 +6,6 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")
 
-from sentiero_django.asgi import with_sentiero  # noqa: E402 (needs the settings)
+from sentiero_django.asgi import with_sentiero
 
 application = with_sentiero(get_asgi_application())

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from sentiero_core import lifecycle_cli
+
+from sentiero_core import add_purge_arguments, run_purge
 
 from ...commands import run
 
@@ -17,7 +18,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        lifecycle_cli.add_purge_arguments(parser)
+        add_purge_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        run(lifecycle_cli.cmd_purge, options, self.stdout)
+        run(run_purge, options, self.stdout)
