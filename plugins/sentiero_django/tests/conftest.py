@@ -1,4 +1,4 @@
-"""The sample project ``shop`` (beside this file) is the Django project under test."""
+"""The sample project ``djangoshop`` (beside this file) is the Django project under test."""
 
 from __future__ import annotations
 
@@ -11,5 +11,5 @@ import django
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "djangoshop.settings")
 django.setup()

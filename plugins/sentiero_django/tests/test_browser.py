@@ -15,7 +15,7 @@ HERE = Path(__file__).resolve().parent
 
 def test_a_recorded_visit_shows_up_in_the_dashboard(tmp_path: Path) -> None:
     env = {"SHOP_SENTIERO_STORE": f"sqlite:///{tmp_path / 'shop.db'}", "PYTHONPATH": str(HERE)}
-    with hypercorn("shop.asgi:application", HERE, tmp_path / "hypercorn.log", env) as url:
+    with hypercorn("djangoshop.asgi:application", HERE, tmp_path / "hypercorn.log", env) as url:
         session_id = record_a_visit(url + "/", url + "/sentiero/", "#cart", "Your cart")
     assert session_id
     assert (tmp_path / "shop.db").exists()

@@ -1,4 +1,4 @@
-"""sentiero-django in the sample project ``shop``: the template tag, the
+"""sentiero-django in the sample project ``djangoshop``: the template tag, the
 settings, the management commands, the ASGI dispatcher and the reporter,
 through Django's own test client and ``call_command``."""
 

@@ -1,4 +1,4 @@
-"""The sample app ``shop`` (beside this file) is the Flask app under test."""
+"""The sample app ``flaskshop`` (beside this file) is the Flask app under test."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""sentiero-flask in the sample app ``shop``: the script tag, the settings,
+"""sentiero-flask in the sample app ``flaskshop``: the script tag, the settings,
 ``flask sentiero purge|erase``, the reporter and the ASGI composition,
 through Flask's test client and CLI runner."""
 
@@ -12,10 +12,10 @@ import httpx
 import pytest
 import sentiero_reporter
 from flask import Flask, render_template_string
+from flaskshop import create_app
 from sentiero_flask import Sentiero, get_settings
 from sentiero_flask.asgi import with_sentiero
 from sentiero_reporter import WSGIReporterMiddleware
-from shop import create_app
 
 from sentiero_core import Settings, SettingsError, open_sentiero
 from sentiero_core.testing import T0, identify, make_batch, meta

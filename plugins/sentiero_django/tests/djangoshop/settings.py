@@ -7,7 +7,7 @@ BASE_DIR = Path(__file__).resolve().parent
 SECRET_KEY = "sentiero-django-tests-only"
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
-ROOT_URLCONF = "shop.urls"
+ROOT_URLCONF = "djangoshop.urls"
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
