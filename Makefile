@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PACKAGES := -e . -e plugins/sentiero_store_sqlite -e plugins/sentiero_store_mongo \
             -e plugins/sentiero_store_file -e plugins/sentiero_store_redis \
-            -e plugins/sentiero_analytics -e plugins/sentiero_reporter
+            -e plugins/sentiero_analytics -e plugins/sentiero_reporter \
+            -e plugins/sentiero_django -e plugins/sentiero_flask
 DEV_TOOLS := -r requirements-dev.txt
 
 .PHONY: install demo test lint typecheck bench frontend clean system-deps bench-deps dist
@@ -38,7 +39,8 @@ typecheck: $(STAMP)
 	$(BIN)/mypy sentiero_core plugins/sentiero_store_sqlite/sentiero_store_sqlite \
 	    plugins/sentiero_store_mongo/sentiero_store_mongo plugins/sentiero_store_file/sentiero_store_file \
 	    plugins/sentiero_store_redis/sentiero_store_redis \
-	    plugins/sentiero_analytics/sentiero_analytics plugins/sentiero_reporter/sentiero_reporter
+	    plugins/sentiero_analytics/sentiero_analytics plugins/sentiero_reporter/sentiero_reporter \
+	    plugins/sentiero_django/sentiero_django plugins/sentiero_flask/sentiero_flask
 
 test: system-deps $(STAMP) lint typecheck
 	$(BIN)/python -m pytest -q
@@ -50,7 +52,8 @@ bench: bench-deps $(STAMP)
 # so a file missing from an sdist fails here).
 DISTS := . plugins/sentiero_store_sqlite plugins/sentiero_store_mongo plugins/sentiero_store_file \
 	    plugins/sentiero_store_redis \
-         plugins/sentiero_analytics plugins/sentiero_reporter
+         plugins/sentiero_analytics plugins/sentiero_reporter \
+         plugins/sentiero_django plugins/sentiero_flask
 dist: $(BIN)/python
 	rm -rf dist
 	@for src in $(DISTS); do $(BIN)/uv build --quiet --out-dir dist $$src || exit 1; done

@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING
 
 from .analysis import SEGMENTS, ReportFilters, parse_filters, segment_dims, viewport_bucket
 from .app import Sentiero, create_app, get_state, open_sentiero, render
+from .dispatch import SentieroDispatcher
 from .hookspecs import hookimpl
+from .lifecycle_cli import (
+    CommandError,
+    add_erase_arguments,
+    add_purge_arguments,
+    run_erase,
+    run_purge,
+)
 from .plugins import HookResult, PluginError, call_each, get_plugin_manager
 from .recorder import install_jinja, script_tag
 from .routing import Panel, Route, View
@@ -62,6 +70,7 @@ __all__ = [
     "Analyzer",
     "Batch",
     "BatchDigest",
+    "CommandError",
     "Event",
     "EventPage",
     "HookResult",
@@ -79,6 +88,7 @@ __all__ = [
     "Route",
     "ScreeningRule",
     "Sentiero",
+    "SentieroDispatcher",
     "SessionFilter",
     "SessionPage",
     "SessionSummary",
@@ -91,6 +101,8 @@ __all__ = [
     "StoreStats",
     "StoreUnavailable",
     "View",
+    "add_erase_arguments",
+    "add_purge_arguments",
     "await_me_maybe",
     "call_each",
     "create_app",
@@ -104,6 +116,8 @@ __all__ = [
     "open_sentiero",
     "parse_filters",
     "render",
+    "run_erase",
+    "run_purge",
     "run_report",
     "script_tag",
     "segment_dims",

@@ -31,7 +31,9 @@ def _port(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(pm: Any = None) -> argparse.ArgumentParser:
+    """The ``sentiero`` parser, with the commands plugins add through
+    ``register_commands`` when ``pm`` is given."""
     parser = argparse.ArgumentParser(
         prog="sentiero",
         description="Self-hosted session recording and replay.",
@@ -63,15 +65,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--store", metavar="URL", help="store URL (default sqlite:///sentiero-demo.db)"
     )
     lifecycle_cli.add_parsers(sub)
-    analytics = sub.add_parser("analytics", help="the analytics plugin's maintenance")
-    analytics_sub = analytics.add_subparsers(dest="action", metavar="ACTION")
-    analytics_sub.required = True
-    rebuild = analytics_sub.add_parser(
-        "rebuild", help="recompute every aggregate from the stored events"
-    )
-    rebuild.add_argument("--store", metavar="URL", help="store URL, e.g. sqlite:///sentiero.db")
-    rebuild.add_argument("--config", metavar="FILE", help="a TOML settings file")
+    if pm is not None:
+        _plugin_commands(pm, sub)
     return parser
+
+
+def _plugin_commands(pm: Any, sub: Any) -> None:
+    from .plugins import call_each
+
+    for result in call_each(pm.hook.register_commands, subparsers=sub):
+        try:
+            result.get()
+        except argparse.ArgumentError as exc:
+            raise PluginError(
+                f"plugin {result.plugin_name!r} adds a command whose name is taken: {exc}"
+            ) from None
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -198,29 +206,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_analytics(args: argparse.Namespace) -> int:
-    import importlib
-
-    from .app import create_app
-
-    try:
-        rebuild = importlib.import_module("sentiero_analytics.rebuild")
-    except ImportError:
-        print(
-            "sentiero: the analytics plugin (sentiero-analytics) is not installed", file=sys.stderr
-        )
-        return 2
-    settings = load_settings(config_file=args.config, **_overrides(args))
-    return int(rebuild.main(create_app(settings)))
-
-
 COMMANDS = {
     "serve": cmd_serve,
     "plugins": cmd_plugins,
     "demo": cmd_demo,
     "purge": lifecycle_cli.cmd_purge,
     "erase": lifecycle_cli.cmd_erase,
-    "analytics": cmd_analytics,
 }
 
 
@@ -230,9 +221,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     ours = logging.getLogger("sentiero")
     ours.addHandler(handler)
     ours.setLevel(logging.INFO)
-    parser = build_parser()
+    try:
+        parser = build_parser(get_plugin_manager())
+    except PluginError as exc:
+        print(f"sentiero: configuration error: {exc}", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     try:
+        run = getattr(args, "run", None)
+        if args.command not in COMMANDS and callable(run):
+            return int(run(args))
         return COMMANDS[args.command](args)
     except (SettingsError, PluginError) as exc:
         parser.exit(2, f"sentiero: configuration error: {exc}\n")

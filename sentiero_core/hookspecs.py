@@ -15,6 +15,7 @@ plugin's own section is ``settings.plugin(<name>)``.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -209,4 +210,39 @@ def extra_template_vars(
 
     Return a dict, or an awaitable that resolves to one. Later plugins
     override earlier ones for the same key; core variables win over both.
+    """
+
+
+@hookspec
+def session_markers(
+    summary: SessionSummary, window: str | None, store: Store, settings: Settings
+) -> MaybeAwaitable[list[dict[str, Any]] | None]:
+    """Add moments to a session's replay page, called each time the page
+    is rendered.
+
+    ``summary`` is the session shown and ``window`` the window (tab) being
+    replayed. Return a list of dicts (or an awaitable of one), each with
+    ``at`` (ms since the epoch), ``label`` (short text), and optionally
+    ``kind`` (a CSS class word, such as ``"server-error"``) and ``url``
+    (a page about it). The page lists them under the replay's timeline,
+    placed by time, each with a link that seeks the replay to that moment.
+    Markers from every plugin are merged in time order; one that raises is
+    logged and the page is shown without its markers.
+    """
+
+
+# -- command line ------------------------------------------------------------
+
+
+@hookspec
+def register_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add subcommands to the ``sentiero`` command line, called once each
+    time the command line is parsed.
+
+    ``subparsers`` is the :mod:`argparse` object of ``sentiero``'s
+    commands: add a parser with ``subparsers.add_parser(name, help=...)``
+    and give it ``set_defaults(run=function)``, where ``function(args)``
+    returns the exit status (an ``int``). Return ``None``. A command name
+    already taken (a core command such as ``serve`` or ``purge``, or another plugin's)
+    stops the command line with an error naming it. Synchronous.
     """

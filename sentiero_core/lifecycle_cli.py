@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import re
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -61,35 +62,47 @@ def _common(parser: argparse.ArgumentParser, verb: str) -> None:
     )
 
 
-def add_parsers(sub: Any) -> None:
-    purge_p = sub.add_parser(
-        "purge", help="remove sessions whose last activity is older than retention_period"
-    )
-    _common(purge_p, "purged")
-    purge_p.add_argument(
+def add_purge_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of ``sentiero purge``, for commands that wrap it (Django, Flask)."""
+    _common(parser, "purged")
+    parser.add_argument(
         "--older-than",
         type=_duration_s,
         metavar="AGE",
         help="instead of retention_period: an age such as 3600, 90m, 12h or 30d",
     )
-    erase_p = sub.add_parser(
-        "erase", help="erase sessions matching every filter given (right to erasure)"
-    )
-    _common(erase_p, "erased")
-    erase_p.set_defaults(usage_parser=erase_p)
-    erase_p.add_argument(
+
+
+def add_erase_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of ``sentiero erase``, for commands that wrap it (Django, Flask)."""
+    _common(parser, "erased")
+    parser.set_defaults(usage_parser=parser)
+    parser.add_argument(
         "--session", nargs="+", action="extend", metavar="ID", help="session ids (repeatable)"
     )
-    erase_p.add_argument("--user-id", metavar="ID", help="identified user id (exact)")
-    erase_p.add_argument(
+    parser.add_argument("--user-id", metavar="ID", help="identified user id (exact)")
+    parser.add_argument(
         "--ip", metavar="ADDRESS", help="client address (compared as stored: truncated)"
     )
-    erase_p.add_argument("--url-contains", metavar="TEXT", help="a visited URL contains TEXT")
-    erase_p.add_argument(
+    parser.add_argument("--url-contains", metavar="TEXT", help="a visited URL contains TEXT")
+    parser.add_argument(
         "--before",
         type=_date_ms,
         metavar="DATE",
         help="sessions started before DATE (UTC: 2024-05-01 or 2024-05-01T14:30)",
+    )
+
+
+def add_parsers(sub: Any) -> None:
+    add_purge_arguments(
+        sub.add_parser(
+            "purge", help="remove sessions whose last activity is older than retention_period"
+        )
+    )
+    add_erase_arguments(
+        sub.add_parser(
+            "erase", help="erase sessions matching every filter given (right to erasure)"
+        )
     )
 
 
@@ -144,9 +157,9 @@ def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _settings(args: argparse.Namespace, base: Mapping[str, Any] | None = None) -> Settings:
     overrides = {"store_url": args.store} if args.store else {}
-    return load_settings(config_file=args.config, **overrides)
+    return load_settings(config_file=args.config, **{**dict(base or {}), **overrides})
 
 
 async def _opened(stack: contextlib.AsyncExitStack, settings: Settings) -> Sentiero:
@@ -159,8 +172,8 @@ async def _opened(stack: contextlib.AsyncExitStack, settings: Settings) -> Senti
         raise CommandError(f"the store could not be opened: {exc}") from exc
 
 
-async def _purge(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+async def _purge(args: argparse.Namespace, base: Mapping[str, Any] | None = None) -> int:
+    settings = _settings(args, base)
     if args.older_than is None and settings.retention_period is None:
         raise SettingsError(
             "retention_period is not set, so no session has expired; set it, or give an "
@@ -192,9 +205,9 @@ async def _purge(args: argparse.Namespace) -> int:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def _erase(args: argparse.Namespace) -> int:
+async def _erase(args: argparse.Namespace, base: Mapping[str, Any] | None = None) -> int:
     parser: argparse.ArgumentParser = args.usage_parser
-    settings = _settings(args)
+    settings = _settings(args, base)
     try:
         f = erasure_filter(
             settings,
@@ -238,9 +251,21 @@ async def _erase(args: argparse.Namespace) -> int:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def run_purge(args: argparse.Namespace, base: Mapping[str, Any] | None = None) -> int:
+    """Runs ``sentiero purge`` with parsed ``args``; ``base`` are settings
+    (a framework's configuration) laid over ``--config`` and the environment;
+    ``--store`` wins over all of them."""
+    return asyncio.run(_purge(args, base))
+
+
+def run_erase(args: argparse.Namespace, base: Mapping[str, Any] | None = None) -> int:
+    """Runs ``sentiero erase`` with parsed ``args``; ``base`` as for :func:`run_purge`."""
+    return asyncio.run(_erase(args, base))
+
+
 def cmd_purge(args: argparse.Namespace) -> int:
-    return asyncio.run(_purge(args))
+    return run_purge(args)
 
 
 def cmd_erase(args: argparse.Namespace) -> int:
-    return asyncio.run(_erase(args))
+    return run_erase(args)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections.abc import AsyncIterator
@@ -12,6 +13,7 @@ from quart import Response, redirect, request, url_for
 
 from ..app import get_state, render
 from ..audit import SESSION_EXPORTED, SESSIONS_DELETED, audit
+from ..plugins import call_each
 from ..store import SessionSummary
 from ..store.digest import (
     ACTIVE_GAP_CAP_MS,
@@ -33,6 +35,46 @@ THRESHOLDS = {
     "deadClickWaitMs": DEAD_CLICK_WAIT_MS,
     "activeGapCapMs": ACTIVE_GAP_CAP_MS,
 }
+
+log = logging.getLogger("sentiero")
+
+
+async def session_markers(summary: SessionSummary, window: str | None) -> list[dict[str, Any]]:
+    """The moments plugins add to the replay page (``session_markers``), in
+    time order, each with its offset in the replay (``t``, seconds, the
+    ``?t=`` of a link) and its place along the session (``left``, percent)."""
+    state = get_state()
+    found: list[dict[str, Any]] = []
+    for result in call_each(
+        state.pm.hook.session_markers,
+        summary=summary,
+        window=window,
+        store=state.store,
+        settings=state.settings,
+    ):
+        try:
+            markers = await result.resolve() or []
+            for marker in markers:
+                at = marker["at"]
+                if isinstance(at, bool) or not isinstance(at, int | float):
+                    raise ValueError(f"marker 'at' must be a number, got {at!r}")
+                found.append(
+                    {
+                        "at": int(at),
+                        "label": str(marker.get("label", ""))[:200],
+                        "kind": re.sub(r"[^a-z0-9-]", "", str(marker.get("kind", "marker")))[:40],
+                        "url": marker.get("url") if isinstance(marker.get("url"), str) else None,
+                    }
+                )
+        except Exception:
+            log.exception("the session_markers hook of plugin %r failed", result.plugin_name)
+    span = max(summary.ended_at - summary.started_at, 1)
+    for marker in found:
+        offset = max(marker["at"] - summary.started_at, 0)
+        marker["t"] = round(offset / 1000, 3)
+        marker["left"] = round(min(offset / span, 1.0) * 100, 2)
+    found.sort(key=lambda m: m["at"])
+    return found
 
 
 def _start_offset(raw: str | None) -> float | None:
@@ -92,6 +134,7 @@ async def session_page(session_id: str) -> Any:
         window=window,
         tabs=tabs,
         config=player_config(summary, window),
+        markers=await session_markers(summary, window),
         export_url=url_for("sentiero.session_export", session_id=session_id),
         share_url=url_for(
             "sentiero.session_share",

@@ -2,13 +2,17 @@
 
 ``script_tag(settings)`` gives ``<script src="/sentiero/recorder.js" defer>``;
 ``install_jinja(app_or_env, settings)`` adds the ``sentiero_script_tag()``
-global, which picks up the Quart request's root path when there is one.
+global, which picks up the root path of the Quart request, or of the
+template's ``request`` variable (Starlette's and FastAPI's
+``Jinja2Templates`` pass one), when there is one.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from ..settings import Settings
@@ -64,7 +68,11 @@ def install_jinja(app_or_env: Any, settings: Settings, **defaults: Any) -> None:
     when a template gives none."""
     env = getattr(app_or_env, "jinja_env", app_or_env)
 
-    def sentiero_script_tag(**options: Any) -> Markup:
-        return script_tag(settings, _current_request(), **{**defaults, **options})
+    @pass_context
+    def sentiero_script_tag(context: Context, **options: Any) -> Markup:
+        request = _current_request()
+        if request is None:
+            request = context.get("request")
+        return script_tag(settings, request, **{**defaults, **options})
 
     env.globals["sentiero_script_tag"] = sentiero_script_tag

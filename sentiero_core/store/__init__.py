@@ -20,6 +20,11 @@ The toolkit:
   :data:`MAX_WINDOWS`, :data:`MAX_CUSTOM_EVENTS`); :func:`event_time`, the
   timestamp every store orders events by;
 - :func:`limits_from`, the :class:`StoreLimits` a factory reads from settings;
+- records, the optional capability for plugins' own documents
+  (``StoreCapabilities(records=True)``): :class:`RecordUpdate` and the
+  conditions :class:`AnyOf`, :class:`AtLeast`, :class:`Below`, with the
+  reference semantics :func:`apply_update`, :func:`matches` and
+  :func:`sort_records` for stores that evaluate them in Python;
 - removal reasons: :data:`DELETED`, :data:`ERASED`, :data:`PURGED`,
   :data:`EVICTED` (:data:`REMOVAL_REASONS`), what :class:`Store` reports to
   each :data:`RemovalListener`;
@@ -63,6 +68,16 @@ from .limits import limits_from
 # Last: the memory store is built from everything above.
 from .memory import MemoryStore
 from .paging import StoredBatch, TrimPlan, page_events, trim_plan
+from .records import (
+    AnyOf,
+    AtLeast,
+    Below,
+    RecordUpdate,
+    Where,
+    apply_update,
+    matches,
+    sort_records,
+)
 from .removal import DELETED, ERASED, EVICTED, PURGED, REMOVAL_REASONS, RemovalListener
 from .summary import MAX_CUSTOM_EVENTS, MAX_PAGES, MAX_WINDOWS, merge_digest
 from .types import (
@@ -93,13 +108,17 @@ __all__ = [
     "AggregateMethods",
     "AggregateRow",
     "AggregatesUnsupported",
+    "AnyOf",
+    "AtLeast",
     "Batch",
     "BatchDigest",
+    "Below",
     "Event",
     "EventPage",
     "EventPosition",
     "InvalidCursor",
     "MemoryStore",
+    "RecordUpdate",
     "RemovalListener",
     "RequestMeta",
     "SessionFacts",
@@ -116,6 +135,8 @@ __all__ = [
     "StoredBatch",
     "Tally",
     "TrimPlan",
+    "Where",
+    "apply_update",
     "check_rows",
     "compress",
     "date_of_day",
@@ -130,6 +151,7 @@ __all__ = [
     "event_cursor",
     "event_time",
     "limits_from",
+    "matches",
     "merge_digest",
     "page_events",
     "parse_event_cursor",
@@ -138,5 +160,6 @@ __all__ = [
     "rows_from_json",
     "rows_to_json",
     "session_cursor",
+    "sort_records",
     "trim_plan",
 ]

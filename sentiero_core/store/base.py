@@ -23,6 +23,15 @@ from typing import Any
 from .aggregates import AggregateMethods
 from .cursors import EventPosition, SessionPosition, parse_event_cursor, parse_session_cursor
 from .cursors import session_cursor as _session_cursor
+from .records import (
+    RecordUpdate,
+    Where,
+    check_collection,
+    check_key,
+    check_page,
+    check_update,
+    check_where,
+)
 from .removal import (
     DELETED,
     ERASED,
@@ -39,6 +48,7 @@ from .types import (
     SessionFilter,
     SessionPage,
     SessionSummary,
+    StoreError,
     StoreLimits,
     StoreStats,
 )
@@ -59,11 +69,17 @@ class StoreCapabilities:
     ``aggregates``: the store keeps counters for collectors (the methods of
     :class:`~sentiero_core.store.AggregateMethods`); the analytics plugin
     needs it, and the contract suite's aggregate tests run only then.
+
+    ``records``: the store implements the record primitives
+    (``record_upsert`` and the others), so plugins can keep documents of
+    their own in it with atomic updates (see :mod:`sentiero_core.store`'s
+    ``RecordUpdate``); the contract suite's records tests then run.
     """
 
     persistent: bool = False
     max_compression_ratio: float | None = None
     aggregates: bool = False
+    records: bool = False
 
 
 def _page_limit(limit: int) -> int:
@@ -221,6 +237,122 @@ class Store(AggregateMethods, abc.ABC):
     async def count_sessions(self, filter: SessionFilter | None = None) -> int:
         """How many sessions match ``filter`` (all when ``None`` or empty)."""
         return await self.count_matching(_constraint(filter))
+
+    # -- records (only with capabilities.records) ------------------------------
+
+    def _require_records(self) -> None:
+        if not self.capabilities.records:
+            raise StoreError(
+                f"the {self.name} store does not keep records (its capabilities.records is false)"
+            )
+
+    async def update_record(
+        self, collection: str, key: str, update: RecordUpdate
+    ) -> dict[str, Any]:
+        """Apply ``update`` to the record ``key`` of ``collection``, creating
+        it when missing, atomically (several app servers included); returns
+        the record after the update. Only for stores with
+        ``capabilities.records``, :class:`StoreError` otherwise."""
+        self._require_records()
+        return await self.record_upsert(
+            check_collection(collection), check_key(key), check_update(update)
+        )
+
+    async def compare_and_set_record(
+        self, collection: str, key: str, expected: Where, changes: dict[str, Any]
+    ) -> bool:
+        """Set ``changes`` on the record ``key`` only if it exists and meets
+        ``expected`` at that moment, atomically; True if it did."""
+        self._require_records()
+        return await self.record_compare_and_set(
+            check_collection(collection),
+            check_key(key),
+            check_where(expected),
+            dict(check_update(RecordUpdate(set=changes)).set),
+        )
+
+    async def get_record(self, collection: str, key: str) -> dict[str, Any] | None:
+        """The record ``key`` of ``collection``, or ``None``."""
+        self._require_records()
+        return await self.record_get(check_collection(collection), check_key(key))
+
+    async def find_records(
+        self,
+        collection: str,
+        where: Where | None = None,
+        *,
+        order_by: str | None = None,
+        descending: bool = True,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """Records meeting every condition of ``where``, ordered by
+        ``order_by`` then ``_id`` (descending by default), at most ``limit``
+        after skipping ``offset``."""
+        self._require_records()
+        check_page(order_by, limit, offset)
+        return list(
+            await self.record_find(
+                check_collection(collection),
+                check_where(where),
+                order_by,
+                bool(descending),
+                limit,
+                offset,
+            )
+        )
+
+    async def count_records(self, collection: str, where: Where | None = None) -> int:
+        """How many records of ``collection`` meet ``where``."""
+        self._require_records()
+        return await self.record_count(check_collection(collection), check_where(where))
+
+    async def delete_records(self, collection: str, where: Where | None = None) -> int:
+        """Remove the records of ``collection`` meeting ``where`` (all when
+        it is empty); how many went."""
+        self._require_records()
+        return await self.record_delete(check_collection(collection), check_where(where))
+
+    # Record primitives: a store declaring capabilities.records implements
+    # them all; arguments arrive checked.
+
+    async def record_upsert(
+        self, collection: str, key: str, update: RecordUpdate
+    ) -> dict[str, Any]:
+        """Apply ``update`` to one record, creating it with ``_id`` = ``key``
+        and ``set_on_insert`` when missing; atomic; the record after it."""
+        raise NotImplementedError
+
+    async def record_compare_and_set(
+        self, collection: str, key: str, expected: dict[str, Any], changes: dict[str, Any]
+    ) -> bool:
+        """Set ``changes`` if the record exists and matches ``expected``;
+        atomic; whether it did."""
+        raise NotImplementedError
+
+    async def record_get(self, collection: str, key: str) -> dict[str, Any] | None:
+        """One record or ``None``."""
+        raise NotImplementedError
+
+    async def record_find(
+        self,
+        collection: str,
+        where: dict[str, Any],
+        order_by: str | None,
+        descending: bool,
+        limit: int,
+        offset: int,
+    ) -> Sequence[dict[str, Any]]:
+        """Matching records in order (see :func:`sort_records`), paged."""
+        raise NotImplementedError
+
+    async def record_count(self, collection: str, where: dict[str, Any]) -> int:
+        """How many records match."""
+        raise NotImplementedError
+
+    async def record_delete(self, collection: str, where: dict[str, Any]) -> int:
+        """Remove matching records; how many went."""
+        raise NotImplementedError
 
     # -- what a backend implements -------------------------------------------
 

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import copy
 import heapq
+from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from .base import Store, StoreCapabilities
 from .codec import encode_blob
@@ -18,6 +21,7 @@ from .cursors import EventPosition, SessionPosition
 from .digest import event_time
 from .memory_aggregates import MemoryAggregates
 from .paging import StoredBatch, page_events, trim_plan
+from .records import RecordUpdate, apply_update, matches, sort_records
 from .summary import merge_digest
 from .types import (
     Batch,
@@ -52,10 +56,14 @@ class MemoryStore(MemoryAggregates, Store):
     """Sessions in this process's memory; gone when it exits."""
 
     name = "memory"
-    capabilities = StoreCapabilities(persistent=False, max_compression_ratio=0.5, aggregates=True)
+    capabilities = StoreCapabilities(
+        persistent=False, max_compression_ratio=0.5, records=True, aggregates=True
+    )
 
     def __init__(self, limits: StoreLimits | None = None) -> None:
         super().__init__(limits)
+        # Record primitives never await, so each one is atomic on the loop.
+        self._records_by_collection: dict[str, dict[str, dict[str, Any]]] = {}
         self._summaries: dict[str, SessionSummary] = {}
         # Per session, kept sorted by (min_ts, seq): the order reads visit them.
         self._batches: dict[str, list[StoredBatch]] = {}
@@ -193,3 +201,51 @@ class MemoryStore(MemoryAggregates, Store):
             raw_bytes=sum(s.raw_bytes for s in self._summaries.values()),
             stored_bytes=sum(len(b.blob) for b in batches),
         )
+
+    # -- records ---------------------------------------------------------------
+
+    async def record_upsert(
+        self, collection: str, key: str, update: RecordUpdate
+    ) -> dict[str, Any]:
+        records = self._records_by_collection.setdefault(collection, {})
+        after = apply_update(records.get(key), key, update)
+        records[key] = after
+        return copy.deepcopy(after)
+
+    async def record_compare_and_set(
+        self, collection: str, key: str, expected: dict[str, Any], changes: dict[str, Any]
+    ) -> bool:
+        record = self._records_by_collection.get(collection, {}).get(key)
+        if record is None or not matches(record, expected):
+            return False
+        record.update(copy.deepcopy(changes))
+        return True
+
+    async def record_get(self, collection: str, key: str) -> dict[str, Any] | None:
+        record = self._records_by_collection.get(collection, {}).get(key)
+        return copy.deepcopy(record) if record is not None else None
+
+    async def record_find(
+        self,
+        collection: str,
+        where: dict[str, Any],
+        order_by: str | None,
+        descending: bool,
+        limit: int,
+        offset: int,
+    ) -> Sequence[dict[str, Any]]:
+        found = [
+            r for r in self._records_by_collection.get(collection, {}).values() if matches(r, where)
+        ]
+        return copy.deepcopy(sort_records(found, order_by, descending)[offset : offset + limit])
+
+    async def record_count(self, collection: str, where: dict[str, Any]) -> int:
+        records = self._records_by_collection.get(collection, {}).values()
+        return sum(1 for r in records if matches(r, where))
+
+    async def record_delete(self, collection: str, where: dict[str, Any]) -> int:
+        records = self._records_by_collection.get(collection, {})
+        gone = [k for k, r in records.items() if matches(r, where)]
+        for key in gone:
+            del records[key]
+        return len(gone)

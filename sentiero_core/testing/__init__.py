@@ -26,6 +26,7 @@ pytest.register_assert_rewrite(
             "contract_robustness",
             "contract_delivery",
             "contract_interface",
+            "contract_records",
             "contract_traces",
             "contract_aggregates",
         )

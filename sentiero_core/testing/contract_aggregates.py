@@ -1,6 +1,7 @@
 """Contract: the optional aggregates capability (counters collectors keep).
 
-Skipped for a store whose ``capabilities.aggregates`` is false. Checks that
+Skipped for a store whose ``capabilities.aggregates`` is false, except one
+test that such a store refuses aggregate calls. Checks that
 totals are the sum of the current contributions, that a repeated or stale
 contribution changes nothing, that facts merge and version up, that every
 way a session leaves the store takes its contributions along (and leaves no
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from ..store import AggregateRow, SessionFilter, Store, StoreLimits, Tally
+from ..store import AggregateRow, AggregatesUnsupported, SessionFilter, Store, StoreLimits, Tally
 from .contract_traces import RawStorage, _assert_exposed, _assert_no_trace
 from .factories import T0, identify, make_batch, meta
 
@@ -51,6 +52,17 @@ async def _totals(store: Store, name: str = "views") -> dict[Any, Tally]:
 
 class AggregatesContract:
     """Tests of the aggregates capability (skipped without it)."""
+
+    @pytest.mark.asyncio
+    async def test_aggregates_refused_without_the_capability(self, store: Store) -> None:
+        """Ensure that a store without ``capabilities.aggregates`` refuses
+        aggregate calls with AggregatesUnsupported naming the capability."""
+        if store.capabilities.aggregates:
+            pytest.skip("the store keeps aggregates")
+        with pytest.raises(AggregatesUnsupported, match="aggregates=True"):
+            await store.set_contribution("a", "k", _rows("/home", 1))
+        with pytest.raises(AggregatesUnsupported, match="aggregates=True"):
+            await _totals(store)
 
     @pytest.mark.asyncio
     async def test_aggregates_sum_contributions(self, store: Store) -> None:

@@ -46,9 +46,11 @@ A store declares what it promises in ``Store.capabilities`` (a
 :class:`~sentiero_core.store.StoreCapabilities`): ``persistent`` (see
 ``reopen_store``) and ``max_compression_ratio``, which the suite then holds
 it to on a realistic recording; a store keeping plain JSON declares none;
-and ``aggregates``, which runs the tests of
-:class:`~sentiero_core.testing.contract_aggregates.AggregatesContract`
-(skipped for a store without it).
+``records``, the optional record primitives plugins keep documents with,
+which :class:`~sentiero_core.testing.contract_records.RecordsContract` then
+tests; and ``aggregates``, which runs the tests of
+:class:`~sentiero_core.testing.contract_aggregates.AggregatesContract`. The
+tests of either capability are skipped for a store that does not declare it.
 
 Every test is marked ``@pytest.mark.asyncio`` explicitly, so the suite runs
 the same whatever ``asyncio_mode`` the project uses; it needs pytest and
@@ -72,6 +74,7 @@ from .contract_aggregates import AggregatesContract
 from .contract_delivery import DeliveryContract
 from .contract_events import EventsContract
 from .contract_interface import InterfaceContract
+from .contract_records import RecordsContract
 from .contract_removal import RemovalContract
 from .contract_reports import ReportsContract
 from .contract_robustness import RobustnessContract
@@ -127,6 +130,7 @@ class StoreContract(
     InterfaceContract,
     TracesContract,
     AggregatesContract,
+    RecordsContract,
 ):
     """Base class of the store contract suite; subclass it as ``Test<Name>``
     and provide the ``store`` fixture (see the module documentation)."""

@@ -29,6 +29,8 @@ DISTRIBUTIONS = {
     "sentiero_store_redis": ROOT / "plugins/sentiero_store_redis",
     "sentiero_analytics": ROOT / "plugins/sentiero_analytics",
     "sentiero_reporter": ROOT / "plugins/sentiero_reporter",
+    "sentiero_django": ROOT / "plugins/sentiero_django",
+    "sentiero_flask": ROOT / "plugins/sentiero_flask",
 }
 
 

@@ -13,6 +13,15 @@ from tests.dashboard.recordings import DEMO_ID, load_all
 
 #: the opt-out notice is public like ingest: the recorder calls it from any page
 PUBLIC = {"/sentiero/events", "/sentiero/recorder.js", "/sentiero/opt-out"}
+# sentiero-reporter's ingest, guarded by its bearer ingest keys instead.
+REPORTER_INGEST = {"/sentiero/ingest/errors", "/sentiero/ingest/events"}
+
+
+def expected_public(app: Any) -> set[str]:
+    reporter = app.extensions["sentiero"].pm.has_plugin("reporter")
+    return PUBLIC | REPORTER_INGEST if reporter else PUBLIC
+
+
 PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 
 
@@ -37,7 +46,7 @@ def public_rules(app: Any) -> set[str]:
 @pytest.mark.asyncio
 async def test_only_ingest_the_opt_out_notice_and_the_recorder_script_are_public() -> None:
     app = create_app(Settings(store_url="memory://", auth_callback=deny))
-    assert public_rules(app) == PUBLIC
+    assert public_rules(app) == expected_public(app)
     async with app.test_app() as test_app:
         script = await test_app.test_client().get("/sentiero/recorder.js")
     assert script.status_code == 200

@@ -121,6 +121,13 @@ async def report_page(name: str) -> Any:
 
 
 @hookimpl
+def register_commands(subparsers: Any) -> None:
+    from .rebuild import add_commands
+
+    add_commands(subparsers)
+
+
+@hookimpl
 def register_routes() -> list[Route]:
     return [
         Route("/analytics/-/snapshot", snapshot_view, name="analytics.snapshot"),

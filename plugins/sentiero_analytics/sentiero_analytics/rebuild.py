@@ -10,6 +10,7 @@ cannot count.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Callable
 from typing import Any, TextIO
@@ -114,3 +115,22 @@ def main(app: Any, stream: TextIO | None = None) -> int:
     count = asyncio.run(run())
     (stream or sys.stderr).write(f"rebuilt the aggregates of {count} sessions\n")
     return 0
+
+
+def add_commands(subparsers: Any) -> None:
+    """``sentiero analytics rebuild``, added through ``register_commands``."""
+    analytics = subparsers.add_parser("analytics", help="sentiero-analytics: maintenance")
+    actions = analytics.add_subparsers(dest="analytics_command", metavar="ACTION")
+    actions.required = True
+    command = actions.add_parser("rebuild", help="recompute every aggregate from the stored events")
+    command.add_argument("--store", metavar="URL", help="store URL, e.g. sqlite:///sentiero.db")
+    command.add_argument("--config", metavar="FILE", help="a TOML settings file")
+    command.set_defaults(run=run_command)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from sentiero_core import create_app, load_settings
+
+    overrides = {"store_url": args.store} if args.store else {}
+    # The app picks the store exactly as `sentiero serve` would; it is not served.
+    return main(create_app(load_settings(config_file=args.config, **overrides)))

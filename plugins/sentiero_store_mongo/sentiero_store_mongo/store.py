@@ -24,6 +24,7 @@ from sentiero_core.store import (
     Batch,
     EventPage,
     EventPosition,
+    RecordUpdate,
     SessionFilter,
     SessionPosition,
     SessionSummary,
@@ -38,6 +39,7 @@ from sentiero_core.store import (
 )
 
 from . import driver
+from . import records as _records
 from .aggregates import MongoAggregateMethods
 from .appends import GroupWriter, PendingAppend
 from .documents import (
@@ -87,7 +89,9 @@ class MongoStore(MongoAggregateMethods, Store):
     it then uses but never closes."""
 
     name = "mongodb"
-    capabilities = StoreCapabilities(persistent=True, max_compression_ratio=0.5, aggregates=True)
+    capabilities = StoreCapabilities(
+        persistent=True, max_compression_ratio=0.5, records=True, aggregates=True
+    )
 
     def __init__(
         self,
@@ -363,4 +367,59 @@ class MongoStore(MongoAggregateMethods, Store):
     @staticmethod
     async def _delete_many(collection: Any, query: Document) -> int:
         result = await collection.delete_many(query)
+        return int(result.deleted_count)
+
+    # -- records -------------------------------------------------------------
+
+    def _records(self, collection: str) -> Any:
+        return self._collection(_records.collection_name("", collection))
+
+    async def record_upsert(
+        self, collection: str, key: str, update: RecordUpdate
+    ) -> dict[str, Any]:
+        try:
+            return await _records.upsert(self._records(collection), key, update)
+        except PyMongoError as exc:
+            raise self._retry.unavailable("updating a record", exc) from exc
+
+    async def record_compare_and_set(
+        self, collection: str, key: str, expected: dict[str, Any], changes: dict[str, Any]
+    ) -> bool:
+        try:
+            return await _records.compare_and_set(self._records(collection), key, expected, changes)
+        except PyMongoError as exc:
+            raise self._retry.unavailable("updating a record", exc) from exc
+
+    async def record_get(self, collection: str, key: str) -> dict[str, Any] | None:
+        coll = self._records(collection)
+        found = await self._retry.run("reading a record", lambda: coll.find_one({"_id": key}))
+        return dict(found) if found is not None else None
+
+    async def record_find(
+        self,
+        collection: str,
+        where: dict[str, Any],
+        order_by: str | None,
+        descending: bool,
+        limit: int,
+        offset: int,
+    ) -> list[dict[str, Any]]:
+        coll = self._records(collection)
+        return await self._retry.run(
+            "reading records",
+            lambda: _records.find(coll, where, order_by, descending, limit, offset),
+        )
+
+    async def record_count(self, collection: str, where: dict[str, Any]) -> int:
+        coll = self._records(collection)
+        counted = await self._retry.run(
+            "counting records", lambda: coll.count_documents(_records.query(where))
+        )
+        return int(counted)
+
+    async def record_delete(self, collection: str, where: dict[str, Any]) -> int:
+        coll = self._records(collection)
+        result = await self._retry.run(
+            "deleting records", lambda: coll.delete_many(_records.query(where))
+        )
         return int(result.deleted_count)

@@ -1,6 +1,6 @@
 """The aggregates capability of the SQLite store.
 
-Three tables (migration 4): ``agg_totals`` holds one row per (name, day,
+Three tables (migration 5): ``agg_totals`` holds one row per (name, day,
 dims); ``agg_contributions`` holds each session's contributions as JSON
 rows; ``agg_facts`` holds each session's facts. Both per-session tables
 hang off ``sessions`` with ``ON DELETE CASCADE``, and a trigger subtracts a

@@ -189,12 +189,29 @@ def _v3_recorder_seq(db: sqlite3.Connection) -> None:
     )
 
 
+def _v4_records(db: sqlite3.Connection) -> None:
+    """Plugins' records (the records capability): one JSON document per
+    (collection, key), queried with SQLite's JSON functions."""
+    _run(
+        db,
+        [
+            """CREATE TABLE records (
+                collection TEXT NOT NULL,
+                key TEXT NOT NULL,
+                doc TEXT NOT NULL,
+                PRIMARY KEY (collection, key)
+            ) WITHOUT ROWID""",
+        ],
+    )
+
+
 #: Ordered; a released entry is never edited, only followed by a new one.
 MIGRATIONS: list[tuple[int, Migration]] = [
     (1, _v1_sessions_and_batches),
     (2, _v2_search_tables),
     (3, _v3_recorder_seq),
-    (4, create_aggregate_tables),
+    (4, _v4_records),
+    (5, create_aggregate_tables),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -26,6 +26,7 @@ from sentiero_core.store import (
     Batch,
     EventPage,
     EventPosition,
+    RecordUpdate,
     SessionFilter,
     SessionPosition,
     SessionSummary,
@@ -38,6 +39,7 @@ from sentiero_core.store import (
     page_events,
 )
 
+from . import records as _records
 from .aggregate_store import SQLiteAggregates
 from .appends import AppendGroup, PendingAppend, load_summary
 from .connection import (
@@ -94,7 +96,9 @@ def _blobs(db: sqlite3.Connection, metas: Sequence[Any]) -> dict[int, bytes]:
 
 class SQLiteStore(SQLiteAggregates, Store):
     name = "sqlite"
-    capabilities = StoreCapabilities(persistent=True, max_compression_ratio=0.5, aggregates=True)
+    capabilities = StoreCapabilities(
+        persistent=True, max_compression_ratio=0.5, records=True, aggregates=True
+    )
 
     def __init__(
         self,
@@ -114,7 +118,7 @@ class SQLiteStore(SQLiteAggregates, Store):
         if path is None or str(path) == MEMORY:
             self.location = SQLiteLocation(None)
             self.capabilities = StoreCapabilities(
-                persistent=False, max_compression_ratio=0.5, aggregates=True
+                persistent=False, max_compression_ratio=0.5, records=True, aggregates=True
             )
         else:
             self.location = SQLiteLocation(Path(path).absolute())
@@ -426,4 +430,68 @@ class SQLiteStore(SQLiteAggregates, Store):
         sessions, events, batches, raw, stored = rows[0]
         return StoreStats(
             sessions=sessions, events=events, batches=batches, raw_bytes=raw, stored_bytes=stored
+        )
+
+    # -- records ------------------------------------------------------------------
+
+    async def _write_records(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        self._usable_writer()
+        async with self._write_lock:
+            return await self._transaction(work)
+
+    async def _read_records(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        async with self._reading() as db:
+            with sqlite_errors(self.location):
+                return await db.run(work)
+
+    async def record_upsert(
+        self, collection: str, key: str, update: RecordUpdate
+    ) -> dict[str, Any]:
+        return await self._write_records(
+            partial(_records.upsert, collection=collection, key=key, update=update)
+        )
+
+    async def record_compare_and_set(
+        self, collection: str, key: str, expected: dict[str, Any], changes: dict[str, Any]
+    ) -> bool:
+        return await self._write_records(
+            partial(
+                _records.compare_and_set,
+                collection=collection,
+                key=key,
+                expected=expected,
+                changes=changes,
+            )
+        )
+
+    async def record_get(self, collection: str, key: str) -> dict[str, Any] | None:
+        return await self._read_records(partial(_records.get, collection=collection, key=key))
+
+    async def record_find(
+        self,
+        collection: str,
+        where: dict[str, Any],
+        order_by: str | None,
+        descending: bool,
+        limit: int,
+        offset: int,
+    ) -> list[dict[str, Any]]:
+        return await self._read_records(
+            partial(
+                _records.find,
+                collection=collection,
+                where=where,
+                order_by=order_by,
+                descending=descending,
+                limit=min(limit, INT64_MAX),
+                offset=min(offset, INT64_MAX),
+            )
+        )
+
+    async def record_count(self, collection: str, where: dict[str, Any]) -> int:
+        return await self._read_records(partial(_records.count, collection=collection, where=where))
+
+    async def record_delete(self, collection: str, where: dict[str, Any]) -> int:
+        return await self._write_records(
+            partial(_records.delete, collection=collection, where=where)
         )

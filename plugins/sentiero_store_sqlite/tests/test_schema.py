@@ -11,7 +11,8 @@ import pytest
 from sentiero_store_sqlite import SQLiteStore
 from sentiero_store_sqlite.schema import APPLICATION_ID, LATEST, migrate
 
-from sentiero_core.store import SessionFilter, SessionSummary, StoreError
+from sentiero_core.store import AggregateRow, SessionFilter, SessionSummary, StoreError, Tally
+from sentiero_core.testing import T0, make_batch, meta
 
 
 def _versions(path: Path) -> list[int]:
@@ -119,3 +120,29 @@ async def test_a_damaged_database_gives_a_clear_error(db_path: Path, make_batch)
     damaged = SQLiteStore(db_path)
     with pytest.raises(StoreError, match="damaged or not a SQLite file"):
         await damaged.open()
+
+
+@pytest.mark.asyncio
+async def test_a_records_database_gains_the_aggregate_tables_after_them(db_path: Path) -> None:
+    """Version 4 (the reporter's records) shipped before version 5 (the
+    aggregates): a file already at 4 keeps its records and gets 5 on open."""
+    with closing(sqlite3.connect(db_path, isolation_level=None)) as db:
+        assert migrate(db, str(db_path), upto=4) == 4
+        db.execute("INSERT INTO records VALUES ('issues', 'i1', '{\"count\": 2}')")
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert "records" in tables and "agg_totals" not in tables
+    store = SQLiteStore(db_path)
+    await store.open()
+    try:
+        assert _versions(db_path) == [1, 2, 3, 4, 5] == list(range(1, LATEST + 1))
+        assert await store.get_record("issues", "i1") == {"count": 2}
+        await _session_with_rows(store)
+        totals = await store.aggregate("views", 0, 10, group_by=(0,))
+        assert totals == {("/home",): Tally(3, 0.0)}
+    finally:
+        await store.close()
+
+
+async def _session_with_rows(store: SQLiteStore) -> None:
+    await store.append(make_batch("s1", "w1", [meta(T0, "https://shop.example/")], seq=1))
+    assert await store.set_contribution("s1", "k", [AggregateRow("views", 1, ("/home",), 3, 0.0)])

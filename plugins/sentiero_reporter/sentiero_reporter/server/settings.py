@@ -1,0 +1,31 @@
+"""The ``[plugins.reporter]`` settings section."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SECTION = "reporter"
+
+
+@dataclass(frozen=True)
+class ReporterSettings:
+    """Server-side options of sentiero-reporter (docs/reporter.md has the table)."""
+
+    #: Largest report body accepted, in bytes (413 beyond).
+    max_payload_bytes: int = 262_144
+    #: Frames kept per exception (the innermost ones).
+    max_frames: int = 100
+    #: Project that JS errors captured by the recorder are filed under.
+    browser_project: str = "browser"
+    #: Turn JS errors from recordings into issues.
+    browser_errors: bool = True
+    #: Occurrences listed on an issue page.
+    occurrences_shown: int = 50
+
+    def __post_init__(self) -> None:
+        if self.max_payload_bytes < 1024:
+            raise ValueError("max_payload_bytes must be at least 1024")
+        if not 1 <= self.max_frames <= 1000:
+            raise ValueError("max_frames must be between 1 and 1000")
+        if not self.browser_project:
+            raise ValueError("browser_project must not be empty")
