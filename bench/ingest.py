@@ -135,11 +135,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def make_bodies(folder: Path, events: list[dict[str, Any]]) -> tuple[list[bytes], float]:
+def make_bodies(
+    folder: Path, events: list[dict[str, Any]], count: int = BODIES
+) -> tuple[list[bytes], float]:
+    """``count`` gzipped batches, each of a session of its own, written to
+    ``folder`` as body1.gz... for the wrk script (also used by soak.py)."""
     bodies: list[bytes] = []
     counts: list[int] = []
     raw_sizes: list[int] = []
-    for k in range(BODIES):
+    for k in range(count):
         start = (k * 37) % max(1, len(events) - BATCH_EVENTS)
         batch = events[start : start + BATCH_EVENTS]
         doc = {
@@ -159,7 +163,7 @@ def make_bodies(folder: Path, events: list[dict[str, Any]]) -> tuple[list[bytes]
         counts.append(len(batch))
         raw_sizes.append(len(gzip.decompress(data)))
     print(
-        f"batches: {BODIES} bodies of {sum(counts) / len(counts):.0f} events, "
+        f"batches: {count} bodies of {sum(counts) / len(counts):.0f} events, "
         f"{sum(raw_sizes) / len(raw_sizes) / 1024:.1f} KiB of JSON, "
         f"{sum(map(len, bodies)) / len(bodies) / 1024:.1f} KiB gzipped on average"
     )
