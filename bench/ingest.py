@@ -45,6 +45,7 @@ from typing import Any
 
 from _load import SATURATED, Usage, Watch
 from _recording import load_recording
+from _results import Figure, at_least, write_results
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCH_EVENTS = 50
@@ -369,6 +370,20 @@ def main() -> None:
             )
         if not args.memory:
             print(f"events in the SQLite file afterwards: {stored_events(db)}")
+        write_results(
+            "ingest" + ("_memory" if args.memory else ""),
+            [
+                Figure(
+                    f"ingest / bare endpoint ({store})",
+                    None if bound else round(ratio, 3),
+                    SATURATED
+                    if bound
+                    else f"{ratio:.0%} ({best['ingest']:,.0f} vs {best['bare']:,.0f} req/s)",
+                    f">= {TARGET_RATIO:.0%}",
+                    None if bound else at_least(ratio, TARGET_RATIO),
+                )
+            ],
+        )
 
 
 if __name__ == "__main__":

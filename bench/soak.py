@@ -51,9 +51,7 @@ def parse_wrk(out: str) -> dict[str, float]:
     figures["rate"] = float(rate.group(1))
     figures["requests"] = float(total.group(1))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
-    )
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     figures["failed"] = float(bad.group(1) if bad else 0) + (
         sum(map(float, errors.groups())) if errors else 0.0
     )
@@ -129,7 +127,9 @@ def main() -> None:
                 round(f["p99"], 1),
                 f"{f['p50']:.1f} / {f['p99']:.1f}",
             ),
-            Figure("soak: failed requests", f["failed"], f"{f['failed']:.0f}", "0", f["failed"] == 0),
+            Figure(
+                "soak: failed requests", f["failed"], f"{f['failed']:.0f}", "0", f["failed"] == 0
+            ),
             Figure(
                 "soak: server RSS start / middle / end (MB)",
                 round(rss["end"] / MB),
