@@ -150,8 +150,18 @@ class GroupWriter:
         try:
             await self._insert(group)
             live = [e for e in group if not e.done]
-            there = await self._create([e for e in live if e.session_id not in self._known])
-            slow = await self._fold_fast([e for e in live if e.session_id in self._known] + there)
+            # New sessions' summaries and known ones' updates are distinct
+            # documents: both go at once.
+            created, updated = await asyncio.gather(
+                self._create([e for e in live if e.session_id not in self._known]),
+                self._fold_fast([e for e in live if e.session_id in self._known]),
+                return_exceptions=True,
+            )
+            for outcome in (created, updated):
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            assert isinstance(created, list) and isinstance(updated, list)
+            slow = updated + await self._fold_fast(created)
             summaries = await asyncio.gather(
                 *(
                     self._retry.run("updating a session summary", partial(self._fold, e))
