@@ -51,11 +51,11 @@ bench: bench-deps $(STAMP)
 	@rm -rf $(BENCH_RESULTS) && mkdir -p $(BENCH_RESULTS)
 	@for script in bench/[!_]*.py; do \
 	    echo "== $$script"; \
-	    SENTIERO_BENCH_RESULTS=$(BENCH_RESULTS) $(BIN)/python $$script \
+	    BENCH_RESULTS_DIR=$(BENCH_RESULTS) $(BIN)/python $$script \
 	        || touch $(BENCH_RESULTS)/$$(basename $$script .py).failed; \
 	done
 	@echo "== summary"
-	@SENTIERO_BENCH_RESULTS=$(BENCH_RESULTS) $(BIN)/python bench/_summary.py
+	@BENCH_RESULTS_DIR=$(BENCH_RESULTS) $(BIN)/python bench/_summary.py
 
 # Every wheel and sdist, into dist/ (each wheel is built from its sdist,
 # so a file missing from an sdist fails here).

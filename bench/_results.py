@@ -2,8 +2,9 @@
 ``make bench`` runs only the scripts whose names do not start with "_".)
 
 The contract, for any bench (the file can be written without this module):
-``bench/results/<name>.json``, or the path in ``SENTIERO_BENCH_RESULTS``
-(a directory) joined with ``<name>.json``, holding::
+``bench/results/<name>.json``, or the path in ``BENCH_RESULTS_DIR``
+(a directory; not a ``SENTIERO_`` variable, which ``sentiero serve`` would
+refuse as an unknown setting) joined with ``<name>.json``, holding::
 
     {"bench": "store_mongo",
      "figures": [
@@ -42,7 +43,7 @@ class Figure:
 
 
 def results_dir() -> Path:
-    return Path(os.environ.get("SENTIERO_BENCH_RESULTS") or DEFAULT_DIR)
+    return Path(os.environ.get("BENCH_RESULTS_DIR") or DEFAULT_DIR)
 
 
 def write_results(bench: str, figures: list[Figure]) -> Path:

@@ -3,7 +3,7 @@
 Run by ``make bench`` after the benches (not a bench itself: its name starts
 with "_"). Each bench ``bench/<name>.py`` leaves its figures in
 ``<results>/<name>.json`` (``bench/results/``, or the folder in
-``SENTIERO_BENCH_RESULTS``); the contract is in ``bench/_results.py`` and
+``BENCH_RESULTS_DIR``); the contract is in ``bench/_results.py`` and
 bench/README.md. A bench that left no JSON is listed as "no figures
 reported"; one whose run failed (``make bench`` leaves ``<name>.failed``)
 as "failed". This prints the table and replaces the "Last run" section of

@@ -17,7 +17,7 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
 @pytest.fixture
 def bench(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[dict[str, ModuleType]]:
     monkeypatch.syspath_prepend(str(BENCH))
-    monkeypatch.setenv("SENTIERO_BENCH_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("BENCH_RESULTS_DIR", str(tmp_path / "results"))
     modules = {name: importlib.import_module(name) for name in ("_results", "_summary")}
     yield modules
     for name in ("_results", "_summary"):
