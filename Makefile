@@ -45,8 +45,19 @@ typecheck: $(STAMP)
 test: system-deps $(STAMP) lint typecheck
 	$(BIN)/python -m pytest -q
 
+# Every bench, then one table of their figures against their targets
+# (bench/_summary.py, which also writes the "Last run" of docs/benchmarks.md).
+# A failing bench is marked and the others still run.
+BENCH_RESULTS ?= bench/results
 bench: bench-deps $(STAMP)
-	@for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@rm -rf $(BENCH_RESULTS) && mkdir -p $(BENCH_RESULTS)
+	@for script in bench/[!_]*.py; do \
+	    echo "== $$script"; \
+	    BENCH_RESULTS_DIR=$(BENCH_RESULTS) $(BIN)/python $$script \
+	        || touch $(BENCH_RESULTS)/$$(basename $$script .py).failed; \
+	done
+	@echo "== summary"
+	@BENCH_RESULTS_DIR=$(BENCH_RESULTS) $(BIN)/python bench/_summary.py
 
 # Every wheel and sdist, into dist/ (each wheel is built from its sdist,
 # so a file missing from an sdist fails here).

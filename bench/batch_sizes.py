@@ -33,6 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _results import Figure, write_results  # noqa: E402
 from quart import Response  # noqa: E402
 
 from sentiero_core import Settings, create_app  # noqa: E402
@@ -237,6 +238,7 @@ def main() -> None:
         finally:
             browser.close()
     mib = 1024 * 1024
+    figures: list[Figure] = []
     print(
         f"{'page':6s} {'HTML':>9s} {'batches':>7s} {'snapshot batch':>15s} "
         f"{'other batch':>12s} {'largest incr. event':>20s} {'most events':>11s}"
@@ -250,6 +252,13 @@ def main() -> None:
             f"{max(p['largest_incremental'] for p in posts) / mib:18.2f}MB "
             f"{max(p['events'] for p in posts):11d}"
         )
+        figures.append(
+            Figure(
+                f"largest batch with a snapshot, {name} page (MB)",
+                round(snap / mib, 2),
+                f"{snap / mib:.2f} (other batches {other / mib:.2f})",
+            )
+        )
         snap_raw = max((p["raw"] for p in posts if p["snapshot"]), default=0)
         snap_weight = max((p["weight"] for p in posts if p["snapshot"]), default=0)
         other_weight = max((p["weight"] for p in posts if not p["snapshot"]), default=0)
@@ -258,6 +267,8 @@ def main() -> None:
             f"largest snapshot batch {snap_weight / mib:.2f} MB, of the largest other "
             f"{other_weight / mib:.2f} MB (bytes + 16 per JSON object and array)"
         )
+
+    write_results("batch_sizes", figures)
 
 
 if __name__ == "__main__":

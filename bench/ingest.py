@@ -45,6 +45,7 @@ from typing import Any
 
 from _load import SATURATED, Usage, Watch
 from _recording import load_recording
+from _results import Figure, at_least, write_results
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCH_EVENTS = 50
@@ -135,11 +136,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def make_bodies(folder: Path, events: list[dict[str, Any]]) -> tuple[list[bytes], float]:
+def make_bodies(
+    folder: Path, events: list[dict[str, Any]], count: int = BODIES
+) -> tuple[list[bytes], float]:
+    """``count`` gzipped batches, each of a session of its own, written to
+    ``folder`` as body1.gz... for the wrk script (also used by soak.py)."""
     bodies: list[bytes] = []
     counts: list[int] = []
     raw_sizes: list[int] = []
-    for k in range(BODIES):
+    for k in range(count):
         start = (k * 37) % max(1, len(events) - BATCH_EVENTS)
         batch = events[start : start + BATCH_EVENTS]
         doc = {
@@ -159,7 +164,7 @@ def make_bodies(folder: Path, events: list[dict[str, Any]]) -> tuple[list[bytes]
         counts.append(len(batch))
         raw_sizes.append(len(gzip.decompress(data)))
     print(
-        f"batches: {BODIES} bodies of {sum(counts) / len(counts):.0f} events, "
+        f"batches: {count} bodies of {sum(counts) / len(counts):.0f} events, "
         f"{sum(raw_sizes) / len(raw_sizes) / 1024:.1f} KiB of JSON, "
         f"{sum(map(len, bodies)) / len(bodies) / 1024:.1f} KiB gzipped on average"
     )
@@ -365,6 +370,20 @@ def main() -> None:
             )
         if not args.memory:
             print(f"events in the SQLite file afterwards: {stored_events(db)}")
+        write_results(
+            "ingest" + ("_memory" if args.memory else ""),
+            [
+                Figure(
+                    f"ingest / bare endpoint ({store})",
+                    None if bound else round(ratio, 3),
+                    SATURATED
+                    if bound
+                    else f"{ratio:.0%} ({best['ingest']:,.0f} vs {best['bare']:,.0f} req/s)",
+                    f">= {TARGET_RATIO:.0%}",
+                    None if bound else at_least(ratio, TARGET_RATIO),
+                )
+            ],
+        )
 
 
 if __name__ == "__main__":

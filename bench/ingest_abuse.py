@@ -22,6 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _results import Figure, write_results  # noqa: E402
+
 from tests.support.abuse import Figures, run, sentiero_serve, warm_up  # noqa: E402
 
 MB = 1024 * 1024
@@ -75,6 +77,40 @@ def main() -> None:
     }
     for what, met in ok.items():
         print(f"  {what}: {'OK' if met else 'NOT MET'}")
+    name = "ingest_abuse" + ("_no_limits" if args.no_limits else "")
+    write_results(
+        name,
+        [
+            Figure(
+                f"abuse ({args.attackers} attackers): peak RSS above idle (MB)",
+                round(peak / MB),
+                f"+{peak / MB:.0f}",
+                "< 300 MB",
+                ok["peak RSS above idle < 300 MB"],
+            ),
+            Figure(
+                "abuse: RSS held afterwards (MB)",
+                round(after / MB),
+                f"+{after / MB:.0f}",
+                "< 60 MB",
+                ok["RSS back near idle (< 60 MB above)"],
+            ),
+            Figure(
+                "abuse: normal client p99 (ms)",
+                round(attacked.p99 * 1000),
+                f"{attacked.p99 * 1000:.0f} (p50 {attacked.p50 * 1000:.0f})",
+                "< 250 ms",
+                ok["normal client p99 < 250 ms"],
+            ),
+            Figure(
+                "abuse: every normal batch stored",
+                None,
+                str(dict(attacked.normal_statuses)),
+                "all 204",
+                ok["every normal batch stored"],
+            ),
+        ],
+    )
 
 
 if __name__ == "__main__":

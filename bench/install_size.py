@@ -18,6 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from _results import Figure, write_results
+
 ROOT = Path(__file__).resolve().parent.parent
 UV = Path(sys.executable).parent / "uv"
 SOURCES = [ROOT, ROOT / "plugins" / "sentiero_store_sqlite"]
@@ -72,6 +74,16 @@ def main() -> None:
     )
     for name, size in sorted(sizes.items(), key=lambda kv: -kv[1]):
         print(f"  {name:28s} {size / 1e6:6.2f} MB")
+    write_results(
+        "install_size",
+        [
+            Figure(
+                "install size, core + SQLite (MB)",
+                round(on_disk / 1e6, 1),
+                f"{on_disk / 1e6:.1f} MB, {len(sizes)} distributions",
+            )
+        ],
+    )
 
 
 if __name__ == "__main__":

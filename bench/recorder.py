@@ -36,6 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _results import Figure, write_results  # noqa: E402
 from quart import Response  # noqa: E402
 
 from sentiero_core import Settings, create_app  # noqa: E402
@@ -74,6 +75,8 @@ PAGE = (
 </body></html>"""
 )
 METRICS = ("TaskDuration", "ScriptDuration", "JSHeapUsedSize")
+# Target (docs/benchmarks.md): 1.7% measured here.
+SCRIPT_SHARE_TARGET = 0.05
 
 
 def build_app() -> Any:
@@ -204,6 +207,22 @@ def main() -> None:
             f"while visiting, {name} added per second: {extra / args.seconds * 1000:.1f} ms"
             f" ({extra / args.seconds:.1%} of one core)"
         )
+    script = median("recorded", "visit.ScriptDuration") - median("bare", "visit.ScriptDuration")
+    share = script / args.seconds
+    heap = median("recorded", "end.JSHeapUsedSize") - median("bare", "end.JSHeapUsedSize")
+    write_results(
+        "recorder",
+        [
+            Figure(
+                "recorder: script time added while visiting",
+                round(share, 4),
+                f"{share:.1%} of a core (+{script * 1000:.0f} ms in {args.seconds:g} s)",
+                f"< {SCRIPT_SHARE_TARGET:.0%} of a core",
+                share < SCRIPT_SHARE_TARGET,
+            ),
+            Figure("recorder: JS heap added (MB)", round(heap / 1e6, 1), f"+{heap / 1e6:.1f}"),
+        ],
+    )
     sent_kb = median("recorded", "sent_bytes") / 1024
     print(
         f"recorder sent {sent_kb:.0f} KB per run ({sent_kb / args.seconds:.1f} KB/s on the wire); "

@@ -2,11 +2,16 @@
 
 Appends that arrive while a group is being written wait and go together in
 the next one, written by one flusher task per store: one ``insert_many``
-for their batch documents, one ordered bulk write of
-:func:`~.fold.fast_fold` updates for their summaries, then the update
-pipeline for any summary the fast form could not handle (a new session, a
-new page, window or custom event, a first-seen field). A lone append pays
-no wait: its group is just itself.
+for their batch documents, one ``insert_many`` of the summaries of the
+sessions this process has not seen yet (:func:`~.fold.new_summary`: a new
+session's first batch), one ordered bulk write of :func:`~.fold.fast_fold`
+updates for the other summaries (and for those whose insert found the
+summary there already), then the update pipeline for any summary the fast
+form could not handle (a new page, window or custom event, a first-seen
+field). A lone append pays no wait: its group is just itself. Each of
+these writes goes as a few commands at once, a slice of the group each
+(``PARALLEL``): a server applies the commands of several connections side
+by side, and the group's sessions are distinct, so their order is free.
 
 A group holds at most one batch per session, so the summaries it touches
 are distinct documents and each session's batches fold in arrival order.
@@ -31,11 +36,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from bson import ObjectId
 from pymongo import ReturnDocument, UpdateOne
@@ -44,13 +49,18 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from sentiero_core.store import BatchDigest, StoreError
 
 from .documents import BatchId, Document
-from .fold import fast_fold, fold_pipeline
+from .fold import fast_fold, fold_pipeline, new_summary
 from .retry import Retrier
 
 log = logging.getLogger("sentiero.store.mongo")
+T = TypeVar("T")
 
 #: Batches per group; more wait for the next group.
 MAX_GROUP = 64
+#: A group's writes go in at most this many commands at once...
+PARALLEL = 4
+#: ...of at least this many documents each.
+MIN_SLICE = 8
 #: Sessions this process saw a summary for: their next batch tries the fast form first.
 KNOWN_SESSIONS = 20_000
 _READ_BACK = {"recent": 1, "event_count": 1, "created_by": 1}
@@ -140,8 +150,18 @@ class GroupWriter:
         try:
             await self._insert(group)
             live = [e for e in group if not e.done]
-            slow = await self._fold_fast([e for e in live if e.session_id in self._known])
-            slow += [e for e in live if e.session_id not in self._known]
+            # New sessions' summaries and known ones' updates are distinct
+            # documents: both go at once.
+            created, updated = await asyncio.gather(
+                self._create([e for e in live if e.session_id not in self._known]),
+                self._fold_fast([e for e in live if e.session_id in self._known]),
+                return_exceptions=True,
+            )
+            for outcome in (created, updated):
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            assert isinstance(created, list) and isinstance(updated, list)
+            slow = updated + await self._fold_fast(created)
             summaries = await asyncio.gather(
                 *(
                     self._retry.run("updating a session summary", partial(self._fold, e))
@@ -181,11 +201,17 @@ class GroupWriter:
             self._known.pop(session_id, None)
 
     async def _insert(self, group: list[PendingAppend]) -> None:
+        #: Per keyed entry, the ids of its documents that were already there.
+        taken: dict[int, set[Any]] = {}
+        await _in_parallel(partial(self._insert_slice, taken=taken), group)
+        collided = [e for e in group if id(e) in taken and not e.done]
+        if collided:
+            await self._settle_collisions(collided, taken)
+
+    async def _insert_slice(self, group: list[PendingAppend], taken: dict[int, set[Any]]) -> None:
         batches, _sessions = self._collections()
         owners = [entry for entry in group for _doc in entry.docs]
         docs = [doc for entry in group for doc in entry.docs]
-        #: Per keyed entry, the ids of its documents that were already there.
-        taken: dict[int, set[Any]] = {}
 
         async def insert() -> None:
             try:
@@ -203,9 +229,6 @@ class GroupWriter:
                     # else: an ObjectId only an earlier attempt of this append knew
 
         await self._retry.run("storing batches", insert)
-        collided = [e for e in group if id(e) in taken and not e.done]
-        if collided:
-            await self._settle_collisions(collided, taken)
 
     async def _settle_collisions(
         self, entries: list[PendingAppend], taken: dict[int, set[Any]]
@@ -244,9 +267,11 @@ class GroupWriter:
             return
         batches, _sessions = self._collections()
         query = {
-            # the session ids let a sharded cluster send this to their shards only
-            "sid": {"$in": list({e.session_id for e in entries})},
             "_id": {"$in": [doc["_id"] for e in entries for doc in e.docs]},
+            # the session ids let a sharded cluster send this to their shards
+            # only; after the ids, which some servers (SecantusDB) would
+            # otherwise not look up by their index
+            "sid": {"$in": list({e.session_id for e in entries})},
         }
         update = {"$unset": {"pending": ""}}
         try:
@@ -254,10 +279,37 @@ class GroupWriter:
         except Exception as exc:
             log.warning("%d batches stay marked pending (harmless): %s", len(entries), exc)
 
+    async def _create(self, entries: list[PendingAppend]) -> list[PendingAppend]:
+        """Insert the summaries of sessions new to this process, each built
+        from its batch alone; return the entries whose summary was there
+        already (or could not be inserted): they fold the other ways."""
+        return [e for part in await _in_parallel(self._create_slice, entries) for e in part]
+
+    async def _create_slice(self, entries: list[PendingAppend]) -> list[PendingAppend]:
+        _batches, sessions = self._collections()
+        docs = [new_summary(e.session_id, e.digest, e.batch_id, e.exp) for e in entries]
+        refused: set[int] = set()
+
+        async def insert() -> None:
+            refused.clear()
+            try:
+                await sessions.insert_many(docs, ordered=False)
+            except BulkWriteError as exc:
+                # 11000: the summary exists (another server, an earlier
+                # attempt of this insert): the guarded folds decide.
+                refused.update(error["index"] for error in exc.details.get("writeErrors", []))
+
+        await self._retry.run("creating session summaries", insert)
+        for index, (e, doc) in enumerate(zip(entries, docs, strict=True)):
+            if index not in refused:
+                e.summary = {k: doc[k] for k in ("_id", *_READ_BACK)}
+        return [e for index, e in enumerate(entries) if index in refused]
+
     async def _fold_fast(self, entries: list[PendingAppend]) -> list[PendingAppend]:
         """Fold what the fast form can; return the entries it could not."""
-        if not entries:
-            return []
+        return [e for part in await _in_parallel(self._fold_fast_slice, entries) for e in part]
+
+    async def _fold_fast_slice(self, entries: list[PendingAppend]) -> list[PendingAppend]:
         _batches, sessions = self._collections()
         updates = []
         for e in entries:
@@ -314,6 +366,25 @@ class GroupWriter:
             if doc is not None:
                 return dict(doc)
         raise StoreError(f"could not update the summary of session {e.session_id!r}")
+
+
+async def _in_parallel(
+    write: Callable[[list[PendingAppend]], Awaitable[T]], entries: list[PendingAppend]
+) -> list[T]:
+    """``write`` applied to slices of ``entries`` at once; the first error
+    is raised once every slice is done (none is left running)."""
+    if not entries:
+        return []
+    count = max(1, min(PARALLEL, len(entries) // MIN_SLICE))
+    size = -(-len(entries) // count)
+    results = await asyncio.gather(
+        *(write(entries[i : i + size]) for i in range(0, len(entries), size)),
+        return_exceptions=True,
+    )
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results  # type: ignore[return-value]
 
 
 def _consume(future: asyncio.Future[Document | None]) -> None:

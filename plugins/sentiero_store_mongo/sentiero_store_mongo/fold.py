@@ -6,7 +6,7 @@ once without a read-modify-write: counters add, times take the min and max,
 bounded lists keep their first distinct entries, and the "first seen"
 fields keep the value they got first.
 
-Two forms give the same result:
+Three forms give the same result:
 
 - :func:`fold_pipeline`, an update pipeline that handles every case,
   creating the summary too. Every value from a recording is wrapped in
@@ -18,6 +18,11 @@ Two forms give the same result:
   batches of a session. Far cheaper for the server to apply, and it can
   travel in a bulk write; when its filter matches nothing, the pipeline
   runs instead.
+- :func:`new_summary`, the document the pipeline would create for a session
+  without a summary, built here: a new session's first batch becomes a
+  plain insert (many of them one ``insert_many``). The ``_id`` settles any
+  race: when the summary exists by then (another server, an earlier
+  attempt), the insert collides and the other forms fold the batch.
 """
 
 from __future__ import annotations
@@ -137,6 +142,36 @@ def fold_pipeline(d: BatchDigest, batch_id: BatchId, exp: datetime | None) -> li
         ]
     }
     return [{"$set": first}, {"$set": {"entry_url": entry}}]
+
+
+def new_summary(
+    session_id: str, d: BatchDigest, batch_id: BatchId, exp: datetime | None
+) -> Document:
+    """The summary :func:`fold_pipeline` creates when ``session_id`` has none."""
+    urls = _distinct([url for _ts, url in sorted(d.page_views)])[:MAX_PAGES]
+    doc: Document = {"_id": session_id, "started_at": d.first_ts, "ended_at": d.last_ts}
+    for name in COUNTERS:
+        doc[name] = getattr(d, name)
+    doc["batch_count"] = 1
+    doc["page_count"] = len(d.page_views)
+    doc["pages"] = urls
+    doc["pages_lc"] = [url.lower() for url in urls]
+    doc["windows"] = [d.window_id][:MAX_WINDOWS]
+    doc["custom_events"] = _distinct(d.custom_events)[:MAX_CUSTOM_EVENTS]
+    doc["user_id"] = d.user_id
+    doc["user_traits_json"] = None if d.user_id is None else traits_json(d)
+    for name in FIRST_SEEN:
+        value = getattr(d, name)
+        doc[name] = value
+        if name in LOWERED:
+            doc[f"{name}_lc"] = value.lower() if value else value
+    doc["created_by"] = batch_id
+    doc["recent"] = [batch_id]
+    if exp is not None:
+        doc["exp"] = exp
+    if d.page_views:
+        doc["entry_url"] = min(d.page_views)[1]
+    return doc
 
 
 def fast_fold(d: BatchDigest, batch_id: BatchId, exp: datetime | None) -> tuple[Document, Document]:

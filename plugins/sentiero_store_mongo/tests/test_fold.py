@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import copy
 import random
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from bson import ObjectId
+from pymongo import ReturnDocument
+from sentiero_store_mongo.fold import fold_pipeline, new_summary
 
 from sentiero_core.store import (
     MAX_CUSTOM_EVENTS,
@@ -182,3 +186,30 @@ def test_every_digest_field_has_a_folding_rule() -> None:
         "user_traits",
     }
     assert {f.name for f in fields(BatchDigest)} == set(COUNTERS) | set(FIRST_SEEN) | special
+
+
+def _first_digests() -> list[BatchDigest]:
+    rng = random.Random(7)
+    digests = [_digest(rng, f"w{n % 3}") for n in range(60)]
+    many_pages = _digest(rng, "w1")
+    many_pages.page_views = [(T0 + n, f"https://x.test/P{n}") for n in range(MAX_PAGES + 5)]
+    many_pages.page_views.append((T0 - 1, "https://x.test/P3"))
+    return [*digests, many_pages]
+
+
+@pytest.mark.asyncio
+async def test_new_summary_is_what_the_pipeline_creates(raw_db: Any) -> None:
+    exp = datetime(2030, 1, 1, tzinfo=UTC)
+    for n, digest in enumerate(_first_digests()):
+        session_id, batch_id = f"s{n}", ObjectId()
+        expires = exp if n % 2 else None
+        created = await raw_db.piped.find_one_and_update(
+            {"_id": session_id},
+            fold_pipeline(digest, batch_id, expires),
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        built = new_summary(session_id, digest, batch_id, expires)
+        await raw_db.inserted.insert_one(built)
+        inserted = await raw_db.inserted.find_one({"_id": session_id})
+        assert inserted == created, digest
