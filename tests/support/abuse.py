@@ -92,6 +92,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+#: The plugins the server loads: ingest and its store only, so whatever else
+#: is installed (analytics collects at ingest) does not change the figures.
+SERVE_PLUGINS = "store_sqlite"
+
+
+def serve_environ(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment :func:`sentiero_serve` runs ``sentiero serve`` in."""
+    environ = {**os.environ, "SENTIERO_LOAD_PLUGINS": SERVE_PLUGINS, **(env or {})}
+    environ.pop("SENTIERO_CONFIG", None)
+    return environ
+
+
 @contextmanager
 def sentiero_serve(db: Path, env: dict[str, str] | None = None) -> Iterator[tuple[int, str]]:
     """``sentiero serve`` on a free port: (its pid, its base URL)."""
@@ -100,8 +112,7 @@ def sentiero_serve(db: Path, env: dict[str, str] | None = None) -> Iterator[tupl
         *(sys.executable, "-m", "sentiero_core.cli", "serve"),
         *("--port", str(port), "--store", f"sqlite:///{db}"),
     ]
-    environ = {**os.environ, **(env or {})}
-    environ.pop("SENTIERO_CONFIG", None)
+    environ = serve_environ(env)
     # a file, not a pipe: a server logging more than a pipe holds must not block
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(command, env=environ, stdout=subprocess.DEVNULL, stderr=log)
