@@ -8,6 +8,10 @@ Listing is measured through the store's API on a directory holding 10,000
 session summaries, written with the store's own layout (appending 10,000
 sessions one batch at a time would take most of the time budget).
 
+No target is set for this store (none in the issues or docs/benchmarks.md):
+the figures go to ``store_file.json`` for ``bench/_summary.py``, shown for
+information.
+
 Run: ``.venv/bin/python bench/store_file.py``.
 """
 
@@ -24,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from _recording import NOW, load_recording, recorder_cuts, session_batches
+from _results import Figure, write_results
 from sentiero_store_file import FileStore
 from sentiero_store_file.store import session_dirname
 
@@ -33,6 +38,8 @@ APPEND_SESSIONS = 120
 CONCURRENCY = 32
 LISTED_SESSIONS = 10_000
 DAY_MS = 86_400_000
+
+FIGURES: list[Figure] = []
 
 
 async def bench_appends(root: Path, events: list[dict[str, Any]]) -> None:
@@ -79,6 +86,27 @@ async def bench_appends(root: Path, events: list[dict[str, Any]]) -> None:
     finally:
         await store.close()
     raw_mb = stats.raw_bytes / 1e6
+    seq_rate, con_rate = seq_events / sequential, con_events / concurrent
+    FIGURES.extend(
+        [
+            Figure("file append, one at a time (events/s)", round(seq_rate), f"{seq_rate:,.0f}"),
+            Figure(
+                f"file append, {CONCURRENCY} in flight (events/s)",
+                round(con_rate),
+                f"{con_rate:,.0f}",
+            ),
+            Figure(
+                "file read a whole session, first after open (ms)",
+                round(read_ms, 1),
+                f"{read_ms:.1f} ({len(replay.events)} events; {reread_ms:.1f} again)",
+            ),
+            Figure(
+                "file stored / raw JSON bytes",
+                round(stats.compression_ratio, 3),
+                f"{stats.compression_ratio:.3f}",
+            ),
+        ]
+    )
     print(f"recording: {len(events)} events in {len(cuts)} recorder batches per session")
     print(
         f"append, one at a time : {seq_events / sequential:9,.0f} events/s "
@@ -172,6 +200,10 @@ async def bench_listing(root: Path, cuts: list[list[dict[str, Any]]]) -> None:
         await store.open()
         opens.append((time.perf_counter() - started) * 1000)
         await store.close()
+    open_ms = statistics.median(opens)
+    FIGURES.append(
+        Figure(f"file open at {LISTED_SESSIONS:,} sessions (ms)", round(open_ms), f"{open_ms:.0f}")
+    )
     print(
         f"\nlisting: {LISTED_SESSIONS:,} sessions; open (reads every summary): "
         f"{statistics.median(opens):.0f} ms (median of 3, page cache warm)"
@@ -201,7 +233,16 @@ async def bench_listing(root: Path, cuts: list[list[dict[str, Any]]]) -> None:
             ("stats", lambda: store.stats()),
         ]
         for label, call in cases:
-            print(f"  {label:26s} {await timed(call):7.2f} ms (median)")
+            ms = await timed(call)
+            print(f"  {label:26s} {ms:7.2f} ms (median)")
+            if label.startswith("first page"):
+                FIGURES.append(
+                    Figure(
+                        f"file first page at {LISTED_SESSIONS:,} sessions (ms)",
+                        round(ms, 2),
+                        f"{ms:.2f}",
+                    )
+                )
         batches = [b for n in range(20) for b in session_batches(cuts, 90_000 + n)]
         started = time.perf_counter()
         for b in batches:
@@ -220,6 +261,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory(prefix="sentiero-bench-") as tmp:
         await bench_appends(Path(tmp) / "appends", events)
         await bench_listing(Path(tmp) / "listing", recorder_cuts(events))
+    write_results("store_file", FIGURES)
 
 
 if __name__ == "__main__":

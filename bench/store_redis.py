@@ -13,11 +13,16 @@ without persistence (stopped by its PID afterwards), or the server named by
 ``SENTIERO_BENCH_REDIS_URL`` (the bench's keys, under a prefix of its own,
 are deleted afterwards).
 
-Run: ``.venv/bin/python bench/store_redis.py``.
+No target is set for this store (none in the issues or docs/benchmarks.md):
+the figures go to ``store_redis.json`` for ``bench/_summary.py``, shown for
+information.
+
+Run: ``.venv/bin/python bench/store_redis.py [--listed 100000]``.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import random
@@ -34,6 +39,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from _recording import NOW, load_recording, recorder_cuts, session_batches
+from _results import Figure, write_results
 from sentiero_store_redis import RedisSettings, RedisStore
 from sentiero_store_redis.keys import Keys
 from sentiero_store_redis.store import summary_json
@@ -44,6 +50,8 @@ from sentiero_core.store import Batch, SessionFilter
 APPEND_SESSIONS = 120
 CONCURRENCY = 32
 LISTED_SESSIONS = 100_000
+
+FIGURES: list[Figure] = []
 
 
 def _free_port() -> int:
@@ -143,10 +151,26 @@ async def bench_appends(url: str, prefix: str, events: list[dict[str, Any]]) -> 
     for (label, seconds), part in zip(runs, parts, strict=True):
         n_events = sum(len(b.events) for s in part for b in s)
         n_batches = sum(len(s) for s in part)
+        rate = n_events / seconds
+        FIGURES.append(Figure(f"redis {label} (events/s)", round(rate), f"{rate:,.0f}"))
         print(
             f"{label:28s}: {n_events / seconds:9,.0f} events/s "
             f"({n_batches / seconds:,.0f} batches/s)"
         )
+    FIGURES.extend(
+        [
+            Figure(
+                "redis read a whole session (ms)",
+                round(read_ms, 1),
+                f"{read_ms:.1f} ({len(replay.events)} events)",
+            ),
+            Figure(
+                "redis stored / raw JSON bytes",
+                round(stats.compression_ratio, 3),
+                f"{stats.compression_ratio:.3f}",
+            ),
+        ]
+    )
     print(f"{'read a whole session':28s}: {read_ms:6.1f} ms for {len(replay.events)} events")
     print(
         f"{'compression':28s}: {stats.raw_bytes / 1e6:.1f} MB of JSON stored in "
@@ -174,10 +198,10 @@ async def load_summaries(url: str, prefix: str, count: int) -> None:
     print(f"  ({used / 1e6:.0f} MB used by Redis)")
 
 
-async def bench_listing(url: str, prefix: str) -> None:
+async def bench_listing(url: str, prefix: str, listed: int) -> None:
     started = time.perf_counter()
-    print(f"\nlisting: {LISTED_SESSIONS:,} sessions")
-    await load_summaries(url, prefix, LISTED_SESSIONS)
+    print(f"\nlisting: {listed:,} sessions")
+    await load_summaries(url, prefix, listed)
     print(f"  loaded in {time.perf_counter() - started:.1f} s")
     store = await _open(url, prefix)
     try:
@@ -212,27 +236,44 @@ async def bench_listing(url: str, prefix: str) -> None:
             ("stats", lambda: store.stats(), 3),
         ]
         for label, call, runs in cases:
-            print(f"  {label:26s} {await timed(call, runs):8.2f} ms (median)")
+            ms = await timed(call, runs)
+            print(f"  {label:26s} {ms:8.2f} ms (median)")
+            if label.startswith("first page") or label.startswith("browser=opera"):
+                what = "first page" if label.startswith("first") else "a filter matching nothing"
+                FIGURES.append(
+                    Figure(f"redis {what} at {listed:,} sessions (ms)", round(ms, 2), f"{ms:.2f}")
+                )
     finally:
         await store.close()
 
 
-async def main() -> None:
+async def main(listed: int) -> None:
     events = load_recording("bench/store_redis.py")
     with redis_server() as url:
         prefixes = [f"sentiero_bench_{uuid.uuid4().hex[:8]}:" for _ in range(2)]
         try:
             await bench_appends(url, prefixes[0], events)
-            await bench_listing(url, prefixes[1])
+            await bench_listing(url, prefixes[1], listed)
         finally:
             client: Any = aioredis.from_url(url)
             for prefix in prefixes:
                 async for key in client.scan_iter(match=f"{prefix}*", count=5_000):
                     await client.unlink(key)
             await client.aclose()
+    write_results("store_redis", FIGURES)
 
 
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--listed",
+        type=int,
+        default=LISTED_SESSIONS,
+        help=f"sessions loaded for the listing figures (default {LISTED_SESSIONS:,})",
+    )
+    options = parser.parse_args()
+    if options.listed < 1:
+        parser.error(f"--listed must be at least 1, not {options.listed}")
     started = time.perf_counter()
-    asyncio.run(main())
+    asyncio.run(main(options.listed))
     print(f"\n(bench took {time.perf_counter() - started:.1f} s)")

@@ -126,3 +126,13 @@ def test_soak_reads_wrk_latency_distribution(
     finally:
         for name in ("soak", "ingest", "_recording", "_load"):
             sys.modules.pop(name, None)
+
+
+def test_every_bench_reports_its_figures() -> None:
+    # a bench that never calls write_results shows as "no figures reported"
+    silent = [
+        script.name
+        for script in sorted(BENCH.glob("[!_]*.py"))
+        if "write_results(" not in script.read_text()
+    ]
+    assert silent == []
