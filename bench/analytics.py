@@ -37,6 +37,7 @@ from typing import Any
 
 import orjson
 from _recording import load_recording, recorder_cuts, session_batches
+from _results import Figure, write_results
 from sentiero_analytics.collector import collect
 from sentiero_analytics.fold import ROLLUP, UNROLLED, fold_session
 from sentiero_analytics.reports import REPORTS
@@ -225,6 +226,7 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, action="append", help="repeatable")
     args = parser.parse_args()
     sizes = args.sessions or [100_000, 1_000_000]
+    figures: list[Figure] = []
     with tempfile.TemporaryDirectory() as tmp:
         for sessions in sizes:
             path = Path(tmp) / f"reports-{sessions}.db"
@@ -238,9 +240,20 @@ def main() -> None:
                 f"\n{sessions:,} sessions: {len(totals):,} aggregate rows "
                 f"(made in {made:.0f} s); target {target * 1000:.0f} ms per report"
             )
-            for label, seconds in asyncio.run(time_reports(path)):
+            timings = asyncio.run(time_reports(path))
+            for label, seconds in timings:
                 mark = "ok" if seconds <= target else "OVER"
                 print(f"  {label:<24} {seconds * 1000:8.1f} ms  {mark}")
+            slowest, worst = max(timings, key=lambda timing: timing[1])
+            figures.append(
+                Figure(
+                    f"analytics: slowest report at {sessions:,} sessions (ms)",
+                    round(worst * 1000, 1),
+                    f"{worst * 1000:.1f} ({slowest})",
+                    f"<= {target * 1000:.0f} ms",
+                    worst <= target,
+                )
+            )
         cuts = recorder_cuts(load_recording("bench/analytics.py"))
         off = asyncio.run(ingest(Path(tmp) / "off.db", False, cuts))
         on = asyncio.run(ingest(Path(tmp) / "on.db", True, cuts))
@@ -250,6 +263,16 @@ def main() -> None:
             f"analytics off {off:,.0f} batches/s, on {on:,.0f} batches/s: "
             f"analytics costs {cost:.0%} (target at most 25%)"
         )
+    figures.append(
+        Figure(
+            "analytics: ingest cost (on vs off)",
+            round(cost, 3),
+            f"{cost:.0%} ({on:,.0f} vs {off:,.0f} batches/s)",
+            "<= 25%",
+            cost <= 0.25,
+        )
+    )
+    write_results("analytics", figures)
 
 
 async def _create(path: Path) -> None:
