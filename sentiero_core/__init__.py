@@ -7,6 +7,7 @@ suite and test helpers); every other module may change between releases.
 
 from .app import Sentiero, create_app, get_state, open_sentiero, render
 from .hookspecs import hookimpl
+from .ingest.pipeline import RedactionFailed, redact_payload
 from .plugins import HookResult, PluginError, call_each, get_plugin_manager
 from .recorder import install_jinja, script_tag
 from .routing import Panel, Route, View
@@ -54,6 +55,7 @@ __all__ = [
     "Panel",
     "PluginError",
     "RedactionContext",
+    "RedactionFailed",
     "RedactionRule",
     "RedactionSettings",
     "Report",
@@ -84,6 +86,7 @@ __all__ = [
     "load_settings",
     "merge_digest",
     "open_sentiero",
+    "redact_payload",
     "render",
     "script_tag",
 ]

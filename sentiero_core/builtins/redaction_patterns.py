@@ -1,0 +1,192 @@
+"""The built-in pattern rules beyond e-mail and cards: tokens, API keys and
+secrets, IBANs and phone numbers (docs/privacy.md lists them).
+
+Every pattern here is written so that it can screen the batch's JSON text
+as well as match single strings (see :mod:`.redaction`): its character
+classes exclude what orjson escapes (quotes, backslashes, control
+characters), so no match contains an escape; where a string match needs a
+boundary before or after it, the screen replaces each escape in the text by
+a space, which is a boundary too. A pattern that is only worth running near
+a literal (``anchors``) is skipped when none of its anchors is in the text:
+most batches hold none.
+
+Each rule also carries the same pattern in JavaScript's syntax, which the
+recorder runs on every string before it queues an event, so that the raw
+value never leaves the page (``check`` names the validation the recorder
+applies to a match: ``luhn`` or ``iban``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+Span = tuple[int, int]
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def iban_valid(text: str) -> bool:
+    """ISO 13616's check: the number with its first four characters moved
+    to the end, letters as 10-35, is 1 modulo 97."""
+    compact = text.replace(" ", "").upper()
+    if not 15 <= len(compact) <= 34:
+        return False
+    rearranged = compact[4:] + compact[:4]
+    return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
+
+
+def phone_valid(text: str) -> bool:
+    return 8 <= sum(ch.isdigit() for ch in text) <= 15
+
+
+@dataclass(frozen=True)
+class PatternRule:
+    """One built-in rule: ``pattern`` (ASCII, compiled for ``str``), what it
+    replaces (the group named ``v`` when there is one, else the match),
+    an optional ``valid`` check on that text, the ``anchors`` (lower-case
+    when ``fold``) without which it cannot match, and its ``js`` form."""
+
+    name: str
+    source: str
+    #: The JavaScript form, when it differs from ``source``.
+    js_source: str | None = None
+    anchors: tuple[str, ...] = ()
+    fold: bool = False
+    valid: Callable[[str], bool] | None = None
+    check: str | None = None
+    flags: int = 0
+    pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    raw: re.Pattern[bytes] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        flags = re.ASCII | self.flags
+        object.__setattr__(self, "pattern", re.compile(self.source, flags))
+        object.__setattr__(self, "raw", re.compile(self.source.encode(), flags))
+
+    @property
+    def js(self) -> str:
+        return self.js_source or self.source
+
+    def quick(self, text: str) -> bool:
+        """``False`` when ``text`` cannot hold a match (no anchor in it)."""
+        if not self.anchors:
+            return True
+        if self.fold:
+            text = text.lower()
+        return any(anchor in text for anchor in self.anchors)
+
+    def spans(self, text: str) -> list[Span]:
+        if not self.quick(text):
+            return []
+        out: list[Span] = []
+        for m in self.pattern.finditer(text):
+            span = m.span("v") if "v" in self.pattern.groupindex else m.span()
+            if self.valid is None or self.valid(text[span[0] : span[1]]):
+                out.append(span)
+        return out
+
+    def might_match(self, raw: bytes, raw_lower: bytes, normalized: Callable[[], bytes]) -> bool:
+        """``False`` only when no string in the JSON text ``raw`` holds a
+        match; ``normalized()`` is ``raw`` with each escape a space."""
+        if self.anchors:
+            haystack = raw_lower if self.fold else raw
+            if not any(anchor.encode() in haystack for anchor in self.anchors):
+                return False
+        text = normalized()
+        if self.valid is None:
+            return self.raw.search(text) is not None
+        for m in self.raw.finditer(text):
+            span = m.span("v") if "v" in self.raw.groupindex else m.span()
+            if self.valid(text[span[0] : span[1]].decode("ascii", "replace")):
+                return True
+        return False
+
+
+# A value: anything up to a boundary (and never an escaped character).
+_VALUE = r"[^\x00-\x20\x7f\"'\\<>&,;]"
+
+RULES: tuple[PatternRule, ...] = (
+    PatternRule(
+        "bearer",
+        r"(?i)\bbearer +(?P<v>[A-Za-z0-9._~+/=-]{8,})",
+        js_source=r"(?<=\b[Bb][Ee][Aa][Rr][Ee][Rr] +)[A-Za-z0-9._~+/=-]{8,}",
+        anchors=("bearer",),
+        fold=True,
+    ),
+    PatternRule(
+        "jwt",
+        r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",
+        anchors=("eyJ",),
+    ),
+    PatternRule(
+        "aws_key",
+        r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])",
+        anchors=("AKIA", "ASIA", "ABIA", "ACCA"),
+    ),
+    PatternRule(
+        "github_token",
+        r"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})",
+        anchors=("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    ),
+    PatternRule(
+        "stripe_key",
+        r"(?<![A-Za-z0-9_])(?:[sr]k_(?:live|test)|whsec)_[A-Za-z0-9]{10,}",
+        anchors=("k_live_", "k_test_", "whsec_"),
+    ),
+    PatternRule(
+        "slack_token",
+        r"(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9-]{10,}"
+        r"|hooks\.slack\.com/services/[A-Za-z0-9/]{20,}",
+        anchors=("xox", "hooks.slack.com"),
+    ),
+    PatternRule(
+        "api_key",
+        r"(?i)(?:api[_-]?key|api[_-]?secret|secret[_-]?(?:access[_-]?)?key|client[_-]?secret"
+        r"|access[_-]?token|auth[_-]?token|refresh[_-]?token|password|passwd)"
+        rf"[\"' ]?[=:] ?[\"' ]?(?P<v>{_VALUE}{{6,}})",
+        js_source=r"(?<=(?:[Aa][Pp][Ii][_-]?(?:[Kk][Ee][Yy]|[Ss][Ee][Cc][Rr][Ee][Tt])"
+        r"|[Ss][Ee][Cc][Rr][Ee][Tt][_-]?(?:[Aa][Cc][Cc][Ee][Ss][Ss][_-]?)?[Kk][Ee][Yy]"
+        r"|[Cc][Ll][Ii][Ee][Nn][Tt][_-]?[Ss][Ee][Cc][Rr][Ee][Tt]"
+        r"|(?:[Aa][Cc][Cc][Ee][Ss][Ss]|[Aa][Uu][Tt][Hh]|[Rr][Ee][Ff][Rr][Ee][Ss][Hh])[_-]?"
+        r"[Tt][Oo][Kk][Ee][Nn]|[Pp][Aa][Ss][Ss](?:[Ww][Oo][Rr][Dd]|[Ww][Dd]))"
+        rf"[\"' ]?[=:] ?[\"' ]?){_VALUE}{{6,}}",
+        anchors=("api", "secret", "token", "passw"),
+        fold=True,
+    ),
+    PatternRule(
+        "private_key",
+        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----"
+        r"(?:[^-]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----|[^-]*)",
+        anchors=("PRIVATE KEY-----",),
+    ),
+    PatternRule(
+        "iban",
+        r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?"
+        r"(?![A-Za-z0-9])",
+        valid=iban_valid,
+        check="iban",
+    ),
+    PatternRule(
+        "phone",
+        r"(?<![A-Za-z0-9+./-])(?:\+[1-9][0-9]{0,2}(?:[ .-]?\(?[0-9]{1,4}\)?){2,5}"
+        r"|\(?[0-9]{3}\)?[ .-]?[0-9]{3}[ .-][0-9]{4})(?![A-Za-z0-9/-])",
+        valid=phone_valid,
+        check="phone",
+    ),
+)
+
+BY_NAME = {rule.name: rule for rule in RULES}
+#: Every built-in name, in the order they run (``email`` and ``card`` have
+#: their own detectors in :mod:`.redaction`).
+ALL_BUILTINS = ("email", "card", *BY_NAME)
+DEFAULT_BUILTINS = tuple(name for name in ALL_BUILTINS if name != "phone")
