@@ -245,6 +245,7 @@ class Redactor:
         self.patterns: tuple[PatternRule, ...] = tuple(
             BY_NAME[name] for name in BY_NAME if name in config.builtin_patterns
         )
+        self.folding = any(rule.fold for rule in self.patterns)
         self.url_mode = config.url_mode
         self.denylist = tuple(k.lower() for k in config.query_denylist if k)
         self.allowlist = frozenset(k.lower() for k in config.query_allowlist)
@@ -292,8 +293,10 @@ class Redactor:
             spans += _email_spans(text)
         if self.cards and len(text) >= 13:
             spans += _card_spans(text)
-        for rule in self.patterns:
-            spans += rule.spans(text)
+        if self.patterns and len(text) >= 8:
+            lower = text.lower() if self.folding else text
+            for rule in self.patterns:
+                spans += rule.spans(text, lower)
         if spans:
             text = _splice(text, spans, self.replacement)
         for pattern in self.custom:
@@ -314,7 +317,7 @@ class Redactor:
         if self.cards and _raw_has_card(raw):
             return True
         if self.patterns:
-            lower = raw.lower() if any(rule.fold for rule in self.patterns) else raw
+            lower = raw.lower() if self.folding else raw
             normalized: list[bytes] = []
 
             def unescaped() -> bytes:
