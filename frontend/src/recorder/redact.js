@@ -9,9 +9,9 @@ const checks = {
     for (const c of m.replace(/\D/g, '').split('').reverse()) s += (c * (1 + (k++ & 1))) % 9 || +c && 9;
     return !(s % 10);
   },
-  iban(m) {
-    m = m.replace(/ /g, '');
-    return BigInt([...(m.slice(4) + m.slice(0, 4))].map((c) => parseInt(c, 36)).join('')) % 97n == 1n;
+  iban(m, r = 0) {
+    for (const c of (m = m.replace(/ /g, '')).slice(4) + m.slice(0, 4)) r = (r * (c > '9' ? 100 : 10) + parseInt(c, 36)) % 97;
+    return r == 1;
   },
 };
 
