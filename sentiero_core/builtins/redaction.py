@@ -24,7 +24,7 @@ import orjson
 from ..hookspecs import hookimpl
 from ..settings import RedactionSettings, Settings, SettingsError
 from ..types import Event, RedactionContext, RedactionRule
-from .redaction_patterns import BY_NAME, PatternRule, Span, luhn_valid
+from .redaction_patterns import BY_NAME, PatternRule, Span, Text, luhn_valid
 
 __all__ = ["Redactor", "luhn_valid", "recorder_patterns", "redaction_rules"]
 
@@ -142,9 +142,7 @@ def _card_spans(text: str) -> list[Span]:
 
 
 _ESCAPE = re.compile(rb"\\u[0-9a-fA-F]{4}")
-# Any JSON escape, for the pattern rules' screen: each stands for a
-# character none of their classes accepts, so a space (a boundary) is exact.
-_ANY_ESCAPE = re.compile(rb"\\(?:u[0-9a-fA-F]{4}|.)")
+
 
 
 def _raw_has_card(raw: bytes) -> bool:
@@ -316,17 +314,8 @@ class Redactor:
             return True
         if self.cards and _raw_has_card(raw):
             return True
-        if self.patterns:
-            lower = raw.lower() if self.folding else raw
-            normalized: list[bytes] = []
-
-            def unescaped() -> bytes:
-                if not normalized:
-                    normalized.append(_ANY_ESCAPE.sub(b" ", raw) if b"\\" in raw else raw)
-                return normalized[0]
-
-            if any(rule.might_match(raw, lower, unescaped) for rule in self.patterns):
-                return True
+        if self.patterns and self._patterns_might_match(raw):
+            return True
         if not self.queries:
             return False
         if self.url_mode == "strip" and _raw_has_attached_query(raw):
@@ -337,6 +326,10 @@ class Redactor:
         if self.url_mode in ("strip", "redact_values"):
             return bool(keys)
         return any(key is None or self._denied(key) for key in keys)
+
+    def _patterns_might_match(self, raw: bytes) -> bool:
+        text = Text(raw)
+        return any(rule.might_match(text) for rule in self.patterns)
 
     # -- a whole batch ------------------------------------------------------
 

@@ -19,7 +19,7 @@ applies to a match: ``luhn`` or ``iban``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 Span = tuple[int, int]
@@ -64,6 +64,9 @@ class PatternRule:
     fold: bool = False
     valid: Callable[[str], bool] | None = None
     check: str | None = None
+    #: What the screen looks for instead of ``anchors`` (fewer, shared
+    #: between rules: each costs a pass over the batch's text).
+    raw_anchors: tuple[str, ...] = ()
     #: Where a match can start in the text's :data:`SHAPES` form.
     shape: bytes = b""
     flags: int = 0
@@ -92,39 +95,46 @@ class PatternRule:
                 out.append(span)
         return out
 
-    def might_match(self, raw: bytes, raw_lower: bytes, normalized: Callable[[], bytes]) -> bool:
-        """``False`` only when no string in the JSON text ``raw`` holds a
-        match; ``normalized()`` is ``raw`` with each escape a space.
+    def might_match(self, text: Text) -> bool:
+        """``False`` only when no string in the batch's JSON text holds a
+        match (``text`` gives that JSON text in the forms this needs).
 
         The pattern runs only near each place a match could start: around
-        each anchor, or (a rule without anchors) at each ``shape`` of the
-        text as :data:`SHAPES` writes it; over the whole text a pattern
-        without a literal start costs 10-100x more."""
-        if self.anchors:
-            haystack = raw_lower if self.fold else raw
-            if not any(anchor.encode() in haystack for anchor in self.anchors):
-                return False
-        text = normalized()
-        if self.anchors:
-            where = text.lower() if self.fold else text
-            starts = [
-                max(0, pos - WINDOW_BEFORE)
-                for anchor in self.anchors
-                for pos in _positions(where, anchor.encode())
-            ]
-            return any(self._found(text, start, start + WINDOW) for start in starts)
+        each anchor, or at each ``shape`` of the text as :data:`SHAPES`
+        writes it; over the whole text a pattern without a literal start
+        costs 10-100x more."""
         if self.shape:
-            shapes = text.translate(SHAPES)
-            return any(self._found(text, pos, len(text)) for pos in _positions(shapes, self.shape))
-        return self._found(text, 0, len(text))
+            return any(self._found(text.normalized, pos) for pos in text.shape_at(self.shape))
+        anchors = self.raw_anchors or self.anchors
+        if anchors and not any(text.has(anchor, self.fold) for anchor in anchors):
+            return False
+        normalized = text.normalized
+        if not anchors:
+            return self._found(normalized, 0, len(normalized))
+        where = normalized.lower() if self.fold else normalized
+        starts = [
+            max(0, pos - WINDOW_BEFORE)
+            for anchor in anchors
+            for pos in _positions(where, anchor.encode())
+        ]
+        if self.raw_anchors:
+            # a shared anchor ("_") is common: only near one of this rule's
+            # own anchors is the pattern worth running
+            own = [anchor.encode() for anchor in self.anchors]
+            starts = [
+                start
+                for start in starts
+                if any(a in where[start : start + 2 * WINDOW_BEFORE] for a in own)
+            ]
+        return any(self._found(normalized, start, start + WINDOW) for start in starts)
 
-    def _found(self, text: bytes, start: int, end: int) -> bool:
-        # match at start when scanning from shapes: the shape starts a match
-        matches = (
-            self.raw.finditer(text, start, end)
-            if self.anchors or not self.shape
-            else filter(None, [self.raw.match(text, start)])
-        )
+    def _found(self, text: bytes, start: int, end: int | None = None) -> bool:
+        """A valid match in ``text[start:end]``, or (no ``end``) at ``start``."""
+        if end is None:
+            m = self.raw.match(text, start)
+            matches: Iterable[re.Match[bytes]] = [m] if m is not None else []
+        else:
+            matches = self.raw.finditer(text, start, end)
         for m in matches:
             if self.valid is None:
                 return True
@@ -132,6 +142,48 @@ class PatternRule:
             if self.valid(text[span[0] : span[1]].decode("ascii", "replace")):
                 return True
         return False
+
+
+class Text:
+    """A batch's JSON text in the forms the pattern rules screen, each made
+    at most once: lower-cased, with each escape a space (``normalized``:
+    every escape stands for a character no rule's class accepts, so a
+    space, a boundary, is exact), and its :data:`SHAPES`."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        self._lower: bytes | None = None
+        self._normalized: bytes | None = None
+        self._shapes: bytes | None = None
+        self._has: dict[tuple[str, bool], bool] = {}
+
+    def has(self, anchor: str, fold: bool) -> bool:
+        # rules share anchors ("_"): each is looked for once a batch
+        key = (anchor, fold)
+        found = self._has.get(key)
+        if found is None:
+            haystack = self.raw
+            if fold:
+                if self._lower is None:
+                    self._lower = self.raw.lower()
+                haystack = self._lower
+            found = self._has[key] = anchor.encode() in haystack
+        return found
+
+    @property
+    def normalized(self) -> bytes:
+        if self._normalized is None:
+            raw = self.raw
+            self._normalized = _ANY_ESCAPE.sub(b" ", raw) if b"\\" in raw else raw
+        return self._normalized
+
+    def shape_at(self, shape: bytes) -> list[int]:
+        if self._shapes is None:
+            self._shapes = self.normalized.translate(SHAPES)
+        return _positions(self._shapes, shape)
+
+
+_ANY_ESCAPE = re.compile(rb"\\(?:u[0-9a-fA-F]{4}|.)")
 
 
 def _positions(text: bytes, needle: bytes) -> list[int]:
@@ -175,22 +227,26 @@ RULES: tuple[PatternRule, ...] = (
         "aws_key",
         r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])",
         anchors=("AKIA", "ASIA", "ABIA", "ACCA"),
+        shape=b"AAAA",
     ),
     PatternRule(
         "github_token",
         r"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})",
         anchors=("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+        raw_anchors=("_",),
     ),
     PatternRule(
         "stripe_key",
         r"(?<![A-Za-z0-9_])(?:[sr]k_(?:live|test)|whsec)_[A-Za-z0-9]{10,}",
         anchors=("k_live_", "k_test_", "whsec_"),
+        raw_anchors=("_",),
     ),
     PatternRule(
         "slack_token",
         r"(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9-]{10,}"
         r"|hooks\.slack\.com/services/[A-Za-z0-9/]{20,}",
         anchors=("xox", "hooks.slack.com"),
+        raw_anchors=("xox", "slack"),
     ),
     PatternRule(
         "api_key",
@@ -233,4 +289,6 @@ BY_NAME = {rule.name: rule for rule in RULES}
 #: Every built-in name, in the order they run (``email`` and ``card`` have
 #: their own detectors in :mod:`.redaction`).
 ALL_BUILTINS = ("email", "card", *BY_NAME)
-DEFAULT_BUILTINS = tuple(name for name in ALL_BUILTINS if name != "phone")
+#: Off by default: ``phone`` (too close to other numbers) and ``api_key``
+#: (a heuristic, and four more passes over every batch).
+DEFAULT_BUILTINS = tuple(name for name in ALL_BUILTINS if name not in ("phone", "api_key"))
