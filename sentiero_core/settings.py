@@ -42,7 +42,7 @@ class RedactionSettings:
     """Server-side redaction applied to every batch before it is stored."""
 
     #: Built-in rules to apply, by name (docs/privacy.md lists them): every
-    #: one but ``phone`` unless set.
+    #: one but ``phone`` and ``api_key`` unless set.
     builtin_patterns: list[str] = field(default_factory=lambda: list(DEFAULT_BUILTINS))
     #: Extra regular expressions whose matches are replaced.
     custom_patterns: list[str] = field(default_factory=list)

@@ -144,7 +144,6 @@ def _card_spans(text: str) -> list[Span]:
 _ESCAPE = re.compile(rb"\\u[0-9a-fA-F]{4}")
 
 
-
 def _raw_has_card(raw: bytes) -> bool:
     if b"\\" in raw:
         # "\u0019" before "4111..." would glue hex digits onto the number;

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from quart import Response
 
+from sentiero_core import RedactionSettings
+from sentiero_core.builtins.redaction_patterns import DEFAULT_BUILTINS
 from tests.recording.helpers import (
     EVENTS_PATH,
     all_events,
@@ -60,7 +62,12 @@ PAGE = f"""<!doctype html>
 
 @pytest.fixture()
 def server() -> Iterator[LiveServer]:
-    app = build_site(flush_interval_ms=60_000, mask_all_inputs=False)
+    rules = [*DEFAULT_BUILTINS, "api_key"]  # the default rules and the generic one
+    app = build_site(
+        flush_interval_ms=60_000,
+        mask_all_inputs=False,
+        redaction=RedactionSettings(builtin_patterns=rules),
+    )
 
     @app.route("/secrets")
     async def secrets_page() -> Response:
