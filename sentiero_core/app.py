@@ -61,9 +61,9 @@ class Sentiero:
         from .ingest.pipeline import redact_payload
 
         return redact_payload(
-            self.redaction_rules,
             payload,
             self.settings,
+            self.redaction_rules,
             session_id=session_id,
             window_id=window_id,
         )

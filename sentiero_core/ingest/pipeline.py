@@ -108,20 +108,25 @@ PAYLOAD_TAG = "sentiero:payload"
 
 
 def redact_payload(
-    rules: Sequence[RedactionRule],
     payload: Any,
     settings: Settings,
+    rules: Sequence[RedactionRule] | None = None,
     *,
     session_id: str = "",
     window_id: str = "",
     timestamp: int = 0,
 ) -> Any:
-    """A redacted copy of ``payload``, any JSON value, after the same rules
-    as recorded events, in order: it travels through them as the payload of
+    """A redacted copy of ``payload``, any JSON value, after ``rules`` in
+    order (default: the built-in rules for ``settings``; the running app's
+    ``redact_payload`` passes every plugin's): it travels through them as the payload of
     one custom event (tag ``sentiero:payload``), so every string in it, keys
     included, is seen by every rule. Fails closed: :class:`RedactionFailed`
     when a rule raises or returns something else, or ``payload`` is not
     JSON."""
+    if rules is None:
+        from ..builtins.redaction import redaction_rules
+
+        rules = redaction_rules(settings=settings)
     try:
         copy = orjson.loads(orjson.dumps(payload))
     except (TypeError, orjson.JSONDecodeError) as exc:

@@ -346,11 +346,11 @@ def test_redact_payload_redacts_any_json_value() -> None:
     settings = Settings()
     rules = [Redactor(settings.redaction)]
     payload = {"message": f"card {VISA}", "frames": [{"vars": {EMAIL: JWT}}], "n": 1}
-    out = redact_payload(rules, payload, settings)
+    out = redact_payload(payload, settings, rules)
     assert out == {"message": f"card {R}", "frames": [{"vars": {R: R}}], "n": 1}
     assert payload["message"] == f"card {VISA}"  # a copy: the input is untouched
-    assert redact_payload(rules, [EMAIL, 3], settings) == [R, 3]
-    assert redact_payload(rules, "plain", settings) == "plain"
+    assert redact_payload([EMAIL, 3], settings) == [R, 3]
+    assert redact_payload("plain", settings, rules) == "plain"
 
 
 def test_redact_payload_fails_closed() -> None:
@@ -360,11 +360,11 @@ def test_redact_payload_fails_closed() -> None:
         raise ValueError("boom")
 
     with pytest.raises(RedactionFailed):
-        redact_payload([broken], {"a": 1}, settings)
+        redact_payload({"a": 1}, settings, [broken])
     with pytest.raises(RedactionFailed):
-        redact_payload([lambda events, context: []], {"a": 1}, settings)
+        redact_payload({"a": 1}, settings, [lambda events, context: []])
     with pytest.raises(RedactionFailed, match="not JSON"):
-        redact_payload([], {"a": object()}, settings)
+        redact_payload({"a": object()}, settings, [])
 
 
 @pytest.mark.asyncio
