@@ -8,6 +8,7 @@ suite and test helpers); every other module may change between releases.
 from .app import Sentiero, create_app, get_state, open_sentiero, render
 from .dispatch import SentieroDispatcher
 from .hookspecs import hookimpl
+from .ingest.pipeline import RedactionFailed, redact_payload
 from .lifecycle_cli import (
     CommandError,
     add_erase_arguments,
@@ -63,6 +64,7 @@ __all__ = [
     "Panel",
     "PluginError",
     "RedactionContext",
+    "RedactionFailed",
     "RedactionRule",
     "RedactionSettings",
     "Report",
@@ -96,6 +98,7 @@ __all__ = [
     "load_settings",
     "merge_digest",
     "open_sentiero",
+    "redact_payload",
     "render",
     "run_erase",
     "run_purge",
