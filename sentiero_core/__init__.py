@@ -11,6 +11,7 @@ from .analysis import SEGMENTS, ReportFilters, parse_filters, segment_dims, view
 from .app import Sentiero, create_app, get_state, open_sentiero, render
 from .dispatch import SentieroDispatcher
 from .hookspecs import hookimpl
+from .ingest.pipeline import RedactionFailed, redact_payload
 from .lifecycle_cli import (
     CommandError,
     add_erase_arguments,
@@ -80,6 +81,7 @@ __all__ = [
     "Panel",
     "PluginError",
     "RedactionContext",
+    "RedactionFailed",
     "RedactionRule",
     "RedactionSettings",
     "Report",
@@ -115,6 +117,7 @@ __all__ = [
     "merge_digest",
     "open_sentiero",
     "parse_filters",
+    "redact_payload",
     "render",
     "run_erase",
     "run_purge",

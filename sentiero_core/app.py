@@ -53,6 +53,21 @@ class Sentiero:
             raise RuntimeError("the store is opened when the app starts serving")
         return self._store
 
+    def redact_payload(self, payload: Any, *, session_id: str = "", window_id: str = "") -> Any:
+        """``payload`` (any JSON value) redacted by the same rules as the
+        recorded events; raises :class:`~sentiero_core.RedactionFailed`
+        when a rule fails (docs/privacy.md). For plugins that store or
+        forward data of their own, such as error reports."""
+        from .ingest.pipeline import redact_payload
+
+        return redact_payload(
+            payload,
+            self.settings,
+            self.redaction_rules,
+            session_id=session_id,
+            window_id=window_id,
+        )
+
     # -- the data lifecycle (docs/privacy.md) --------------------------------
 
     async def purge_expired(self, *, by: str | None = None) -> int:

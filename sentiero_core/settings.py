@@ -22,6 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .builtins.redaction_patterns import ALL_BUILTINS, DEFAULT_BUILTINS
+
+URL_MODES = ("keep", "denylist", "allowlist", "redact_values", "strip")
+
 ENV_PREFIX = "SENTIERO_"
 #: Options that were renamed, so an old configuration gets a pointer, not a riddle.
 RENAMED = {
@@ -37,16 +41,32 @@ class SettingsError(ValueError):
 class RedactionSettings:
     """Server-side redaction applied to every batch before it is stored."""
 
-    #: Built-in patterns to apply: ``email``, ``card`` (Luhn-valid numbers).
-    builtin_patterns: list[str] = field(default_factory=lambda: ["email", "card"])
+    #: Built-in rules to apply, by name (docs/privacy.md lists them): every
+    #: one but ``phone`` and ``api_key`` unless set.
+    builtin_patterns: list[str] = field(default_factory=lambda: list(DEFAULT_BUILTINS))
     #: Extra regular expressions whose matches are replaced.
     custom_patterns: list[str] = field(default_factory=list)
-    #: What happens to URL query strings: ``keep``, ``strip`` or ``redact_values``.
+    #: What happens to URL query strings: ``keep`` (only ``query_denylist``
+    #: keys are redacted; ``denylist`` is the same), ``allowlist`` (every
+    #: value but those of ``query_allowlist`` keys is redacted),
+    #: ``redact_values`` (every value) or ``strip`` (query strings removed).
     url_mode: str = "keep"
-    #: Query keys whose values are always redacted (``url_mode = "keep"``).
+    #: Query keys whose values are always redacted (``keep``, ``denylist``):
+    #: a key containing one of these words, in any case.
     query_denylist: list[str] = field(
         default_factory=lambda: ["token", "password", "secret", "key", "auth", "code", "session"]
     )
+    #: Query keys whose values are kept under ``url_mode = "allowlist"``
+    #: (exact names, in any case).
+    query_allowlist: list[str] = field(default_factory=list)
+    #: ``function(text) -> str``, or ``"module:function"``: called with every
+    #: string of every event (keys too) after the other rules; returns the
+    #: text to store. An exception drops the batch.
+    string_function: Callable[[str], str] | None = None
+    #: ``function(event) -> event``, or ``"module:function"``: called with
+    #: every event after the other rules; changes it in place (returning
+    #: ``None``) or returns the event to store. An exception drops the batch.
+    event_function: Callable[[dict[str, Any]], Any] | None = None
     #: The text that replaces a redacted value.
     replacement: str = "[redacted]"
 
@@ -206,11 +226,26 @@ class Settings:
             raise SettingsError("ingest_queue_timeout: expected a number of seconds, 0 or more")
         if self.ingest_rate_limit is not None and not self.ingest_rate_limit > 0:
             raise SettingsError("ingest_rate_limit: expected a positive number or none")
-        if self.redaction.url_mode not in ("keep", "strip", "redact_values"):
-            raise SettingsError("redaction.url_mode: expected 'keep', 'strip' or 'redact_values'")
-        unknown = set(self.redaction.builtin_patterns) - {"email", "card"}
+        if self.redaction.url_mode not in URL_MODES:
+            raise SettingsError(
+                f"redaction.url_mode: expected one of {', '.join(map(repr, URL_MODES))}, "
+                f"got {self.redaction.url_mode!r}"
+            )
+        unknown = set(self.redaction.builtin_patterns) - set(ALL_BUILTINS)
         if unknown:
-            raise SettingsError(f"redaction.builtin_patterns: unknown pattern(s) {sorted(unknown)}")
+            raise SettingsError(
+                f"redaction.builtin_patterns: unknown pattern(s) {sorted(unknown)}; "
+                f"known patterns are {list(ALL_BUILTINS)}"
+            )
+        for name in ("string_function", "event_function"):
+            value = getattr(self.redaction, name)
+            if isinstance(value, str):
+                value = _import_callable(value, f"redaction.{name}")
+            if value is not None and not callable(value):
+                raise SettingsError(
+                    f"redaction.{name}: expected a callable or 'module:function', got {value!r}"
+                )
+            setattr(self.redaction, name, value)
         self.public_url = _public_url(self.public_url)
         self.replay_resource_origins = [
             _resource_origin(o, f"replay_resource_origins[{i}]")
@@ -376,6 +411,13 @@ def _validate(obj: Any, prefix: str) -> None:
         setattr(obj, f.name, _check(value, hints[f.name], prefix + f.name))
 
 
+CALLABLE_OPTIONS = ("string_function", "event_function")
+
+
+def _imports(option: str, value: Any) -> bool:
+    return option in CALLABLE_OPTIONS and isinstance(value, str)
+
+
 def _build(cls: type, raw: Mapping[str, Any], where: str) -> Any:
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = set(raw) - names
@@ -384,6 +426,14 @@ def _build(cls: type, raw: Mapping[str, Any], where: str) -> Any:
             f"{where}: unknown option(s) {sorted(unknown)}; known options are {sorted(names)}"
         )
     hints = _hints(cls)
+    raw = {
+        k: (
+            _import_callable(v, f"{where}.{k}")
+            if k in CALLABLE_OPTIONS and isinstance(v, str)
+            else v
+        )
+        for k, v in raw.items()
+    }
     values = {k: _check(v, hints[k], f"{where}.{k}") for k, v in raw.items()}
     try:
         return cls(**values)

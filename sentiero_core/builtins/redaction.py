@@ -16,6 +16,7 @@ the full walk.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -23,8 +24,14 @@ import orjson
 from ..hookspecs import hookimpl
 from ..settings import RedactionSettings, Settings, SettingsError
 from ..types import Event, RedactionContext, RedactionRule
+from .redaction_patterns import BY_NAME, PatternRule, Span, Text, luhn_valid
 
-Span = tuple[int, int]
+__all__ = ["Redactor", "luhn_valid", "recorder_patterns", "redaction_rules"]
+
+# The recorder's forms of the e-mail and card detectors. The e-mail one
+# starts only where a run of name characters starts (the lookbehind), so a
+# long run costs one pass, not one per position.
+EMAIL_JS = r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
 
 # -- e-mail addresses --------------------------------------------------------
 
@@ -87,6 +94,7 @@ _CARD_PATTERN = (
     r")(?![0-9])"
 )
 _CARD = re.compile(_CARD_PATTERN)
+CARD_JS = _CARD_PATTERN
 _CARD_BYTES = re.compile(_CARD_PATTERN.encode())
 
 # Screening JSON text: digits and both separators become "0", the rest
@@ -95,16 +103,6 @@ _CARD_BYTES = re.compile(_CARD_PATTERN.encode())
 # (most batches have none), and the card pattern then checks that run.
 _SCREEN = bytes(48 if 48 <= b <= 57 or b in (32, 45) else 120 for b in range(256))
 _RUN13 = b"0" * 13
-
-
-def luhn_valid(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
 
 
 def _digits(match: str) -> str:
@@ -241,8 +239,13 @@ class Redactor:
         self.replacement = config.replacement
         self.emails = "email" in config.builtin_patterns
         self.cards = "card" in config.builtin_patterns
+        self.patterns: tuple[PatternRule, ...] = tuple(
+            BY_NAME[name] for name in BY_NAME if name in config.builtin_patterns
+        )
+        self.folding = any(rule.fold for rule in self.patterns)
         self.url_mode = config.url_mode
         self.denylist = tuple(k.lower() for k in config.query_denylist if k)
+        self.allowlist = frozenset(k.lower() for k in config.query_allowlist)
         self.custom: list[re.Pattern[str]] = []
         for i, pattern in enumerate(config.custom_patterns):
             try:
@@ -251,15 +254,17 @@ class Redactor:
                 raise SettingsError(
                     f"redaction.custom_patterns[{i}]: invalid regular expression: {exc}"
                 ) from None
-        self.queries = self.url_mode != "keep" or bool(self.denylist)
+        self.queries = self.url_mode not in ("keep", "denylist") or bool(self.denylist)
         self._clean_keys: set[str] = set()
 
     @property
     def active(self) -> bool:
-        return self.emails or self.cards or self.queries or bool(self.custom)
+        return self.emails or self.cards or bool(self.patterns) or self.queries or bool(self.custom)
 
     def _denied(self, key: str) -> bool:
         lowered = key.lower()
+        if self.url_mode == "allowlist":
+            return lowered not in self.allowlist
         return any(word in lowered for word in self.denylist)
 
     # -- one string ---------------------------------------------------------
@@ -285,6 +290,10 @@ class Redactor:
             spans += _email_spans(text)
         if self.cards and len(text) >= 13:
             spans += _card_spans(text)
+        if self.patterns and len(text) >= 8:
+            lower = text.lower() if self.folding else text
+            for rule in self.patterns:
+                spans += rule.spans(text, lower)
         if spans:
             text = _splice(text, spans, self.replacement)
         for pattern in self.custom:
@@ -304,6 +313,8 @@ class Redactor:
             return True
         if self.cards and _raw_has_card(raw):
             return True
+        if self.patterns and self._patterns_might_match(raw):
+            return True
         if not self.queries:
             return False
         if self.url_mode == "strip" and _raw_has_attached_query(raw):
@@ -311,9 +322,13 @@ class Redactor:
         if b"=" not in raw:
             return False
         keys = _raw_query_keys(raw)
-        if self.url_mode != "keep":
+        if self.url_mode in ("strip", "redact_values"):
             return bool(keys)
         return any(key is None or self._denied(key) for key in keys)
+
+    def _patterns_might_match(self, raw: bytes) -> bool:
+        text = Text(raw)
+        return any(rule.might_match(text) for rule in self.patterns)
 
     # -- a whole batch ------------------------------------------------------
 
@@ -327,49 +342,101 @@ class Redactor:
 
     def walk(self, root: list[Any] | dict[str, Any]) -> int:
         """Redact every string under ``root`` in place, keys included; the
-        number of strings changed. Iterative: a hostile document cannot
-        exhaust the Python stack."""
-        redact = self.redact_text
-        clean_keys = self._clean_keys
-        changed = 0
-        stack: list[Any] = [root]
-        while stack:
-            node = stack.pop()
-            if type(node) is dict:
-                renamed = False
-                for key, value in node.items():
-                    kind = type(value)
-                    if kind is str:
-                        if len(value) > 2:
-                            new = redact(value)
-                            if new is not value:
-                                node[key] = new
-                                changed += 1
-                    elif kind is dict or kind is list:
-                        stack.append(value)
-                    if key not in clean_keys and len(key) > 2:
-                        if redact(key) is not key:
-                            renamed = True
-                        elif len(clean_keys) < MAX_CLEAN_KEYS:
-                            # rrweb's keys repeat endlessly: check each once
-                            clean_keys.add(key)
-                if renamed:
-                    items = list(node.items())
-                    node.clear()
-                    node.update((redact(k), v) for k, v in items)
-                    changed += 1
-            else:
-                for index, value in enumerate(node):
-                    kind = type(value)
-                    if kind is str:
-                        if len(value) > 2:
-                            new = redact(value)
-                            if new is not value:
-                                node[index] = new
-                                changed += 1
-                    elif kind is dict or kind is list:
-                        stack.append(value)
-        return changed
+        number of strings changed."""
+        return walk(root, self.redact_text, self._clean_keys)
+
+
+def walk(
+    root: list[Any] | dict[str, Any],
+    redact: Callable[[str], str],
+    clean_keys: set[str] | None = None,
+    shortest: int = 3,
+) -> int:
+    """Replace every string under ``root`` (keys included) by ``redact(s)``
+    in place, for strings of ``shortest`` characters or more; the number of
+    strings changed. ``redact`` returns the same object for a string it
+    keeps. ``clean_keys`` remembers keys it kept (rrweb's keys repeat
+    endlessly: each is checked once). Iterative: a hostile document cannot
+    exhaust the Python stack."""
+    changed = 0
+    stack: list[Any] = [root]
+    while stack:
+        node = stack.pop()
+        if type(node) is dict:
+            renamed = False
+            for key, value in node.items():
+                kind = type(value)
+                if kind is str:
+                    if len(value) >= shortest:
+                        new = redact(value)
+                        if new is not value:
+                            node[key] = new
+                            changed += 1
+                elif kind is dict or kind is list:
+                    stack.append(value)
+                if (clean_keys is None or key not in clean_keys) and len(key) >= shortest:
+                    if redact(key) is not key:
+                        renamed = True
+                    elif clean_keys is not None and len(clean_keys) < MAX_CLEAN_KEYS:
+                        clean_keys.add(key)
+            if renamed:
+                items = list(node.items())
+                node.clear()
+                node.update((redact(k) if len(k) >= shortest else k, v) for k, v in items)
+                changed += 1
+        else:
+            for index, value in enumerate(node):
+                kind = type(value)
+                if kind is str:
+                    if len(value) >= shortest:
+                        new = redact(value)
+                        if new is not value:
+                            node[index] = new
+                            changed += 1
+                elif kind is dict or kind is list:
+                    stack.append(value)
+    return changed
+
+
+class StringFunction:
+    """``redaction.string_function`` as a rule: every string, keys too."""
+
+    name = "sentiero.redaction_string_function"
+
+    def __init__(self, function: Callable[[str], str]) -> None:
+        self.function = function
+
+    def _redact(self, text: str) -> str:
+        new = self.function(text)
+        if type(new) is not str:
+            raise TypeError(
+                f"redaction.string_function returned {type(new).__name__}, not a string"
+            )
+        return text if new == text else new
+
+    def __call__(self, events: list[Event], context: RedactionContext) -> None:
+        walk(events, self._redact, shortest=0)
+
+
+class EventFunction:
+    """``redaction.event_function`` as a rule: every event."""
+
+    name = "sentiero.redaction_event_function"
+
+    def __init__(self, function: Callable[[Event], Any]) -> None:
+        self.function = function
+
+    def __call__(self, events: list[Event], context: RedactionContext) -> list[Event]:
+        out: list[Event] = []
+        for event in events:
+            result = self.function(event)
+            result = event if result is None else result
+            if type(result) is not dict:
+                raise TypeError(
+                    f"redaction.event_function returned {type(result).__name__}, not an event"
+                )
+            out.append(result)
+        return out
 
 
 def _splice(text: str, spans: list[Span], replacement: str) -> str:
@@ -387,7 +454,49 @@ def _splice(text: str, spans: list[Span], replacement: str) -> str:
     return "".join(out)
 
 
+def recorder_patterns(config: RedactionSettings) -> list[list[str]]:
+    """The enabled pattern rules in the recorder's form: ``[source, check]``
+    pairs of JavaScript regular expressions (flag ``g``) and the check a
+    match must pass (``""``, ``"luhn"``, ``"iban"``, ``"phone"``); custom
+    patterns that JavaScript reads the same way are included."""
+    out: list[list[str]] = []
+    if "email" in config.builtin_patterns:
+        out.append([EMAIL_JS, ""])
+    if "card" in config.builtin_patterns:
+        out.append([CARD_JS, "luhn"])
+    for rule in BY_NAME.values():
+        if rule.name in config.builtin_patterns:
+            out.append([rule.js, rule.check or ""])
+    out.extend([pattern, ""] for pattern in config.custom_patterns if js_safe(pattern))
+    return out
+
+
+# Plain regular expressions mean the same in Python and JavaScript; a
+# pattern using anything beyond them stays on the server only.
+_JS_UNSAFE = re.compile(r"\\[AZzGhHNpPQEx0-9]|\(\?[^:]|[*+?}][+]|\[\[")
+
+
+def js_safe(pattern: str) -> bool:
+    """Whether ``pattern`` is written in the common subset of Python's and
+    JavaScript's regular expressions (conservatively: no group but ``(?:``,
+    no possessive quantifiers, no ``\\A``/``\\Z`` anchors, no escapes
+    they read differently)."""
+    if _JS_UNSAFE.search(pattern):
+        return False
+    try:
+        re.compile(pattern)
+    except re.error:
+        return False
+    return True
+
+
 @hookimpl(tryfirst=True)
 def redaction_rules(settings: Settings) -> list[RedactionRule]:
-    redactor = Redactor(settings.redaction)
-    return [redactor] if redactor.active else []
+    config = settings.redaction
+    redactor = Redactor(config)
+    rules: list[RedactionRule] = [redactor] if redactor.active else []
+    if config.string_function is not None:
+        rules.append(StringFunction(config.string_function))
+    if config.event_function is not None:
+        rules.append(EventFunction(config.event_function))
+    return rules

@@ -98,6 +98,55 @@ def redact(
     return events, encoded
 
 
+class RedactionFailed(Exception):
+    """A redaction rule raised or returned something else (logged): the
+    payload must not be stored or sent on."""
+
+
+#: The custom event tag a payload travels under through the rules.
+PAYLOAD_TAG = "sentiero:payload"
+
+
+def redact_payload(
+    payload: Any,
+    settings: Settings,
+    rules: Sequence[RedactionRule] | None = None,
+    *,
+    session_id: str = "",
+    window_id: str = "",
+    timestamp: int = 0,
+) -> Any:
+    """A redacted copy of ``payload``, any JSON value, after ``rules`` in
+    order (default: the built-in rules for ``settings``; the running app's
+    ``redact_payload`` passes every plugin's): it travels through them as the payload of
+    one custom event (tag ``sentiero:payload``), so every string in it, keys
+    included, is seen by every rule. Fails closed: :class:`RedactionFailed`
+    when a rule raises or returns something else, or ``payload`` is not
+    JSON."""
+    if rules is None:
+        from ..builtins.redaction import redaction_rules
+
+        rules = redaction_rules(settings=settings)
+    try:
+        copy = orjson.loads(orjson.dumps(payload))
+    except (TypeError, orjson.JSONDecodeError) as exc:
+        raise RedactionFailed(f"payload is not JSON: {exc}") from None
+    event: Event = {
+        "type": 5,
+        "timestamp": timestamp,
+        "data": {"tag": PAYLOAD_TAG, "payload": copy},
+    }
+    try:
+        events, _ = redact(rules, Envelope(session_id, window_id, [event]), settings)
+    except IngestError as exc:
+        raise RedactionFailed(exc.reason) from None
+    try:
+        return events[0]["data"]["payload"]
+    except (IndexError, KeyError, TypeError):
+        log.error("redaction rules removed the payload's event; payload refused")
+        raise RedactionFailed("a rule removed the payload") from None
+
+
 def _wants(hook: HookCaller, argument: str) -> bool:
     return any(argument in impl.argnames for impl in hook.get_hookimpls())
 

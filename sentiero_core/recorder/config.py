@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 
+from ..builtins.redaction import recorder_patterns
 from ..settings import Settings
 
 CONFIG_GLOBAL = "window.__SENTIERO_CONFIG__"
@@ -69,6 +70,11 @@ def recorder_config(settings: Settings, endpoint: str | None) -> dict[str, Any]:
         "mutationLimit": settings.mutation_limit,
         "mutationWarning": settings.mutation_warning,
         "rrweb": rrweb_options(settings),
+        # the pattern rules, run on every string before an event is queued
+        "redact": {
+            "r": settings.redaction.replacement,
+            "p": recorder_patterns(settings.redaction),
+        },
     }
     if endpoint:
         config["endpoint"] = endpoint

@@ -15,6 +15,7 @@ from sentiero_core.recorder.config import config_line, js_json, recorder_config,
 
 CONTRACT_KEYS = {
     "endpoint",
+    "redact",
     "flushIntervalMs",
     "flushEventThreshold",
     "maxQueueEvents",

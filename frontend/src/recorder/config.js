@@ -68,6 +68,7 @@ export function readConfig(raw, scriptSrc) {
     cfg.optOutCookieName = DEFAULTS.optOutCookieName;
   }
   cfg.rrweb = isPlainObject(source.rrweb) ? source.rrweb : {};
+  cfg.redact = source.redact;
   cfg.endpoint = endpointFor(source.endpoint, scriptSrc);
   return cfg;
 }

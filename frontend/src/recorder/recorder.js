@@ -11,6 +11,7 @@ import { capConsoleEvent } from './console-cap.js';
 import { extension } from './extensions.js';
 import { announceOptOut } from './optout.js';
 import { buildRecordOptions } from './privacy.js';
+import { makeRedact } from './redact.js';
 import { installRoutes } from './routes.js';
 import { CHANGED, IDLE, createSessions } from './session.js';
 import {
@@ -60,6 +61,7 @@ export function createRecorder(cfg) {
   let snapshotSent = false;
   let pageUrl = null; // the URL of the last page view recorded
   const budget = createBudget(cfg.mutationLimit, cfg.mutationWarning);
+  const redact = makeRedact(cfg.redact);
 
   /** Every event, from rrweb or from us, goes through here. */
   function accept(event, isCheckout, byUser) {
@@ -85,6 +87,7 @@ export function createRecorder(cfg) {
       if (event.type === FULL_SNAPSHOT) awaitingSnapshot = false;
     }
     if (event.type === PLUGIN) capConsoleEvent(event, cfg.consoleMaxLength);
+    if (redact) redact(event);
     let spent = null;
     if (event.type === INCREMENTAL && event.data.source === MUTATION) {
       spent = budget.spend(event);

@@ -1,0 +1,294 @@
+"""The built-in pattern rules beyond e-mail and cards: tokens, API keys and
+secrets, IBANs and phone numbers (docs/privacy.md lists them).
+
+Every pattern here is written so that it can screen the batch's JSON text
+as well as match single strings (see :mod:`.redaction`): its character
+classes exclude what orjson escapes (quotes, backslashes, control
+characters), so no match contains an escape; where a string match needs a
+boundary before or after it, the screen replaces each escape in the text by
+a space, which is a boundary too. A pattern that is only worth running near
+a literal (``anchors``) is skipped when none of its anchors is in the text:
+most batches hold none.
+
+Each rule also carries the same pattern in JavaScript's syntax, which the
+recorder runs on every string before it queues an event, so that the raw
+value never leaves the page (``check`` names the validation the recorder
+applies to a match: ``luhn`` or ``iban``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+Span = tuple[int, int]
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def iban_valid(text: str) -> bool:
+    """ISO 13616's check: the number with its first four characters moved
+    to the end, letters as 10-35, is 1 modulo 97."""
+    compact = text.replace(" ", "").upper()
+    if not 15 <= len(compact) <= 34:
+        return False
+    rearranged = compact[4:] + compact[:4]
+    return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
+
+
+def phone_valid(text: str) -> bool:
+    return 8 <= sum(ch.isdigit() for ch in text) <= 15
+
+
+@dataclass(frozen=True)
+class PatternRule:
+    """One built-in rule: ``pattern`` (ASCII, compiled for ``str``), what it
+    replaces (the group named ``v`` when there is one, else the match),
+    an optional ``valid`` check on that text, the ``anchors`` (lower-case
+    when ``fold``) without which it cannot match, and its ``js`` form."""
+
+    name: str
+    source: str
+    #: The JavaScript form, when it differs from ``source``.
+    js_source: str | None = None
+    anchors: tuple[str, ...] = ()
+    fold: bool = False
+    valid: Callable[[str], bool] | None = None
+    check: str | None = None
+    #: What the screen looks for instead of ``anchors`` (fewer, shared
+    #: between rules: each costs a pass over the batch's text).
+    raw_anchors: tuple[str, ...] = ()
+    #: Where a match can start in the text's :data:`SHAPES` form.
+    shape: bytes = b""
+    flags: int = 0
+    pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    raw: re.Pattern[bytes] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        flags = re.ASCII | self.flags
+        object.__setattr__(self, "pattern", re.compile(self.source, flags))
+        object.__setattr__(self, "raw", re.compile(self.source.encode(), flags))
+
+    @property
+    def js(self) -> str:
+        return self.js_source or self.source
+
+    def spans(self, text: str, lower: str) -> list[Span]:
+        """Where ``text`` (``lower``: the same, lower-cased) holds a match."""
+        if self.anchors:
+            haystack = lower if self.fold else text
+            if not any(anchor in haystack for anchor in self.anchors):
+                return []
+        out: list[Span] = []
+        for m in self.pattern.finditer(text):
+            span = m.span("v") if "v" in self.pattern.groupindex else m.span()
+            if self.valid is None or self.valid(text[span[0] : span[1]]):
+                out.append(span)
+        return out
+
+    def might_match(self, text: Text) -> bool:
+        """``False`` only when no string in the batch's JSON text holds a
+        match (``text`` gives that JSON text in the forms this needs).
+
+        The pattern runs only near each place a match could start: around
+        each anchor, or at each ``shape`` of the text as :data:`SHAPES`
+        writes it; over the whole text a pattern without a literal start
+        costs 10-100x more."""
+        if self.shape:
+            return any(self._found(text.normalized, pos) for pos in text.shape_at(self.shape))
+        anchors = self.raw_anchors or self.anchors
+        if anchors and not any(text.has(anchor, self.fold) for anchor in anchors):
+            return False
+        normalized = text.normalized
+        if not anchors:
+            return self._found(normalized, 0, len(normalized))
+        where = normalized.lower() if self.fold else normalized
+        starts = [
+            max(0, pos - WINDOW_BEFORE)
+            for anchor in anchors
+            for pos in _positions(where, anchor.encode())
+        ]
+        if self.raw_anchors:
+            # a shared anchor ("_") is common: only near one of this rule's
+            # own anchors is the pattern worth running
+            own = [anchor.encode() for anchor in self.anchors]
+            starts = [
+                start
+                for start in starts
+                if any(a in where[start : start + 2 * WINDOW_BEFORE] for a in own)
+            ]
+        return any(self._found(normalized, start, start + WINDOW) for start in starts)
+
+    def _found(self, text: bytes, start: int, end: int | None = None) -> bool:
+        """A valid match in ``text[start:end]``, or (no ``end``) at ``start``."""
+        if end is None:
+            m = self.raw.match(text, start)
+            matches: Iterable[re.Match[bytes]] = [m] if m is not None else []
+        else:
+            matches = self.raw.finditer(text, start, end)
+        for m in matches:
+            if self.valid is None:
+                return True
+            span = m.span("v") if "v" in self.raw.groupindex else m.span()
+            if self.valid(text[span[0] : span[1]].decode("ascii", "replace")):
+                return True
+        return False
+
+
+class Text:
+    """A batch's JSON text in the forms the pattern rules screen, each made
+    at most once: lower-cased, with each escape a space (``normalized``:
+    every escape stands for a character no rule's class accepts, so a
+    space, a boundary, is exact), and its :data:`SHAPES`."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        self._lower: bytes | None = None
+        self._normalized: bytes | None = None
+        self._shapes: bytes | None = None
+        self._has: dict[tuple[str, bool], bool] = {}
+
+    def has(self, anchor: str, fold: bool) -> bool:
+        # rules share anchors ("_"): each is looked for once a batch
+        key = (anchor, fold)
+        found = self._has.get(key)
+        if found is None:
+            haystack = self.raw
+            if fold:
+                if self._lower is None:
+                    self._lower = self.raw.lower()
+                haystack = self._lower
+            found = self._has[key] = anchor.encode() in haystack
+        return found
+
+    @property
+    def normalized(self) -> bytes:
+        if self._normalized is None:
+            raw = self.raw
+            self._normalized = _ANY_ESCAPE.sub(b" ", raw) if b"\\" in raw else raw
+        return self._normalized
+
+    def shape_at(self, shape: bytes) -> list[int]:
+        if self._shapes is None:
+            self._shapes = self.normalized.translate(SHAPES)
+        return _positions(self._shapes, shape)
+
+
+_ANY_ESCAPE = re.compile(rb"\\(?:u[0-9a-fA-F]{4}|.)")
+
+
+def _positions(text: bytes, needle: bytes) -> list[int]:
+    out = []
+    pos = text.find(needle)
+    while pos != -1:
+        out.append(pos)
+        pos = text.find(needle, pos + 1)
+    return out
+
+
+# Around an anchor, where a match can lie: no keyword reaches further back
+# than this before its anchor, and the shortest match ends well within.
+WINDOW_BEFORE = 32
+WINDOW = 512
+
+# The shape of JSON text for rules without anchors: capitals "A", digits
+# "0", "+" and "(" kept, anything else "x"; every IBAN starts "AA00".
+SHAPES = bytes(
+    65 if 65 <= b <= 90 else 48 if 48 <= b <= 57 else b if b in b"+(" else 120 for b in range(256)
+)
+
+
+# A value: anything up to a boundary (and never an escaped character).
+_VALUE = r"[^\x00-\x20\x7f\"'\\<>&,;]"
+
+RULES: tuple[PatternRule, ...] = (
+    PatternRule(
+        "bearer",
+        r"(?i)\bbearer +(?P<v>[A-Za-z0-9._~+/=-]{8,})",
+        js_source=r"(?<=\b[Bb][Ee][Aa][Rr][Ee][Rr] +)[A-Za-z0-9._~+/=-]{8,}",
+        anchors=("bearer",),
+        fold=True,
+    ),
+    PatternRule(
+        "jwt",
+        r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",
+        anchors=("eyJ",),
+    ),
+    PatternRule(
+        "aws_key",
+        r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])",
+        anchors=("AKIA", "ASIA", "ABIA", "ACCA"),
+        shape=b"AAAA",
+    ),
+    PatternRule(
+        "github_token",
+        r"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})",
+        anchors=("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+        raw_anchors=("_",),
+    ),
+    PatternRule(
+        "stripe_key",
+        r"(?<![A-Za-z0-9_])(?:[sr]k_(?:live|test)|whsec)_[A-Za-z0-9]{10,}",
+        anchors=("k_live_", "k_test_", "whsec_"),
+        raw_anchors=("_",),
+    ),
+    PatternRule(
+        "slack_token",
+        r"(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9-]{10,}"
+        r"|hooks\.slack\.com/services/[A-Za-z0-9/]{20,}",
+        anchors=("xox", "hooks.slack.com"),
+        raw_anchors=("xox", "slack"),
+    ),
+    PatternRule(
+        "api_key",
+        r"(?i)(?:api[_-]?key|api[_-]?secret|secret[_-]?(?:access[_-]?)?key|client[_-]?secret"
+        r"|access[_-]?token|auth[_-]?token|refresh[_-]?token|password|passwd)"
+        rf"[\"' ]?[=:] ?[\"' ]?(?P<v>{_VALUE}{{6,}})",
+        js_source=r"(?<=(?:[Aa][Pp][Ii][_-]?(?:[Kk][Ee][Yy]|[Ss][Ee][Cc][Rr][Ee][Tt])"
+        r"|[Ss][Ee][Cc][Rr][Ee][Tt][_-]?(?:[Aa][Cc][Cc][Ee][Ss][Ss][_-]?)?[Kk][Ee][Yy]"
+        r"|[Cc][Ll][Ii][Ee][Nn][Tt][_-]?[Ss][Ee][Cc][Rr][Ee][Tt]"
+        r"|(?:[Aa][Cc][Cc][Ee][Ss][Ss]|[Aa][Uu][Tt][Hh]|[Rr][Ee][Ff][Rr][Ee][Ss][Hh])[_-]?"
+        r"[Tt][Oo][Kk][Ee][Nn]|[Pp][Aa][Ss][Ss](?:[Ww][Oo][Rr][Dd]|[Ww][Dd]))"
+        rf"[\"' ]?[=:] ?[\"' ]?){_VALUE}{{6,}}",
+        anchors=("api", "secret", "token", "passw"),
+        fold=True,
+    ),
+    PatternRule(
+        "private_key",
+        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----"
+        r"(?:[^-]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----|[^-]*)",
+        anchors=("PRIVATE KEY-----",),
+    ),
+    PatternRule(
+        "iban",
+        r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?"
+        r"(?![A-Za-z0-9])",
+        valid=iban_valid,
+        check="iban",
+        shape=b"AA00",
+    ),
+    PatternRule(
+        "phone",
+        r"(?<![A-Za-z0-9+./-])(?:\+[1-9][0-9]{0,2}(?:[ .-]?\(?[0-9]{1,4}\)?){2,5}"
+        r"|\(?[0-9]{3}\)?[ .-]?[0-9]{3}[ .-][0-9]{4})(?![A-Za-z0-9/-])",
+        valid=phone_valid,
+        check="phone",
+    ),
+)
+
+BY_NAME = {rule.name: rule for rule in RULES}
+#: Every built-in name, in the order they run (``email`` and ``card`` have
+#: their own detectors in :mod:`.redaction`).
+ALL_BUILTINS = ("email", "card", *BY_NAME)
+#: Off by default: ``phone`` (too close to other numbers) and ``api_key``
+#: (a heuristic, and four more passes over every batch).
+DEFAULT_BUILTINS = tuple(name for name in ALL_BUILTINS if name not in ("phone", "api_key"))
