@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sentiero_reporter import server as reporter_plugin
 from sentiero_reporter.server.issues import ISSUES, OCCURRENCES
-from sentiero_reporter.server.keys import KEYS, key_hash, list_keys, revoke_key
+from sentiero_reporter.server.keys import KEYS, create_key, key_hash, list_keys, revoke_key
+
+from sentiero_core import Settings, create_app, get_plugin_manager, hookimpl
 
 from .conftest import T0, Server, error_payload
 
@@ -228,3 +231,34 @@ async def test_events_are_counted_by_name_and_hour(server: Server) -> None:
     detail = await server.text("/sentiero/custom-events?project=shop&name=signup")
     assert 'data-count="3"' in detail
     assert "pro (2)" in detail and "free (1)" in detail
+
+
+class _BrokenRule:
+    """A plugin whose redaction rule raises on everything."""
+
+    @staticmethod
+    @hookimpl
+    def redaction_rules() -> list[Any]:
+        def broken(events: Any, context: Any) -> Any:
+            raise RuntimeError("rule bug")
+
+        return [broken]
+
+
+@pytest.mark.asyncio
+async def test_a_failing_redaction_rule_refuses_the_report() -> None:
+    pm = get_plugin_manager(load_entrypoints=False)
+    pm.register(reporter_plugin, name="reporter")
+    pm.register(_BrokenRule(), name="broken-rule")
+    app = create_app(Settings(store_url="memory://"), plugin_manager=pm)
+    async with app.test_app():
+        store = app.extensions["sentiero"].store
+        token, _ = await create_key(store, "shop")
+        response = await app.test_client().post(
+            "/sentiero/ingest/errors",
+            json=error_payload("card 4111 1111 1111 1111"),
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert response.status_code == 422
+        assert (await response.get_json())["error"] == "redaction failed"
+        assert await store.find_records(OCCURRENCES, {}) == []
