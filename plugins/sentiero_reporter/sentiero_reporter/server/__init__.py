@@ -31,6 +31,7 @@ from .cli import add_commands
 from .ingest import ingest_errors, ingest_events
 from .issues import ISSUES, OCCURRENCES, record_error, remove_for_sessions
 from .redaction import RedactionFailed
+from .retention import after_report
 from .settings import SECTION, ReporterSettings
 from .views import events_page, issue_page, issue_status, issues_list
 
@@ -114,7 +115,8 @@ def collect_batch(batch: Batch, store: Store, settings: Settings) -> Any:
             report["session_id"] = batch.session_id
             report["window_id"] = batch.window_id
             try:
-                await record_error(store, report)
+                issue, _ = await record_error(store, report)
+                await after_report(store, options, settings.retention_period, issue)
             except (RedactionFailed, ValueError) as exc:
                 log.warning("a browser error could not be filed: %s", exc)
 

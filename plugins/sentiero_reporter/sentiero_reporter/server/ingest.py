@@ -14,6 +14,7 @@ from sentiero_core.store import StoreError
 from .issues import record_error, record_event
 from .keys import project_for
 from .redaction import RedactionFailed, redact_report
+from .retention import after_report
 from .settings import ReporterSettings
 from .validation import PayloadError, error_report, event_report
 
@@ -73,7 +74,9 @@ async def _accept(kind: str) -> Response:
             issue, occurrence = await record_error(store, report)
             answer = {"issue": issue["_id"], "occurrence": occurrence}
         else:
+            issue = None
             answer = {"event": await record_event(store, report)}
+        await after_report(store, options, state.settings.retention_period, issue)
     except StoreError as exc:
         log.error("could not store a report: %s", exc)
         return refuse(503, "the store is unavailable")

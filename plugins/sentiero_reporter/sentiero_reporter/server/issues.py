@@ -152,6 +152,7 @@ async def record_event(store: Store, report: dict[str, Any]) -> str:
                 "project": project,
                 "name": name,
                 "timestamp": at,
+                "received_at": now_ms(),
                 "level": report.get("level"),
                 "properties": report.get("properties") or {},
                 "context": report.get("context") or {},
