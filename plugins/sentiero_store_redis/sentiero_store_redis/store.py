@@ -48,6 +48,7 @@ from sentiero_core.store import (
 from . import scripts
 from .errors import redis_errors
 from .keys import Keys
+from .records import RedisRecords
 from .settings import RedisSettings
 from .url import check_url, redacted
 
@@ -111,13 +112,13 @@ def _meta(raw: bytes) -> tuple[str, int, int, int]:
     return window, lo, hi, count
 
 
-class RedisStore(Store):
+class RedisStore(RedisRecords, Store):
     """Sessions in Redis under ``settings.key_prefix``; see :mod:`.keys`."""
 
     name = "redis"
     # Redis's own persistence (AOF/RDB) decides what survives a server
     # restart; the data outlives this object and its connections.
-    capabilities = StoreCapabilities(persistent=True, max_compression_ratio=0.5)
+    capabilities = StoreCapabilities(persistent=True, max_compression_ratio=0.5, records=True)
 
     def __init__(
         self,
