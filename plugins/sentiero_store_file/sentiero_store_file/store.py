@@ -56,6 +56,7 @@ from sentiero_core.store import (
     trim_plan,
 )
 
+from .documents import FileRecords
 from .records import BatchRecord, encode_record, scan
 
 FORMAT = 1
@@ -110,7 +111,7 @@ class _Written:
     old_log: Path | None  # a log replaced by trimming, unlinked once unused
 
 
-class FileStore(Store):
+class FileStore(FileRecords, Store):
     """Sessions as directories of append-only files under ``directory``.
 
     Safe for one process: :meth:`open` takes an exclusive ``flock`` on the
@@ -121,7 +122,7 @@ class FileStore(Store):
     """
 
     name = "file"
-    capabilities = StoreCapabilities(persistent=True, max_compression_ratio=0.25)
+    capabilities = StoreCapabilities(persistent=True, max_compression_ratio=0.25, records=True)
 
     def __init__(self, directory: str | os.PathLike[str], limits: StoreLimits | None = None):
         super().__init__(limits)
@@ -135,6 +136,7 @@ class FileStore(Store):
         # (started_at, session_id) of every session, ascending: listings walk
         # it backwards from their cursor instead of sorting every summary.
         self._order: list[SessionPosition] = []
+        self._init_records()
 
     # -- opening and closing -------------------------------------------------
 
@@ -144,6 +146,7 @@ class FileStore(Store):
         self._lock_fd = await asyncio.to_thread(self._take_directory)
         try:
             loaded = await asyncio.to_thread(self._load_summaries)
+            await asyncio.to_thread(self._load_records)
         except BaseException:
             self._release()
             raise
@@ -161,6 +164,7 @@ class FileStore(Store):
             self._summaries.clear()
             self._state.clear()
             self._order.clear()
+            self._collections.clear()
 
     def _release(self) -> None:
         if self._lock_fd is not None:
