@@ -23,7 +23,7 @@ const MANIFEST = join(OUT_DIR, 'build-manifest.json');
 // The recorder's withExtensionsKB caps what a page with every opt-in
 // capture on receives: the extensions in front of the recorder.
 const ENTRIES = [
-  { name: 'recorder', entry: 'src/recorder/index.js', budgetKB: 35, withExtensionsKB: 36 },
+  { name: 'recorder', entry: 'src/recorder/index.js', budgetKB: 35, withExtensionsKB: 37 },
   // opt-in captures, served in front of recorder.js when their setting is on
   { name: 'recorder-vitals', entry: 'src/recorder/ext-vitals.js', budgetKB: 5 },
   { name: 'recorder-console', entry: 'src/recorder/ext-console.js', budgetKB: 5 },

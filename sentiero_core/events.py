@@ -61,4 +61,17 @@ TAG_MUTATION_WARNING = "sentiero:mutation_warning"  # {mutations}
 #: The recorder stopped recording this page (reason "mutation_limit").
 TAG_RECORDING_PAUSED = "sentiero:recording_paused"  # {reason, mutations}
 
+#: Always on: what a click hit, for analytics. ``id`` is rrweb's node id of
+#: the clicked node (as in rrweb's own click), ``sel`` the selector of the
+#: nearest link, button, field, label, summary or element with an id or role
+#: (else of the node itself); ``x``, ``y``: where the click landed inside that
+#: element's box, ``w``, ``h``: the box's size (CSS pixels, rounded; left out
+#: for a click without a position inside it, such as a keyboard's).
+TAG_CLICK = "sentiero:click"  # {id, sel, x?, y?, w?, h?}
+#: Always on: a form field focused or changed, named for analytics.
+TAG_FIELD = "sentiero:field"  # {id, sel}
+#: Sentiero's recorder sets ``data["sentiero"] = 1`` on its full snapshots and
+#: on mutations adding nodes: its recording names clicks and fields itself.
+NAMED_MARK = "sentiero"
+
 CONSOLE_PLUGIN = "rrweb/console@1"

@@ -21,7 +21,7 @@ STATIC = ROOT / "sentiero_core" / "static"
 MANIFEST = STATIC / "build-manifest.json"
 HASHED_FILES = ("build.mjs", "package.json", "package-lock.json")
 RECORDER_BUDGET = 35 * 1024
-WITH_EXTENSIONS_BUDGET = 36 * 1024
+WITH_EXTENSIONS_BUDGET = 37 * 1024
 REBUILD = "run `make frontend` and commit sentiero_core/static"
 
 
@@ -68,14 +68,14 @@ def test_recorder_fits_its_gzip_budget() -> None:
     assert size <= RECORDER_BUDGET, f"recorder.js is {size / 1024:.1f} KB gzipped (budget 35 KB)"
 
 
-def test_the_recorder_with_every_extension_stays_under_36_kb() -> None:
+def test_the_recorder_with_every_extension_stays_under_37_kb() -> None:
     """Ensure that a page with every opt-in capture on (web vitals and
-    console: their bundles come in front of the recorder) gets at most 36 KB
+    console: their bundles come in front of the recorder) gets at most 37 KB
     gzipped, and that the extensions are kept out of the recorder itself."""
     names = ["recorder-vitals.js", "recorder-console.js", "recorder.js"]
     parts = [(STATIC / name).read_bytes() for name in names]
     size = len(gzip.compress(b";\n".join(parts), 9))
-    assert size <= WITH_EXTENSIONS_BUDGET, f"{size / 1024:.1f} KB gzipped (budget 36 KB)"
+    assert size <= WITH_EXTENSIONS_BUDGET, f"{size / 1024:.1f} KB gzipped (budget 37 KB)"
     recorder = parts[-1]
     assert b"largest-contentful-paint" not in recorder  # web-vitals
     assert b"rrweb/console@1" in recorder  # only the name, for capping

@@ -232,6 +232,11 @@ export class Analysis {
           this.vitals.set(p.name.slice(0, 10), { t, value: p.value, rating: text(p.rating, 40) });
         }
         break;
+      // the clicked element and the field used, for analytics: the replay
+      // shows rrweb's own click and focus already
+      case "sentiero:click":
+      case "sentiero:field":
+        break;
       default:
         if (typeof tag === "string") this.item(t, "custom", tag.slice(0, 200), compactJson(p), { marker: "custom" });
     }

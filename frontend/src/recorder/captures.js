@@ -3,6 +3,7 @@
 // guarded, and emits through `emit(tag, payload)`, which does nothing while
 // the recorder is not recording. Form values are never read.
 
+import { installClicks } from './clicks.js';
 import { matches } from './privacy.js';
 import {
   TAG_CUSTOM,
@@ -10,16 +11,12 @@ import {
   TAG_FORM_SUBMIT,
   TAG_NAVIGATION,
 } from './tags.js';
-import { cap, guard } from './util.js';
+import { cap, guard, listen } from './util.js';
 
 const MAX_ERRORS_PER_PAGE = 100;
 const TRACK_ATTR = 'data-sentiero-track-click';
 const PROP_PREFIX = 'data-sentiero-track-prop-';
 const MAX_PROPS = 20;
-
-function listen(target, type, handler) {
-  target.addEventListener(type, guard(handler), { capture: true, passive: true });
-}
 
 function closestFrom(event, selector) {
   const target = event.target;
@@ -143,6 +140,7 @@ export function installCaptures(cfg, emit) {
     matches(el, rr.maskTextSelector) ||
     matches(el, rr.blockSelector) ||
     matches(el, '.' + (typeof rr.maskTextClass === 'string' ? rr.maskTextClass : 'rr-mask'));
+  installClicks(cfg, emit);
   if (cfg.captureErrors) installErrors(emit);
   if (cfg.trackNavigation) installNavigation(emit, hiddenText);
   if (cfg.trackCustomEvents) installDeclarative(emit);

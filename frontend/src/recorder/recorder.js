@@ -89,7 +89,13 @@ export function createRecorder(cfg) {
     if (event.type === PLUGIN) capConsoleEvent(event, cfg.consoleMaxLength);
     if (redact) redact(event);
     let spent = null;
+    // Our click and field events name the elements (clicks.js): the mark
+    // tells the server it need not read the nodes of this snapshot or change.
+    if (event.type === FULL_SNAPSHOT) event.data.sentiero = 1;
     if (event.type === INCREMENTAL && event.data.source === MUTATION) {
+      // a same-origin frame's document arrives as such a change: it stays
+      // unmarked, as clicks inside frames are not heard here
+      if (event.data.adds.length && !event.data.isAttachIframe) event.data.sentiero = 1;
       spent = budget.spend(event);
       if (spent === OVER) {
         return pauseRecording({ reason: 'mutation_limit', mutations: budget.level() });

@@ -9,3 +9,5 @@ export const TAG_IDENTIFY = 'sentiero:identify';
 export const TAG_PAGE = 'sentiero:page';
 export const TAG_MUTATION_WARNING = 'sentiero:mutation_warning';
 export const TAG_RECORDING_PAUSED = 'sentiero:recording_paused';
+export const TAG_CLICK = 'sentiero:click';
+export const TAG_FIELD = 'sentiero:field';

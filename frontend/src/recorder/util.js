@@ -74,6 +74,11 @@ export function guard(fn, fallback) {
   };
 }
 
+/** A guarded, passive capture-phase listener: it hears the event before the page's own. */
+export function listen(target, type, handler) {
+  target.addEventListener(type, guard(handler), { capture: true, passive: true });
+}
+
 /** 16 random bytes as base64url: 22 characters of [A-Za-z0-9_-]. */
 export function newId() {
   // every browser that runs this bundle (ES2018) has getRandomValues

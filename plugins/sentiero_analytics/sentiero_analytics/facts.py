@@ -8,11 +8,17 @@ time, UA fields); ``pv|<window>|<t>`` a page view (URL, viewport width and
 height); ``ref|<t>`` a referrer; ``id|<t>`` an identified user;
 ``ev|<batch>`` the batch's events of interest (clicks, scroll samples,
 page-change times, errors, vitals, custom events, form use, seconds with
-user activity, and the selectors of the elements snapshots drew).
+user activity, the elements Sentiero's recorder named for clicks and
+fields, and, for recordings without those names, the selectors of the
+elements snapshots and mutations drew).
+
+Every value comes from a browser: anything of the wrong type is left out,
+numbers are clamped, strings cut.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from sentiero_core.store import Batch, event_time
@@ -31,6 +37,17 @@ TAG_FORM_SUBMIT = "sentiero:form_submit"
 TAG_VITAL = "sentiero:vital"
 TAG_IDENTIFY = "sentiero:identify"
 TAG_PAGE = "sentiero:page"
+TAG_CLICK = "sentiero:click"
+TAG_FIELD = "sentiero:field"
+#: Sentiero's recorder marks its full snapshots and its mutations adding
+#: nodes with ``"sentiero": 1`` in their data: it names clicked elements and
+#: used fields itself (:data:`TAG_CLICK`, :data:`TAG_FIELD`), so the nodes
+#: of a marked event are not read. Other recordings (older recorders, rrweb
+#: elsewhere) are read as before.
+NAMED_MARK = "sentiero"
+MAX_SELECTOR = 200
+#: Largest coordinate kept (CSS pixels): browsers cap documents near 2**25.
+MAX_COORD = 2**25
 
 #: Most nodes whose selector one snapshot contributes.
 MAX_NODES = 1500
@@ -88,8 +105,45 @@ def _walk(node: Any, out: dict[str, str]) -> None:
             stack.extend((c, own) for c in reversed(children))
 
 
-def _num(v: Any) -> float:
-    return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else 0.0
+def _finite(v: Any) -> float | None:
+    """``v`` as a finite float, or None when it is not a number (or not finite)."""
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return None
+    try:
+        f = float(v)
+    except OverflowError:  # an integer too large for a float
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _num(v: Any, limit: float = 2**31) -> float:
+    """``v`` clamped to +-``limit``; 0 when it is no finite number."""
+    f = _finite(v)
+    return 0.0 if f is None else max(-limit, min(limit, f))
+
+
+def _node_id(v: Any) -> int | None:
+    """An rrweb node id (rrweb uses -1 for a node it does not know)."""
+    return v if isinstance(v, int) and not isinstance(v, bool) and -1 <= v < 2**31 else None
+
+
+def _named(payload: dict[str, Any]) -> tuple[int, str] | None:
+    """The node id and selector of a click or field event, if both are sound."""
+    node, sel = _node_id(payload.get("id")), payload.get("sel")
+    if node is None or not isinstance(sel, str) or not sel:
+        return None
+    return node, sel[:MAX_SELECTOR]
+
+
+def _inside(payload: dict[str, Any]) -> tuple[float, float] | tuple[None, None]:
+    """Where a click landed in its element, as fractions of the box's width
+    and height; (None, None) without a sound position inside the box."""
+    x, y, w, h = (_finite(payload.get(k)) for k in ("x", "y", "w", "h"))
+    if x is None or y is None or w is None or h is None or w <= 0 or h <= 0:
+        return None, None
+    if not (0 <= x <= w and 0 <= y <= h):
+        return None, None
+    return round(x / w, 3), round(y / h, 3)
 
 
 def batch_facts(batch: Batch) -> dict[str, Any]:
@@ -107,6 +161,9 @@ def batch_facts(batch: Batch) -> dict[str, Any]:
     vitals: list[list[Any]] = []
     customs: list[list[Any]] = []
     forms: list[list[Any]] = []
+    # [time, node id, selector, x, y in the element (fractions, or None)]
+    targets: list[list[Any]] = []
+    fields: list[list[Any]] = []
     # [time, {node id: selector}] per snapshot or mutation: node ids start
     # again with every page load, so the fold reads them per page view
     nodes: list[list[Any]] = []
@@ -122,42 +179,54 @@ def batch_facts(batch: Batch) -> dict[str, Any]:
                 active.add(t // 1000)
             if source == SOURCE_MOUSE_INTERACTION:
                 kind = data.get("type")
-                node = data.get("id")
+                node = _node_id(data.get("id"))
                 if kind == CLICK:
-                    clicks.append([t, _num(data.get("x")), _num(data.get("y")), node])
+                    x, y = _num(data.get("x"), MAX_COORD), _num(data.get("y"), MAX_COORD)
+                    clicks.append([t, x, y, node])
                 elif kind in (FOCUS, BLUR):
                     forms.append([t, "focus" if kind == FOCUS else "blur", node])
             elif source == SOURCE_SCROLL and data.get("id") in (1, None):
-                scrolls.append([t, int(_num(data.get("y")))])
+                scrolls.append([t, int(_num(data.get("y"), MAX_COORD))])
             elif source == SOURCE_INPUT:
                 changes.append(t)
-                forms.append([t, "change", data.get("id")])
+                forms.append([t, "change", _node_id(data.get("id"))])
             elif source == SOURCE_MUTATION:
                 changes.append(t)
-                added_nodes: dict[str, str] = {}
-                for added in data.get("adds") or []:
-                    if isinstance(added, dict):
-                        _walk(added.get("node"), added_nodes)
-                if added_nodes:
-                    nodes.append([t, added_nodes])
+                adds = data.get("adds")
+                if data.get(NAMED_MARK) != 1 and isinstance(adds, list):
+                    added_nodes: dict[str, str] = {}
+                    for added in adds:
+                        if isinstance(added, dict):
+                            _walk(added.get("node"), added_nodes)
+                    if added_nodes:
+                        nodes.append([t, added_nodes])
         elif etype == META:
             changes.append(t)
             href = data.get("href")
             if isinstance(href, str) and href and data.get("checkout") is not True:
                 facts[f"pv|{w}|{t}"] = [
                     href[:2048],
-                    int(_num(data.get("width"))),
-                    int(_num(data.get("height"))),
+                    int(_num(data.get("width"), MAX_COORD)),
+                    int(_num(data.get("height"), MAX_COORD)),
                 ]
         elif etype == FULL_SNAPSHOT:
             changes.append(t)
-            drawn: dict[str, str] = {}
-            _walk(data.get("node"), drawn)
-            nodes.append([t, drawn])
+            if data.get(NAMED_MARK) != 1:
+                drawn: dict[str, str] = {}
+                _walk(data.get("node"), drawn)
+                nodes.append([t, drawn])
         elif etype == CUSTOM:
             tag = data.get("tag")
             payload = as_object(data.get("payload"))
-            if tag == TAG_ERROR:
+            if tag == TAG_CLICK:
+                named = _named(payload)
+                if named is not None:
+                    targets.append([t, *named, *_inside(payload)])
+            elif tag == TAG_FIELD:
+                named = _named(payload)
+                if named is not None:
+                    fields.append([t, *named])
+            elif tag == TAG_ERROR:
                 errors.append([t, str(payload.get("message") or "")[:300], _top_frame(payload)])
             elif tag == TAG_VITAL:
                 vitals.append([t, str(payload.get("name") or "")[:20], _num(payload.get("value"))])
@@ -189,6 +258,8 @@ def batch_facts(batch: Batch) -> dict[str, Any]:
         "custom": customs,
         "forms": forms,
         "nodes": nodes,
+        "targets": targets,
+        "fields": fields,
         # seconds with user activity: their count is the active time,
         # however the events were cut into batches
         "active": sorted(active),

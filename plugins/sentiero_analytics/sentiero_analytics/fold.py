@@ -26,6 +26,13 @@ ROLLUP = "@all"
 UNROLLED = frozenset({"error_links", "frustration_links", "users"})
 NO_SEGMENT = ("",) * 9
 MAX_PATH_STEPS = 20
+#: rrweb's click and the recorder's ``sentiero:click`` come from one
+#: dispatch of the browser's event: they pair when they name the same node
+#: within this time (the earliest unpaired first).
+PAIR_MS = 500
+#: A click's position in its element is kept in a grid of this many columns
+#: and rows over the element's box.
+ELEMENT_GRID = 10
 #: (good up to, poor above) per Web Vital, as web.dev rates them.
 VITAL_THRESHOLDS = {
     "LCP": (2500, 4000),
@@ -66,6 +73,7 @@ class PageView:
         "end",
         "height",
         "max_bottom",
+        "named",
         "nodes",
         "route_change",
         "t",
@@ -79,6 +87,8 @@ class PageView:
         self.end = t
         self.max_bottom = height
         self.clicks: list[list[Any]] = []
+        # node id -> selector: named by the recorder, or read from the nodes drawn
+        self.named: dict[str, str] = {}
         self.nodes: dict[str, str] = {}
         self.route_change = not width
 
@@ -186,10 +196,22 @@ def fold_session(
         pv = view_at(w, t)
         if pv is not None:
             pv.nodes.update(chunk)
+    # the recorder's own clicks, to pair with rrweb's: (window, node) -> [time, selector, x, y]
+    named_clicks: dict[tuple[str, int], list[list[Any]]] = defaultdict(list)
+    for window, ev in events:
+        for t, node, sel, fx, fy in ev.get("targets", ()):
+            named_clicks[(window, node)].append([t, sel, fx, fy])
+        for t, node, sel, *_ in (*ev.get("targets", ()), *ev.get("fields", ())):
+            pv = view_at(window, t)
+            if pv is not None:
+                pv.named[str(node)] = sel
+    for found in named_clicks.values():
+        found.sort(key=lambda c: c[0])
     for vs in views.values():
         for before, view in itertools.pairwise(vs):
             if view.route_change:  # the same document: its nodes carry on
                 view.nodes = {**before.nodes, **view.nodes}
+                view.named = {**before.named, **view.named}
     changes = sorted({t for _w, ev in events for t in ev["changes"]} | {p.t for p in all_views})
     scroll_at: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for window, ev in events:
@@ -205,20 +227,33 @@ def fold_session(
         add("scroll", view.url, f"{view.max_bottom // step * step:06d}")
 
     cell = settings.heatmap_cell_px
-    for window, ev in events:
-        for t, x, y, node in ev["clicks"]:
-            pv = view_at(window, t)
-            url = pv.url if pv else UNKNOWN_PAGE
-            samples = scroll_at.get(window, [])
-            i = bisect.bisect_right(samples, (t, 1 << 62)) - 1
-            scroll_y = samples[i][1] if i >= 0 and pv and samples[i][0] >= pv.t else 0
-            doc_y = y + scroll_y
-            selector = pv.nodes.get(str(node), "(unknown)") if pv else "(unknown)"
-            vp = viewport_bucket(pv.width if pv else None)
-            add("clicks", url, vp, str(int(x // cell)), str(int(doc_y // cell)))
-            add("targets", url, selector)
-            if pv is not None:
-                pv.clicks.append([t, x, doc_y, selector])
+    # in time order per tab, for the pairing
+    clicks = sorted(
+        ((w, c) for w, ev in events for c in ev["clicks"]), key=lambda wc: (wc[0], *wc[1][:3])
+    )
+    paired_up_to: dict[tuple[str, int], int] = defaultdict(int)
+    for window, (t, x, y, node) in clicks:
+        pv = view_at(window, t)
+        url = pv.url if pv else UNKNOWN_PAGE
+        samples = scroll_at.get(window, [])
+        i = bisect.bisect_right(samples, (t, 1 << 62)) - 1
+        scroll_y = samples[i][1] if i >= 0 and pv and samples[i][0] >= pv.t else 0
+        doc_y = y + scroll_y
+        named = _pair(named_clicks, paired_up_to, window, node, t)
+        if named is not None:
+            selector = named[1]
+        elif pv is not None:
+            selector = pv.named.get(str(node)) or pv.nodes.get(str(node), "(unknown)")
+        else:
+            selector = "(unknown)"
+        vp = viewport_bucket(pv.width if pv else None)
+        add("clicks", url, vp, str(int(x // cell)), str(int(doc_y // cell)))
+        add("targets", url, selector)
+        if named is not None and named[2] is not None and named[3] is not None:
+            gx, gy = (str(min(int(v * ELEMENT_GRID), ELEMENT_GRID - 1)) for v in named[2:4])
+            add("element_clicks", url, vp, selector, gx, gy)
+        if pv is not None:
+            pv.clicks.append([t, x, doc_y, selector])
     for view in all_views:
         view.clicks.sort()
         for kind, target, at in _frustration(view.clicks, changes, view.end, settings):
@@ -251,6 +286,32 @@ def fold_session(
     _forms(events, view_at, add)
     _path(all_views, events, add)
     return rows
+
+
+def _pair(
+    named: dict[tuple[str, int], list[list[Any]]],
+    used: dict[tuple[str, int], int],
+    window: str,
+    node: Any,
+    t: int,
+) -> list[Any] | None:
+    """The recorder's account of rrweb's click at ``t`` on ``node``: the
+    earliest unpaired one within :data:`PAIR_MS`. Clicks come in time order,
+    so one too old for this click is too old for every later one."""
+    if not isinstance(node, int):
+        return None
+    key = (window, node)
+    found = named.get(key)
+    if not found:
+        return None
+    i = used[key]
+    while i < len(found) and found[i][0] < t - PAIR_MS:
+        i += 1
+    if i < len(found) and found[i][0] <= t + PAIR_MS:
+        used[key] = i + 1
+        return found[i]
+    used[key] = i
+    return None
 
 
 def _first_time(ev: dict[str, Any]) -> int:
@@ -305,7 +366,7 @@ def _forms(events: list[tuple[str, Any]], view_at: Any, add: Any) -> None:
             if action == "submit":
                 state["submit"] = True
                 continue
-            field = pv.nodes.get(str(node))
+            field = pv.named.get(str(node)) or pv.nodes.get(str(node))
             if field is None or field.split("#")[0].split("[")[0].split(".")[0] not in (
                 "input",
                 "select",

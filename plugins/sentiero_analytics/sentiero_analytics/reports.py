@@ -10,7 +10,7 @@ from typing import Any
 from sentiero_core import SEGMENTS, ReportFilters
 from sentiero_core.store import Store, Tally
 
-from .fold import ROLLUP, UNROLLED, VITAL_THRESHOLDS
+from .fold import ELEMENT_GRID, ROLLUP, UNROLLED, VITAL_THRESHOLDS
 from .settings import AnalyticsSettings
 
 S = len(SEGMENTS)
@@ -162,6 +162,7 @@ class Report:
         if f.extra.get("bucket"):
             where["d1"] = f.extra["bucket"]
         cells = await _agg(store, "clicks", f, (1, 2, 3), **where)
+        spots = await _agg(store, "element_clicks", f, (1, 2, 3, 4), **where)
         return {
             "page": page,
             "cell_px": s.heatmap_cell_px,
@@ -173,6 +174,17 @@ class Report:
                     "clicks": v.count,
                 }
                 for k, v in sorted(cells.items())
+            ],
+            "element_grid": ELEMENT_GRID,
+            "elements": [
+                {
+                    "viewport": k[0],
+                    "selector": k[1],
+                    "x": round(int(k[2]) / ELEMENT_GRID, 3),
+                    "y": round(int(k[3]) / ELEMENT_GRID, 3),
+                    "clicks": v.count,
+                }
+                for k, v in sorted(spots.items())
             ],
         }
 

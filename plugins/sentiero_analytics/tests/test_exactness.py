@@ -37,14 +37,22 @@ def scroll(ts: int, y: int) -> dict[str, Any]:
 
 def session_batches(sid: str, start: int, pages: list[str], rng: random.Random) -> list[Batch]:
     """A tab visiting ``pages``, two batches per page: the page view in the
-    first, clicks, scrolls and an error in the second."""
+    first (half the time with the recorder's names of the clicks to come),
+    clicks, scrolls and an error in the second."""
     batches = []
     t = start
     seq = 0
     for page in pages:
-        seq += 1
-        batches.append(make_batch(sid, "w1", [meta(t, page)], seq=seq, user_agent=UA))
         events = [click(t + 100 + i * 400, 40 * i, 60, node_id=i) for i in range(rng.randint(1, 4))]
+        first = [meta(t, page)]
+        if rng.random() < 0.5:  # the recorder named what was clicked; the batch ended there
+            first += [
+                custom(e["timestamp"] - 1, "sentiero:click", {"id": n, "sel": f"a#x{n}", **pos})
+                for n, e in enumerate(events)
+                for pos in [{"x": rng.randint(0, 30), "y": 5, "w": 30, "h": 10}]
+            ]
+        seq += 1
+        batches.append(make_batch(sid, "w1", first, seq=seq, user_agent=UA))
         events += [scroll(t + 50, rng.randint(0, 2000))]
         if rng.random() < 0.3:
             events.append(error(t + 900, "TypeError: boom"))
@@ -78,6 +86,8 @@ async def reports(store: Store) -> dict[str, Any]:
             out[r.name] = (await r.analyze(store, f, None))["rows"]
         else:
             out[r.name] = await r.analyze(store, FILTERS, None)
+    f = parse_filters({"from": "2023-11-01", "to": "2023-11-30", "page": "https://shop.example/"})
+    out["heatmap of a page"] = await REPORTS[3].analyze(store, f, None)
     return out
 
 
@@ -107,6 +117,7 @@ async def test_shuffled_concurrent_and_repeated_delivery_is_exact(make: Any) -> 
     expected = await reports(reference)
     assert expected["pages"]["rows"], "the workload must produce page views"
     assert any(r["bounces"] for r in expected["pages"]["rows"]) or True
+    assert expected["heatmap of a page"]["elements"], "and clicks on named elements"
 
     shuffled = await make()
     order = batches * 2  # every batch delivered twice

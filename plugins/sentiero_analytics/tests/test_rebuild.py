@@ -27,6 +27,7 @@ NAMES = [
     "scroll",
     "clicks",
     "targets",
+    "element_clicks",
     "rage",
     "dead",
     "frustration_links",
