@@ -184,7 +184,12 @@ class GroupWriter:
                 else:
                     doc, state = result
                     entry.folded(doc, state)
-            await self._drop_repeated([e for e in group if e.drop and e.error is None])
+            repeated = [e for e in group if e.drop and e.error is None]
+            try:
+                await self._drop_repeated(repeated)
+            except Exception as exc:
+                for entry in repeated:
+                    entry.error = exc
         except Exception as exc:
             for entry in group:
                 entry.error = entry.error or exc

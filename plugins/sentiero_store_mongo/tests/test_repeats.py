@@ -210,6 +210,24 @@ async def test_a_repeat_of_a_batch_trimmed_away_whole_is_ignored(
     assert await raw_db["sentiero_batches"].count_documents({}) == 1
 
 
+@pytest.mark.asyncio
+async def test_a_repeat_whose_documents_cannot_be_removed_fails_alone(
+    make_store: Any, fast_settings: Any
+) -> None:
+    limits = StoreLimits(max_events_per_session=3)
+    store = await make_store(limits=limits, settings=replace(fast_settings, retry_attempts=1))
+    await store.append(_batch(seq=1))
+    await store.append(_batch(seq=2, start=T0 + 10))  # trims the first batch away
+    _route(store, batches=Unreachable(store.batches, {"delete_many"}))
+    repeat, other = await asyncio.gather(
+        store.append(_batch(seq=1)),
+        store.append(_batch(seq=1, session_id="s2")),
+        return_exceptions=True,
+    )
+    assert isinstance(repeat, StoreUnavailable) and other is True
+    assert (await store.get_session("s2")) is not None
+
+
 async def _as_written_before_by(raw_db: Any, seq: int, pending: Any) -> None:
     """Turn the stored batch ``seq`` and its summary into the layout before
     ``by`` and ``seqs``: a ``pending`` mark until counted, batch ids in
