@@ -2,33 +2,33 @@
 
 Appends that arrive while a group is being written wait and go together in
 the next one, written by one flusher task per store: one ``insert_many``
-for their batch documents, one ``insert_many`` of the summaries of the
-sessions this process has not seen yet (:func:`~.fold.new_summary`: a new
-session's first batch), one ordered bulk write of :func:`~.fold.fast_fold`
-updates for the other summaries (and for those whose insert found the
-summary there already), then the update pipeline for any summary the fast
-form could not handle (a new page, window or custom event, a first-seen
-field). A lone append pays no wait: its group is just itself. Each of
-these writes goes as a few commands at once, a slice of the group each
-(``PARALLEL``): a server applies the commands of several connections side
-by side, and the group's sessions are distinct, so their order is free.
+for their batch documents, then at once one ``insert_many`` of the
+summaries of the sessions this process has not seen yet
+(:func:`~.fold.new_summary`: a new session's first batch) and one ordered
+bulk write of :func:`~.fold.fast_fold` updates for the other summaries
+(and for those whose insert found the summary there already), then the
+update pipeline for any summary the fast form could not handle (a new
+page, window or custom event, a first-seen field, a seq out of order).
+A lone append pays no wait: its group is just itself. Each of these writes
+goes as a few commands at once, a slice of the group each (``PARALLEL``):
+a server applies the commands of several connections side by side, and
+the group's sessions are distinct, so their order is free.
 
 A group holds at most one batch per session, so the summaries it touches
 are distinct documents and each session's batches fold in arrival order.
-Every step may be repeated safely: batch documents carry their ids, and a
-summary remembers the last batch ids folded into it.
+Every step may be repeated safely: batch documents carry their ids, and
+folds are guarded (:mod:`.guards`).
 
 A batch with the recorder's ``seq`` is keyed by it (see :mod:`.documents`),
-so a second delivery collides with the first on insert. The collision is
-settled by the stored document's ``pending`` mark: this append's own id (a
-retried insert of this very append: carry on), none (the batch is counted:
-a repeat, nothing more to do) or another append's id (that append has not
-folded it yet, or failed to: fold it too, since the summary's ``recent``
-guard lets only one of the two folds count). Once folded, a group's batch
-documents lose their ``pending`` mark in one more round trip, after the
-callers have their answer and while the next group is written: a mark left
-behind (a crash, an outage) only makes a later repeat fold again behind the
-same guard.
+so a second delivery collides with the first on insert. The stored
+document's ``by`` settles the collision: this append's own id (a retried
+insert of this very append: carry on) or another append's (a repeat:
+``append`` answers ``False``, and folds the batch for that writer, which
+may have failed before folding it; the guards let only one fold count).
+After folding, a batch counted by another fold (:data:`~.guards.ELSEWHERE`)
+makes the documents this append added a repeat's: they are removed.
+Documents written before ``by`` existed are settled by their ``pending``
+mark the old way: none means counted.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ from sentiero_core.store import BatchDigest, StoreError
 
 from .documents import BatchId, Document
 from .fold import fast_fold, fold_pipeline, new_summary
+from .guards import HERE, Fold, fold_filter, fold_state
 from .retry import Retrier
 
 log = logging.getLogger("sentiero.store.mongo")
@@ -63,7 +64,7 @@ PARALLEL = 4
 MIN_SLICE = 8
 #: Sessions this process saw a summary for: their next batch tries the fast form first.
 KNOWN_SESSIONS = 20_000
-_READ_BACK = {"recent": 1, "event_count": 1, "created_by": 1}
+_READ_BACK = {"recent": 1, "seqs": 1, "event_count": 1, "created_by": 1}
 
 
 @dataclass(eq=False)
@@ -73,15 +74,34 @@ class PendingAppend:
     docs: list[Document]
     digest: BatchDigest
     exp: datetime | None
-    #: The ``pending`` mark of this append's documents (batches with a seq).
+    #: The ``by`` of this append's documents (batches with a seq).
     token: ObjectId | None = None
-    #: The batch was stored by an earlier delivery: this append stores nothing.
+    #: The recorder's number of the batch.
+    seq: int | None = None
+    #: The marks of the writers of this batch's documents found in place:
+    #: their ``by`` (the batch id for documents from before ``by``).
+    others: tuple[Any, ...] = ()
+    #: The batch was stored by another delivery: ``append`` answers ``False``.
     repeat: bool = False
+    #: Counted by another fold: the documents this append added go.
+    drop: bool = False
     #: The summary after the fold, when read (see ``GroupWriter.want_summaries``).
     summary: Document | None = None
     error: BaseException | None = None
     done: bool = False
     future: asyncio.Future[Document | None] | None = None
+
+    @property
+    def fold(self) -> Fold:
+        mark = self.batch_id if self.token is None else self.token
+        return Fold(self.batch_id, mark, self.others, self.seq)
+
+    def folded(self, doc: Document | None, state: str) -> None:
+        """The summary counts the batch (``state``: who counted it)."""
+        if state == HERE:
+            self.summary = doc
+        else:
+            self.repeat = self.drop = True
 
 
 class GroupWriter:
@@ -116,20 +136,10 @@ class GroupWriter:
             await asyncio.shield(self._flusher)
 
     async def _flush(self) -> None:
-        # A group's marks are settled while the next group is written. The
-        # loop ends only with nothing pending after the last settle: an
-        # append arriving meanwhile sees this flusher running and relies on it.
-        settling: asyncio.Task[None] | None = None
-        while self._pending or settling is not None:
-            if not self._pending:
-                assert settling is not None
-                await settling
-                settling = None
-                continue
-            folded = await self._write(self._next_group())
-            if settling is not None:
-                await settling
-            settling = asyncio.ensure_future(self._settle(folded)) if folded else None
+        # The loop ends only with nothing pending: an append arriving
+        # meanwhile sees this flusher running and relies on it.
+        while self._pending:
+            await self._write(self._next_group())
 
     def _next_group(self) -> list[PendingAppend]:
         group: list[PendingAppend] = []
@@ -144,9 +154,8 @@ class GroupWriter:
         self._pending = [e for e in self._pending if id(e) not in taken]
         return group
 
-    async def _write(self, group: list[PendingAppend]) -> list[PendingAppend]:
-        """Write ``group`` and answer its callers; the keyed entries folded."""
-        folded: list[PendingAppend] = []
+    async def _write(self, group: list[PendingAppend]) -> None:
+        """Write ``group`` and answer its callers."""
         try:
             await self._insert(group)
             live = [e for e in group if not e.done]
@@ -173,10 +182,15 @@ class GroupWriter:
                 if isinstance(result, BaseException):
                     entry.error = result
                 else:
-                    entry.summary = result
-            folded = [e for e in live if e.token is not None and e.error is None]
+                    doc, state = result
+                    entry.folded(doc, state)
+            repeated = [e for e in group if e.drop and e.error is None]
+            try:
+                await self._drop_repeated(repeated)
+            except Exception as exc:
+                for entry in repeated:
+                    entry.error = exc
         except Exception as exc:
-            folded = []
             for entry in group:
                 entry.error = entry.error or exc
         for entry in group:
@@ -188,7 +202,6 @@ class GroupWriter:
                 entry.future.set_exception(entry.error)
             else:
                 entry.future.set_result(entry.summary)
-        return folded
 
     def _remember(self, session_id: str) -> None:
         self._known[session_id] = None
@@ -234,50 +247,47 @@ class GroupWriter:
         self, entries: list[PendingAppend], taken: dict[int, set[Any]]
     ) -> None:
         """Decide for each entry whose documents were already stored: its
-        own earlier attempt, a counted repeat, or an unfinished delivery."""
+        own earlier attempt, or another delivery's batch (a repeat), which
+        it folds for that writer unless an old document says it is counted."""
         batches, _sessions = self._collections()
         ids = [doc_id for e in entries for doc_id in taken[id(e)]]
 
-        async def marks() -> dict[Any, Any]:
-            found = batches.find({"_id": {"$in": ids}}, {"pending": 1})
-            return {doc["_id"]: doc.get("pending") for doc in await found.to_list(None)}
+        async def marks() -> dict[Any, Document]:
+            found = batches.find({"_id": {"$in": ids}}, {"by": 1, "pending": 1})
+            return {doc["_id"]: doc for doc in await found.to_list(None)}
 
-        pending = await self._retry.run("reading stored batches", marks)
+        stored = await self._retry.run("reading stored batches", marks)
         for e in entries:
-            # A document gone since (its session deleted) counts as settled.
-            seen = [pending.get(doc_id) for doc_id in taken[id(e)]]
-            if all(mark == e.token for mark in seen):
+            seen = [stored.get(doc_id) for doc_id in taken[id(e)]]
+            if all(doc is not None and doc.get("by") == e.token for doc in seen):
                 continue  # this append's own earlier attempt: fold as usual
             e.repeat = True
-            if any(mark is None for mark in seen):
-                # Counted already: remove what this append added beside it
-                # (a split batch's parts that limits had trimmed away).
-                e.done = True
-                added = [doc["_id"] for doc in e.docs if doc["_id"] not in taken[id(e)]]
-                if added:
-                    query = {"_id": {"$in": added}, "pending": e.token}
-                    await self._retry.run(
-                        "removing a repeated batch", partial(batches.delete_many, query)
-                    )
+            writers = [doc["by"] for doc in seen if doc is not None and "by" in doc]
+            if writers:
+                e.others = tuple(dict.fromkeys(writers))
+            elif all(doc is not None and doc.get("pending") is not None for doc in seen):
+                # Written before ``by``, not counted yet: the summary's
+                # ``recent`` then remembered folds by batch id.
+                e.others = (e.batch_id,)
+            else:
+                # Written before ``by`` and counted (or gone since: its
+                # session was deleted): nothing to fold.
+                e.done = e.drop = True
 
-    async def _settle(self, entries: list[PendingAppend]) -> None:
-        """The summaries count these keyed batches now: drop their marks, so
-        that a later delivery of one is a plain repeat."""
-        if not entries:
-            return
+    async def _drop_repeated(self, entries: list[PendingAppend]) -> None:
+        """Remove the documents these repeats added: parts of a split batch,
+        or a whole batch, that ``max_events_per_session`` had removed."""
         batches, _sessions = self._collections()
+        mine = [e for e in entries if e.token is not None]
+        if not mine:
+            return
         query = {
-            "_id": {"$in": [doc["_id"] for e in entries for doc in e.docs]},
-            # the session ids let a sharded cluster send this to their shards
-            # only; after the ids, which some servers (SecantusDB) would
-            # otherwise not look up by their index
-            "sid": {"$in": list({e.session_id for e in entries})},
+            "_id": {"$in": [doc["_id"] for e in mine for doc in e.docs]},
+            # the session ids let a sharded cluster send this to their shards only
+            "sid": {"$in": list({e.session_id for e in mine})},
+            "by": {"$in": [e.token for e in mine]},
         }
-        update = {"$unset": {"pending": ""}}
-        try:
-            await self._retry.run("settling batches", partial(batches.update_many, query, update))
-        except Exception as exc:
-            log.warning("%d batches stay marked pending (harmless): %s", len(entries), exc)
+        await self._retry.run("removing repeated batches", partial(batches.delete_many, query))
 
     async def _create(self, entries: list[PendingAppend]) -> list[PendingAppend]:
         """Insert the summaries of sessions new to this process, each built
@@ -287,7 +297,7 @@ class GroupWriter:
 
     async def _create_slice(self, entries: list[PendingAppend]) -> list[PendingAppend]:
         _batches, sessions = self._collections()
-        docs = [new_summary(e.session_id, e.digest, e.batch_id, e.exp) for e in entries]
+        docs = [new_summary(e.session_id, e.digest, e.fold, e.exp) for e in entries]
         refused: set[int] = set()
 
         async def insert() -> None:
@@ -302,7 +312,7 @@ class GroupWriter:
         await self._retry.run("creating session summaries", insert)
         for index, (e, doc) in enumerate(zip(entries, docs, strict=True)):
             if index not in refused:
-                e.summary = {k: doc[k] for k in ("_id", *_READ_BACK)}
+                e.folded({k: doc[k] for k in ("_id", *_READ_BACK) if k in doc}, HERE)
         return [e for index, e in enumerate(entries) if index in refused]
 
     async def _fold_fast(self, entries: list[PendingAppend]) -> list[PendingAppend]:
@@ -311,60 +321,68 @@ class GroupWriter:
 
     async def _fold_fast_slice(self, entries: list[PendingAppend]) -> list[PendingAppend]:
         _batches, sessions = self._collections()
-        updates = []
+        updates, fast, slow = [], [], []
         for e in entries:
-            guard, update = fast_fold(e.digest, e.batch_id, e.exp)
-            query = {"_id": e.session_id, "recent": {"$ne": e.batch_id}, **guard}
-            updates.append(UpdateOne(query, update))
+            form = fast_fold(e.session_id, e.digest, e.fold, e.exp)
+            if form is None:
+                slow.append(e)
+                continue
+            query, update, array_filters = form
+            updates.append(UpdateOne(query, update, array_filters=array_filters))
+            fast.append(e)
+        if not fast:
+            return slow
         result = await self._retry.run(
             "updating session summaries", lambda: sessions.bulk_write(updates, ordered=True)
         )
-        if result.matched_count == len(entries) and not self.want_summaries:
-            return []
-        query = {"_id": {"$in": [e.session_id for e in entries]}}
+        if result.matched_count == len(fast) and not self.want_summaries:
+            for e in fast:
+                e.folded(None, HERE)
+            return slow
+        query = {"_id": {"$in": [e.session_id for e in fast]}}
 
         async def read_back() -> list[Document]:
             return list(await sessions.find(query, _READ_BACK).to_list(None))
 
         found = await self._retry.run("reading session summaries", read_back)
         docs = {doc["_id"]: doc for doc in found}
-        missed = []
-        for e in entries:
+        for e in fast:
             doc = docs.get(e.session_id)
-            if doc is not None and e.batch_id in doc.get("recent", ()):
-                e.summary = doc
+            state = None if doc is None else fold_state(doc, e.fold, e.digest.window_id)
+            if state is None:
+                slow.append(e)
             else:
-                missed.append(e)
-        return missed
+                e.folded(doc, state)
+        return slow
 
-    async def _fold(self, e: PendingAppend) -> Document:
-        """The pipeline fold, creating the summary when needed."""
+    async def _fold(self, e: PendingAppend) -> tuple[Document, str]:
+        """The pipeline fold, creating the summary when needed: the summary
+        and who counted the batch (``fold_state``)."""
         _batches, sessions = self._collections()
-        pipeline = fold_pipeline(e.digest, e.batch_id, e.exp)
-        # The filter skips a summary that already folded this batch; the
-        # upsert then collides on _id and the summary is returned as it is.
+        window = e.digest.window_id
+        query = fold_filter(e.session_id, e.fold, window)
+        pipeline = fold_pipeline(e.digest, e.fold, e.exp)
+        # The filter skips a summary that counts this batch already; the
+        # upsert then collides on _id, and a look says who counted it.
         for _attempt in range(5):
             try:
                 doc = await sessions.find_one_and_update(
-                    {"_id": e.session_id, "recent": {"$ne": e.batch_id}},
+                    query,
                     pipeline,
                     upsert=True,
                     return_document=ReturnDocument.AFTER,
                     projection=_READ_BACK,
                 )
             except DuplicateKeyError:
-                # Folded by an earlier attempt, or another writer created the
-                # session at the same moment: look, and fold again if needed.
-                doc = await sessions.find_one({"_id": e.session_id}, _READ_BACK)
-                if doc is None or e.batch_id not in doc.get("recent", ()):
-                    continue
+                doc = None
             if doc is None:
-                # An upsert always writes; some servers (SecantusDB) answer
-                # without the document when a concurrent writer created it
-                # between their read and their write.
+                # Counted before, or another writer created the session at
+                # the same moment (some servers, SecantusDB, then answer an
+                # upsert without the document): look, and fold again if needed.
                 doc = await sessions.find_one({"_id": e.session_id}, _READ_BACK)
-            if doc is not None:
-                return dict(doc)
+            state = None if doc is None else fold_state(doc, e.fold, window)
+            if doc is not None and state is not None:
+                return dict(doc), state
         raise StoreError(f"could not update the summary of session {e.session_id!r}")
 
 

@@ -9,22 +9,23 @@ single event barely at all)::
      size: blob bytes, blob: Binary, exp: expiry date (only with a retention
      period), part: 1, 2... (only on the continuation parts of a batch over
      15 MiB), cseq: the recorder's batch number (only for a batch with one),
-     pending: ObjectId (until the batch is folded into its summary)}
+     by: the id of the append that wrote it (likewise)}
 
 A batch with the recorder's ``seq`` gets a deterministic ``_id``, a 16-byte
 hash of (session, window, seq, part): a second delivery of the batch then
 collides on the ``_id`` index and is recognised without any other index,
-also on a sharded cluster (a session's batches share a shard). ``pending``
-holds the writing append's own id until the summary counts the batch, so a
-collision tells a retried insert of the same append (its own id), a repeat
-of a counted batch (no ``pending``) and a batch whose writer has not
-finished or gave up (another id) apart.
+also on a sharded cluster (a session's batches share a shard). ``by`` tells
+a retried insert of the same append (its own id) from another delivery on
+a collision; whether the batch is counted is the summary's to say (its
+``seqs``, see :mod:`.guards`), so nothing on the document changes once it
+is written. Documents written before ``by`` carry ``pending`` instead (the
+writing append's id until the summary counted the batch, then nothing) and
+are read the old way.
 
 ``<prefix>sessions``: one summary per session, ``_id`` being the session id,
 with the fields of :class:`SessionSummary` plus lower-cased copies of the
-text the filters search, ``created_by`` (the batch that
-created it) and ``recent`` (the last batch ids folded in, which makes a
-retried fold harmless).
+text the filters search, ``created_by`` (the batch that created it),
+``recent`` and ``seqs`` (what it counts, see :mod:`.guards`).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ _INT64 = (-(2**63), 2**63 - 1)
 #: Summary fields only the store reads; listings leave them out.
 INTERNAL_SUMMARY_FIELDS = (
     "recent",
+    "seqs",
     "created_by",
     "pages_lc",
     "browser_lc",
@@ -132,11 +134,11 @@ def batch_key(session_id: str, window_id: str, seq: int, part: int = 0) -> bytes
 
 
 def batch_documents(
-    batch: Batch, clock: SeqClock, exp: datetime | None, pending: ObjectId | None = None
+    batch: Batch, clock: SeqClock, exp: datetime | None, by: ObjectId | None = None
 ) -> tuple[list[Document], int]:
     """The documents for ``batch`` and its raw JSON size. Usually one
     document; a batch too large for one is split in order. A batch with a
-    ``seq`` gets keyed ids and carries ``pending`` (the appending call's id)."""
+    ``seq`` gets keyed ids and carries ``by`` (the appending call's id)."""
     blob, raw = encode_blob(batch.events)
     parts = [(batch.events, blob)] if len(blob) <= MAX_BLOB_BYTES else _split(batch.events)
     docs = []
@@ -161,7 +163,7 @@ def batch_documents(
             doc["exp"] = exp
         if batch.seq is not None:
             doc["cseq"] = batch.seq
-            doc["pending"] = pending
+            doc["by"] = by
         docs.append(doc)
     return docs, raw
 

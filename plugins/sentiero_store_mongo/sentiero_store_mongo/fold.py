@@ -6,6 +6,9 @@ once without a read-modify-write: counters add, times take the min and max,
 bounded lists keep their first distinct entries, and the "first seen"
 fields keep the value they got first.
 
+Each fold is guarded by :mod:`.guards`, so that a retried or a repeated
+fold counts a batch once.
+
 Three forms give the same result:
 
 - :func:`fold_pipeline`, an update pipeline that handles every case,
@@ -27,17 +30,16 @@ Three forms give the same result:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from sentiero_core.store import MAX_CUSTOM_EVENTS, MAX_PAGES, MAX_WINDOWS, BatchDigest
 
-from .documents import BatchId, traits_json
+from .documents import traits_json
+from .guards import INT64, RECENT_BATCHES, Fold, fold_filter, member, seqs_with
 
 Document = dict[str, Any]
-
-#: How many recent batch ids a summary remembers to recognise a retried fold.
-RECENT_BATCHES = 16
 
 COUNTERS = (
     "event_count",
@@ -85,8 +87,9 @@ def _extend(
     return {"$slice": [{"$concatArrays": [existing, fresh]}, bound]}
 
 
-def fold_pipeline(d: BatchDigest, batch_id: BatchId, exp: datetime | None) -> list[Document]:
-    """The update pipeline that folds ``d`` into a summary (upserting it)."""
+def fold_pipeline(d: BatchDigest, f: Fold, exp: datetime | None) -> list[Document]:
+    """The update pipeline that folds ``d`` into a summary (upserting it),
+    behind :func:`fold_filter`."""
     first: Document = {}
     if d.event_count:
         first["started_at"] = {"$min": ["$started_at", d.first_ts]}
@@ -118,10 +121,15 @@ def fold_pipeline(d: BatchDigest, batch_id: BatchId, exp: datetime | None) -> li
         first[name] = _current(name, _lit(value))
         if name in LOWERED:
             first[f"{name}_lc"] = _current(f"{name}_lc", _lit(value.lower() if value else value))
-    first["created_by"] = _current("created_by", batch_id)
+    first["created_by"] = _current("created_by", _lit(f.batch_id))
     first["recent"] = {
-        "$slice": [{"$concatArrays": [_current("recent", []), [batch_id]]}, -RECENT_BATCHES]
+        "$slice": [
+            {"$concatArrays": [_current("recent", []), _lit(f.marks)]},
+            -RECENT_BATCHES,
+        ]
     }
+    if f.seq is not None:
+        first["seqs"] = seqs_with(d.window_id, f.seq)
     if exp is not None:
         first["exp"] = {"$max": ["$exp", exp]}
 
@@ -144,9 +152,7 @@ def fold_pipeline(d: BatchDigest, batch_id: BatchId, exp: datetime | None) -> li
     return [{"$set": first}, {"$set": {"entry_url": entry}}]
 
 
-def new_summary(
-    session_id: str, d: BatchDigest, batch_id: BatchId, exp: datetime | None
-) -> Document:
+def new_summary(session_id: str, d: BatchDigest, f: Fold, exp: datetime | None) -> Document:
     """The summary :func:`fold_pipeline` creates when ``session_id`` has none."""
     urls = _distinct([url for _ts, url in sorted(d.page_views)])[:MAX_PAGES]
     doc: Document = {"_id": session_id, "started_at": d.first_ts, "ended_at": d.last_ts}
@@ -165,8 +171,10 @@ def new_summary(
         doc[name] = value
         if name in LOWERED:
             doc[f"{name}_lc"] = value.lower() if value else value
-    doc["created_by"] = batch_id
-    doc["recent"] = [batch_id]
+    doc["created_by"] = f.batch_id
+    doc["recent"] = f.marks[-RECENT_BATCHES:]
+    if f.seq is not None:
+        doc["seqs"] = [{"w": d.window_id, "a": f.seq, "b": f.seq}]
     if exp is not None:
         doc["exp"] = exp
     if d.page_views:
@@ -174,12 +182,26 @@ def new_summary(
     return doc
 
 
-def fast_fold(d: BatchDigest, batch_id: BatchId, exp: datetime | None) -> tuple[Document, Document]:
-    """``(filter, update)``: the filter's conditions (to add to ``{_id,
-    recent: {$ne: id}}``) are those under which the classic update gives the
-    pipeline's result. One flat condition per field keeps the ``_id`` lookup
-    cheap on every server; a full bounded list takes the pipeline's way."""
-    guard: Document = {"windows": {"$all": [d.window_id]}}
+def fast_fold(
+    session_id: str, d: BatchDigest, f: Fold, exp: datetime | None
+) -> tuple[Document, Document, list[Mapping[str, Any]] | None] | None:
+    """``(filter, update, array_filters)``: :func:`~.guards.fold_filter`
+    narrowed to the summaries for which the classic update gives the
+    pipeline's result. One flat condition per field keeps the ``_id``
+    lookup cheap on every server; a full bounded list takes the pipeline's
+    way. A numbered batch takes this way when it extends a range of its
+    window's seqs upwards by one (the recorder numbers batches in order);
+    ``None``: it never can (a seq at the bottom of the int64 range)."""
+    guard = fold_filter(session_id, f, d.window_id)
+    guard["windows"] = {"$all": [d.window_id]}
+    array_filters: list[Mapping[str, Any]] | None = None
+    if f.seq is not None:
+        if f.seq == INT64[0]:
+            return None
+        below = {"w": d.window_id, "b": f.seq - 1}
+        # fold_filter's condition, and a range to extend
+        guard["seqs"] = {"$elemMatch": below, "$not": member(d.window_id, f.seq)}
+        array_filters = [{"r.w": d.window_id, "r.b": f.seq - 1}]
     urls = _distinct([url for _ts, url in d.page_views])
     if urls:
         guard["pages"] = {"$all": urls}
@@ -196,11 +218,13 @@ def fast_fold(d: BatchDigest, batch_id: BatchId, exp: datetime | None) -> tuple[
             guard[name] = {"$ne": None}
 
     increments = {name: getattr(d, name) for name in COUNTERS}
-    increments["batch_count"] = 1
     increments["page_count"] = len(d.page_views)
+    # Every summary has every counter: a zero adds nothing but the server's work.
+    increments = {name: by for name, by in increments.items() if by}
+    increments["batch_count"] = 1
     update: Document = {
         "$inc": increments,
-        "$push": {"recent": {"$each": [batch_id], "$slice": -RECENT_BATCHES}},
+        "$push": {"recent": {"$each": f.marks, "$slice": -RECENT_BATCHES}},
     }
     lowest: Document = {}
     highest: Document = {}
@@ -213,6 +237,11 @@ def fast_fold(d: BatchDigest, batch_id: BatchId, exp: datetime | None) -> tuple[
         update["$min"] = lowest
     if highest:
         update["$max"] = highest
+    changed: Document = {}
     if d.user_id is not None:
-        update["$set"] = {"user_id": d.user_id, "user_traits_json": traits_json(d)}
-    return guard, update
+        changed.update(user_id=d.user_id, user_traits_json=traits_json(d))
+    if f.seq is not None:
+        changed["seqs.$[r].b"] = f.seq
+    if changed:
+        update["$set"] = changed
+    return guard, update, array_filters

@@ -215,6 +215,7 @@ class MongoStore(MongoAggregateMethods, Store):
             digest=replace(batch.digest, raw_bytes=batch.digest.raw_bytes or raw),
             exp=exp,
             token=token,
+            seq=batch.seq,
         )
         summary = await self._writer.append(entry)
         if summary is not None:

@@ -11,6 +11,7 @@ import pytest
 from bson import ObjectId
 from pymongo import ReturnDocument
 from sentiero_store_mongo.fold import fold_pipeline, new_summary
+from sentiero_store_mongo.guards import Fold
 
 from sentiero_core.store import (
     MAX_CUSTOM_EVENTS,
@@ -203,13 +204,63 @@ async def test_new_summary_is_what_the_pipeline_creates(raw_db: Any) -> None:
     for n, digest in enumerate(_first_digests()):
         session_id, batch_id = f"s{n}", ObjectId()
         expires = exp if n % 2 else None
+        # unnumbered, numbered, numbered and found in place (a repeat's)
+        fold = [
+            Fold(batch_id, batch_id),
+            Fold(batch_id, ObjectId(), seq=n),
+            Fold(batch_id, ObjectId(), (ObjectId(),), seq=-n),
+        ][n % 3]
         created = await raw_db.piped.find_one_and_update(
             {"_id": session_id},
-            fold_pipeline(digest, batch_id, expires),
+            fold_pipeline(digest, fold, expires),
             upsert=True,
             return_document=ReturnDocument.AFTER,
         )
-        built = new_summary(session_id, digest, batch_id, expires)
+        built = new_summary(session_id, digest, fold, expires)
         await raw_db.inserted.insert_one(built)
         inserted = await raw_db.inserted.find_one({"_id": session_id})
         assert inserted == created, digest
+
+
+@pytest.mark.asyncio
+async def test_the_guards_let_each_seq_and_each_mark_count_once(raw_db: Any) -> None:
+    """Both forms, behind their filters, fold a seq the summary does not
+    hold and a mark it has not seen, and nothing else."""
+    from pymongo import UpdateOne
+    from sentiero_store_mongo.fold import fast_fold
+    from sentiero_store_mongo.guards import fold_filter
+
+    def digest(window: str) -> BatchDigest:
+        return BatchDigest(window_id=window, first_ts=T0, last_ts=T0, event_count=1, raw_bytes=1)
+
+    first = Fold(ObjectId(), ObjectId(), seq=5)
+    await raw_db.s.insert_one(new_summary("s", digest("w"), first, None))
+
+    async def pipeline(window: str, f: Fold) -> int:
+        query = fold_filter("s", f, window)
+        result = await raw_db.s.update_one(query, fold_pipeline(digest(window), f, None))
+        return int(result.matched_count)
+
+    async def fast(window: str, f: Fold) -> int:
+        form = fast_fold("s", digest(window), f, None)
+        assert form is not None
+        query, update, array_filters = form
+        result = await raw_db.s.bulk_write([UpdateOne(query, update, array_filters=array_filters)])
+        return int(result.matched_count)
+
+    for fold in (pipeline, fast):
+        assert await fold("w", Fold(ObjectId(), ObjectId(), seq=5)) == 0  # held
+        assert await fold("w", Fold(ObjectId(), first.mark, seq=None)) == 0  # seen
+    assert await fast("w", Fold(ObjectId(), ObjectId(), seq=7)) == 0  # not the next
+    assert await pipeline("w", Fold(ObjectId(), ObjectId(), seq=7)) == 1
+    assert await fast("w", Fold(ObjectId(), ObjectId(), seq=6)) == 1
+    assert await fast("w", Fold(ObjectId(), ObjectId(), seq=7)) == 0  # 6 touches 7
+    assert await pipeline("w", Fold(ObjectId(), ObjectId(), seq=4)) == 1
+    assert await pipeline("w2", Fold(ObjectId(), ObjectId(), seq=5)) == 1
+    again = Fold(ObjectId(), ObjectId(), seq=8)
+    assert await fast("w", again) == 1
+    assert await pipeline("w", Fold(ObjectId(), ObjectId(), (again.mark,), seq=9)) == 0
+    summary = await raw_db.s.find_one({"_id": "s"})
+    assert summary["batch_count"] == 6
+    ranges = sorted((r["w"], r["a"], r["b"]) for r in summary["seqs"])
+    assert ranges == [("w", 4, 6), ("w", 7, 8), ("w2", 5, 5)]
