@@ -141,13 +141,15 @@ def _card_spans(text: str) -> list[Span]:
     return spans
 
 
-_ESCAPE = re.compile(rb"\\u[0-9a-fA-F]{4}")
+# Every escape, read from the left: in "\\\\u4111" the first backslash
+# escapes the second, and "u4111" is text (a card may start there).
+_ESCAPE = re.compile(rb"\\(?:u[0-9a-fA-F]{4}|.)")
 
 
 def _raw_has_card(raw: bytes) -> bool:
     if b"\\" in raw:
         # "\u0019" before "4111..." would glue hex digits onto the number;
-        # the control character it stands for is a boundary, like "x".
+        # the character any escape stands for is a boundary, like "x".
         # (One-byte "in" is memchr; b"\\u" in raw is several times slower.)
         raw = _ESCAPE.sub(b"x", raw)
     # Every event's "timestamp" is a 13-digit number; blanking its first
