@@ -179,6 +179,15 @@ def _card_candidates(classes: bytes) -> bool:
     return False
 
 
+def _might_hold_card(text: Text) -> bool:
+    """The card screen's first look: a card lies in one of the text's long
+    runs (every character of it is a digit, a space or "-")."""
+    runs = text.long_runs()
+    if runs is None:
+        return _card_candidates(text.classes)
+    return any(_card_candidates(run) for run in runs)
+
+
 def _raw_has_card(raw: bytes) -> bool:
     if b"\\" in raw:
         # "\u0019" before "4111..." would glue hex digits onto the number;
@@ -345,7 +354,7 @@ class Redactor:
         if self.emails and b"@" in raw and _email_spans(raw):
             return True
         text = Text(raw)
-        if self.cards and _card_candidates(text.classes) and _raw_has_card(raw):
+        if self.cards and _might_hold_card(text) and _raw_has_card(raw):
             return True
         for rule in self.patterns:
             if rule.could_match(text) and rule.found_in(text):

@@ -10,8 +10,9 @@ a space, which is a boundary too. A pattern that is only worth running near
 a literal (``anchors``) is skipped when none of its anchors is in the text:
 most batches hold none. That first look costs little: an anchor with a
 rare byte in it (a capital, ``_``) is looked for at that byte's few places
-(``memchr``), and a rule with a ``shape`` first checks the text has one at
-all (:attr:`Text.classes`, shared with the card screen).
+(``memchr``), and the IBAN rule looks for its shape only in the text's long
+runs of capitals, digits and spaces (:meth:`Text.long_runs`, shared with
+the card screen), which most batches have none of.
 
 Each rule also carries the same pattern in JavaScript's syntax, which the
 recorder runs on every string before it queues an event, so that the raw
@@ -73,6 +74,9 @@ class PatternRule:
     raw_anchors: tuple[str, ...] = ()
     #: Where a match can start in the text's :data:`SHAPES` form.
     shape: bytes = b""
+    #: Every valid match is :data:`RUN_MIN` or more characters from A-Z,
+    #: 0-9, space and "-": the shape is looked for in Text.long_runs only.
+    in_runs: bool = False
     flags: int = 0
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
     raw: re.Pattern[bytes] = field(init=False, repr=False, compare=False)
@@ -120,7 +124,7 @@ class PatternRule:
         if self.anchors:
             return self.literals.found_in(text.lower if self.fold else text.raw)
         if self.shape:
-            return text.has_shape(self.shape)
+            return text.has_shape(self.shape, runs_only=self.in_runs)
         return True
 
     def found_in(self, text: Text) -> bool:
@@ -182,7 +186,10 @@ class Text:
         self._lower: bytes | None = None
         self._normalized: bytes | None = None
         self._shapes: bytes | None = None
+        self._blanked: bytes | None = None
         self._classes: bytes | None = None
+        self._runs: list[bytes] | None = None
+        self._runs_counted = False
         self._has: dict[tuple[str, bool], bool] = {}
 
     @property
@@ -197,20 +204,57 @@ class Text:
         return self.lower != self.raw
 
     @property
+    def blanked(self) -> bytes:
+        """The text with each timestamp's first digit blanked (see
+        :data:`TIMESTAMP`)."""
+        if self._blanked is None:
+            self._blanked = self.raw.replace(TIMESTAMP, BLANKED)
+        return self._blanked
+
+    @property
     def classes(self) -> bytes:
-        """The text as :data:`CLASSES` writes it, each timestamp's first
-        digit blanked (see :data:`TIMESTAMP`): where a card number or a
-        shape could be, without a pass over the text for each."""
+        """The :attr:`blanked` text as :data:`CLASSES` writes it: where a
+        card number or a shape could be."""
         if self._classes is None:
-            self._classes = self.raw.replace(TIMESTAMP, BLANKED).translate(CLASSES)
+            self._classes = self.blanked.translate(CLASSES)
         return self._classes
 
-    def has_shape(self, shape: bytes) -> bool:
+    def long_runs(self) -> list[bytes] | None:
+        """Each run of :data:`RUN_MIN` or more capitals, digits, spaces and
+        "-" in the :attr:`blanked` text, as :data:`CLASSES` writes it:
+        every card number and IBAN lies in one, and most batches have none
+        (timestamps are blanked, and their other numbers are short). ``None``
+        when there are more than :data:`MAX_RUNS` (an SVG's path data):
+        then search :attr:`classes` whole."""
+        if not self._runs_counted:
+            self._runs_counted = True
+            blanked = self.blanked
+            marks = blanked.translate(RUNS)
+            runs: list[bytes] | None = []
+            pos = marks.find(_LONG_RUN)
+            while pos != -1 and runs is not None:
+                # pos starts a run: the search began after the previous one
+                end = marks.find(b"x", pos + RUN_MIN)
+                if end == -1:
+                    end = len(marks)
+                if len(runs) == MAX_RUNS:
+                    runs = None
+                else:
+                    runs.append(blanked[pos:end].translate(CLASSES))
+                    pos = marks.find(_LONG_RUN, end)
+            self._runs = runs
+        return self._runs
+
+    def has_shape(self, shape: bytes, runs_only: bool = False) -> bool:
         """Whether some string in the text could start with ``shape``
         (``A`` a capital, ``0`` a digit: blanking a timestamp's digit hides
-        no shape, since it follows a colon)."""
+        no shape, since it follows a colon); with ``runs_only``, a shape
+        whose every match fills a long run (:meth:`long_runs`)."""
         if b"A" in shape and not self.has_capitals:
             return False
+        runs = self.long_runs() if runs_only else None
+        if runs is not None:
+            return any(shape in run for run in runs)
         # the regular expression engine looks for the shape's rarer first
         # byte; bytes.find checks its last, a digit, and digits are many
         return _literal(shape).search(self.classes) is not None
@@ -339,6 +383,13 @@ SHAPES = bytes(
 CLASSES = bytes(
     65 if 65 <= b <= 90 else 48 if 48 <= b <= 57 else 45 if b in b" -" else 120 for b in range(256)
 )
+# Text.long_runs: capitals, digits, a space or "-" "0", anything else "x".
+RUNS = bytes(48 if 65 <= b <= 90 or 48 <= b <= 57 or b in b" -" else 120 for b in range(256))
+#: The shortest run a card number (13 digits) or an IBAN (15 characters) fills.
+RUN_MIN = 13
+_LONG_RUN = b"0" * RUN_MIN
+#: Past this many long runs, searching the text whole costs less.
+MAX_RUNS = 32
 # Every event's "timestamp" is a 13-digit number; blanking its first digit
 # spares the card screen 50 runs a batch. Exact: after an unescaped quote
 # and a colon comes a value, and digits there are a number, never text.
@@ -414,6 +465,7 @@ RULES: tuple[PatternRule, ...] = (
         valid=iban_valid,
         check="iban",
         shape=b"AA00",
+        in_runs=True,
     ),
     PatternRule(
         "phone",

@@ -14,8 +14,8 @@ import orjson
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from sentiero_core.builtins.redaction import Redactor, _card_candidates, _raw_has_card
-from sentiero_core.builtins.redaction_patterns import ALL_BUILTINS, Anchors, Text
+from sentiero_core.builtins.redaction import Redactor, _might_hold_card, _raw_has_card
+from sentiero_core.builtins.redaction_patterns import ALL_BUILTINS, MAX_RUNS, Anchors, Text
 from sentiero_core.settings import RedactionSettings
 from tests.ingest.test_properties_redaction import strings
 
@@ -33,6 +33,7 @@ PIECES = [
     "5555555555554444",
     "1792 1792",
     "0 0 ",
+    ",",
     '"timestamp":1',
     "timestamp",
     '":',
@@ -96,12 +97,24 @@ event_lists = st.lists(
 @example([{"type": 5, "timestamp": 1, "data": {"x": "3782-822463-10005"}}])
 @example([{"type": 5, "timestamp": 1, "data": {"x": "github_pat_" + "A1b2C3d4E5" * 3}}])
 @example([{"type": 5, "timestamp": 1, "data": {"x": "GB82WEST12345698765432"}}])
+@example([{"type": 5, "timestamp": 1, "data": {"x": "DE89 3704 0044 0532 0130 00"}}])
+@example([{"type": 5, "timestamp": 1, "data": {"x": "NO9386011117947"}}])  # the shortest
+# more long runs than are looked at one by one (an SVG's numbers), then a card
+@example(
+    [
+        {
+            "type": 5,
+            "timestamp": 1,
+            "data": {"d": "0 0 1792 1792," * (MAX_RUNS + 1) + "4111 1111 1111 1111"},
+        }
+    ]
+)
 def test_the_first_look_rules_out_only_what_the_exact_screen_would(
     events: list[dict[str, Any]],
 ) -> None:
     raw = orjson.dumps(events)
     if _raw_has_card(raw):
-        assert _card_candidates(Text(raw).classes)
+        assert _might_hold_card(Text(raw))
     for rule in ALL.patterns:
         if rule.found_in(Text(raw)):
             assert rule.could_match(Text(raw)), rule.name
