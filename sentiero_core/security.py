@@ -177,8 +177,10 @@ def relative_location(response: Response) -> Response:
     (Werkzeug's trailing-slash redirects use the ``Host`` header): a forged
     ``Host`` must not reach a redirect that a cache keeps for others."""
     location = header(response.headers, "Location")
+    if not location:
+        return response
     own = f"{request.scheme}://{request.host}"
-    if location and location.lower().startswith(own.lower() + "/"):
+    if location.lower().startswith(own.lower() + "/"):
         # one leading slash: "//x" or "/\\x" would name another host
         response.headers["Location"] = "/" + location[len(own) :].lstrip("/\\")
     return response
