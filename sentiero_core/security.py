@@ -19,7 +19,7 @@ from quart import (
 )
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from .utils import await_me_maybe
+from .utils import await_me_maybe, header, set_default_header
 
 ResponseReturn = Response | WerkzeugResponse
 
@@ -176,19 +176,22 @@ def relative_location(response: Response) -> Response:
     """Drop the scheme and host from a ``Location`` built from this request
     (Werkzeug's trailing-slash redirects use the ``Host`` header): a forged
     ``Host`` must not reach a redirect that a cache keeps for others."""
-    location = response.headers.get("Location")
+    location = header(response.headers, "Location")
+    if not location:
+        return response
     own = f"{request.scheme}://{request.host}"
-    if location and location.lower().startswith(own.lower() + "/"):
+    if location.lower().startswith(own.lower() + "/"):
         # one leading slash: "//x" or "/\\x" would name another host
         response.headers["Location"] = "/" + location[len(own) :].lstrip("/\\")
     return response
 
 
 def security_headers(response: Response, *, dashboard: bool) -> Response:
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers = response.headers
+    set_default_header(headers, "X-Content-Type-Options", "nosniff")
     if dashboard:
-        response.headers.setdefault("Content-Security-Policy", DASHBOARD_CSP)
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Cache-Control", "no-store")
+        set_default_header(headers, "Content-Security-Policy", DASHBOARD_CSP)
+        set_default_header(headers, "X-Frame-Options", "SAMEORIGIN")
+        set_default_header(headers, "Referrer-Policy", "same-origin")
+        set_default_header(headers, "Cache-Control", "no-store")
     return response

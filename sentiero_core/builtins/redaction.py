@@ -24,7 +24,15 @@ import orjson
 from ..hookspecs import hookimpl
 from ..settings import RedactionSettings, Settings, SettingsError
 from ..types import Event, RedactionContext, RedactionRule
-from .redaction_patterns import BY_NAME, PatternRule, Span, Text, luhn_valid
+from .redaction_patterns import (
+    BLANKED,
+    BY_NAME,
+    TIMESTAMP,
+    PatternRule,
+    Span,
+    Text,
+    luhn_valid,
+)
 
 __all__ = ["Redactor", "luhn_valid", "recorder_patterns", "redaction_rules"]
 
@@ -103,6 +111,10 @@ _CARD_BYTES = re.compile(_CARD_PATTERN.encode())
 # (most batches have none), and the card pattern then checks that run.
 _SCREEN = bytes(48 if 48 <= b <= 57 or b in (32, 45) else 120 for b in range(256))
 _RUN13 = b"0" * 13
+_GROUPS = b"0000-0000"
+_GROUPS_444 = b"0000-0000-0000"
+_GROUPS_46 = b"0000-000000-"
+MAX_GROUP_HITS = 16
 
 
 def _digits(match: str) -> str:
@@ -141,19 +153,49 @@ def _card_spans(text: str) -> list[Span]:
     return spans
 
 
-_ESCAPE = re.compile(rb"\\u[0-9a-fA-F]{4}")
+# Every escape, read from the left: in "\\\\u4111" the first backslash
+# escapes the second, and "u4111" is text (a card may start there).
+_ESCAPE = re.compile(rb"\\(?:u[0-9a-fA-F]{4}|.)")
+
+
+def _card_candidates(classes: bytes) -> bool:
+    """Whether :attr:`Text.classes <.redaction_patterns.Text.classes>`
+    could hold a card: every card has 13 digits in a row, or starts with
+    groups of 4, 4 and 4 digits or of 4 and 6 (with a separator after
+    each). Escapes are not undone: the digits of ``\\u0019`` only add
+    candidates. Groups of 4 and 4 alone are common (an SVG's
+    ``viewBox="0 0 1792 1792"``): each is checked for the rest."""
+    if _RUN13 in classes:
+        return True
+    pos = classes.find(_GROUPS)
+    hits = 0
+    while pos != -1:
+        if classes.startswith(_GROUPS_444, pos) or classes.startswith(_GROUPS_46, pos):
+            return True
+        hits += 1
+        if hits == MAX_GROUP_HITS:
+            return True  # too many to check one by one: let the card screen look
+        pos = classes.find(_GROUPS, pos + 1)
+    return False
+
+
+def _might_hold_card(text: Text) -> bool:
+    """The card screen's first look: a card lies in one of the text's long
+    runs (every character of it is a digit, a space or "-")."""
+    runs = text.long_runs()
+    if runs is None:
+        return _card_candidates(text.classes)
+    return any(_card_candidates(run) for run in runs)
 
 
 def _raw_has_card(raw: bytes) -> bool:
     if b"\\" in raw:
         # "\u0019" before "4111..." would glue hex digits onto the number;
-        # the control character it stands for is a boundary, like "x".
+        # the character any escape stands for is a boundary, like "x".
         # (One-byte "in" is memchr; b"\\u" in raw is several times slower.)
         raw = _ESCAPE.sub(b"x", raw)
-    # Every event's "timestamp" is a 13-digit number; blanking its first
-    # digit spares 50 runs a batch. Exact: after an unescaped quote and a
-    # colon comes a value, and digits there are a number, never text.
-    raw = raw.replace(b'timestamp":1', b'timestamp":x')
+    # (see TIMESTAMP)
+    raw = raw.replace(TIMESTAMP, BLANKED)
     screened = raw.translate(_SCREEN)
     pos = screened.find(_RUN13)
     while pos != -1:
@@ -311,10 +353,12 @@ class Redactor:
             return True
         if self.emails and b"@" in raw and _email_spans(raw):
             return True
-        if self.cards and _raw_has_card(raw):
+        text = Text(raw)
+        if self.cards and _might_hold_card(text) and _raw_has_card(raw):
             return True
-        if self.patterns and self._patterns_might_match(raw):
-            return True
+        for rule in self.patterns:
+            if rule.could_match(text) and rule.found_in(text):
+                return True
         if not self.queries:
             return False
         if self.url_mode == "strip" and _raw_has_attached_query(raw):
@@ -325,10 +369,6 @@ class Redactor:
         if self.url_mode in ("strip", "redact_values"):
             return bool(keys)
         return any(key is None or self._denied(key) for key in keys)
-
-    def _patterns_might_match(self, raw: bytes) -> bool:
-        text = Text(raw)
-        return any(rule.might_match(text) for rule in self.patterns)
 
     # -- a whole batch ------------------------------------------------------
 

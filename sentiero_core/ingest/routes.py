@@ -23,7 +23,7 @@ from ..hookspecs import hookimpl
 from ..routing import Route
 from ..settings import Settings
 from ..store import RequestMeta
-from ..utils import now_ms
+from ..utils import header, now_ms
 from .admission import BUSY_RETRY_AFTER, Turn, admission_of
 from .cors import apply_cors, preflight_response
 from .decoding import BodyDecoder, parse_encoding, read_body
@@ -69,9 +69,9 @@ def declined(settings: Settings) -> bool:
     """The visitor asked not to be recorded (checked again here because a
     recorder may be stale, cached or not ours)."""
     headers = request.headers
-    if settings.respect_gpc and headers.get("Sec-GPC", "").strip() == "1":
+    if settings.respect_gpc and (header(headers, "Sec-GPC") or "").strip() == "1":
         return True
-    if settings.respect_dnt and headers.get("DNT", "").strip() == "1":
+    if settings.respect_dnt and (header(headers, "DNT") or "").strip() == "1":
         return True
     if settings.user_opt_out:
         value = request.cookies.get(settings.opt_out_cookie_name)
@@ -97,10 +97,10 @@ def _check_headers(settings: Settings) -> str:
     declared = request.content_length
     if declared is not None and declared > settings.max_request_bytes:
         raise IngestError(413, f"request body over {settings.max_request_bytes} bytes")
-    header = request.headers.get("Content-Encoding")
+    declared_encoding = header(request.headers, "Content-Encoding")
     # sendBeacon cannot set headers: it says "?encoding=gzip" instead
-    query = None if header else request.args.get("encoding")
-    return parse_encoding(header, query)
+    query = None if declared_encoding else request.args.get("encoding")
+    return parse_encoding(declared_encoding, query)
 
 
 async def _read(settings: Settings, encoding: str, turn: Turn) -> bytes:
@@ -191,7 +191,7 @@ async def _parse_and_store(state: Sentiero, body: bytes, large: bool) -> Respons
 
 async def ingest_events() -> Response:
     state = get_state()
-    origin = request.headers.get("Origin")
+    origin = header(request.headers, "Origin")
     allowed = state.settings.cors_origins
     if request.method == "OPTIONS":
         return preflight_response(origin, allowed)

@@ -89,6 +89,10 @@ def event_time(event: Any) -> int:
     return int(value)
 
 
+#: Sources whose events change the page (for dead clicks).
+_CHANGE_SOURCES = frozenset({SOURCE_MUTATION, SOURCE_INPUT})
+
+
 def _data(event: dict[str, Any]) -> dict[str, Any]:
     data = event.get("data")
     return data if isinstance(data, dict) else {}
@@ -140,7 +144,11 @@ def _count_dead_clicks(
 
 def _active_ms(times: list[int]) -> int:
     """User activity time from the sorted times of activity events."""
-    return sum(min(b - a, ACTIVE_GAP_CAP_MS) for a, b in itertools.pairwise(times))
+    total = 0
+    for a, b in itertools.pairwise(times):  # a loop: min() per pair cost more
+        gap = b - a
+        total += gap if gap < ACTIVE_GAP_CAP_MS else ACTIVE_GAP_CAP_MS
+    return total
 
 
 def _text(value: Any, limit: int = 2048) -> str | None:
@@ -203,13 +211,17 @@ def digest_events(
         if t > last:
             last = t
         etype = e.get("type")
-        data = _data(e)
+        data = e.get("data")
+        if type(data) is not dict:  # _data() inline for the common case
+            data = _data(e)
         if etype == INCREMENTAL:
             source = data.get("source")
             # Only an int may reach set lookups: a list there would raise.
-            if not isinstance(source, int) or isinstance(source, bool):
+            if type(source) is not int and (
+                not isinstance(source, int) or isinstance(source, bool)
+            ):
                 continue
-            if source in (SOURCE_MUTATION, SOURCE_INPUT):
+            if source in _CHANGE_SOURCES:
                 change_times.append(t)
             if source in USER_ACTIVITY_SOURCES:
                 activity_times.append(t)

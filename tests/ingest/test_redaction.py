@@ -244,6 +244,17 @@ async def test_escaped_characters_do_not_hide_an_address() -> None:
         assert (await r.stored_events())[0]["data"]["text"] == R
 
 
+@pytest.mark.asyncio
+async def test_a_backslash_before_a_card_does_not_hide_it() -> None:
+    """In JSON text a backslash is written "\\\\": the "\\u4111" after it
+    is text, not an escape, and the card starting there is redacted."""
+    texts = ["\\u4111 1111 1111 1111", "C:\\u4111111111111111", "\\\\u4111-1111-1111-1111"]
+    async with running() as r:
+        await r.post(body(envelope([input_value(text) for text in texts])))
+        stored = [event["data"]["text"] for event in await r.stored_events()]
+        assert stored == ["\\u" + R, "C:\\u" + R, "\\\\u" + R]
+
+
 # -- the raw-body screening is exact ----------------------------------------
 
 
@@ -286,6 +297,7 @@ PIECES = [
     "\x01",
     "tok\x01en",
     "u0019",
+    "\\u4111",
     ":",
     '"timestamp":1',
     "0 0 ",
