@@ -32,10 +32,8 @@ import asyncio
 import gzip
 import json
 import os
-import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,6 +41,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _http import check_once, free_port, stop_server, wait_for_port, wrk_command, wrk_rate
 from _load import SATURATED, Usage, Watch
 from _recording import load_recording
 from _results import Figure, at_least, write_results
@@ -130,12 +129,6 @@ def serve(kind: str, port: int, db: str, default_gc: bool) -> None:
 # -- the load ---------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def make_bodies(
     folder: Path, events: list[dict[str, Any]], count: int = BODIES
 ) -> tuple[list[bytes], float]:
@@ -175,35 +168,8 @@ def start_server(kind: str, db: str, default_gc: bool) -> tuple[subprocess.Popen
     port = free_port()
     command = [sys.executable, __file__, "--serve", kind, "--port", str(port), "--db", db]
     proc = subprocess.Popen(command + (["--default-gc"] if default_gc else []), cwd=ROOT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc, port
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError(f"the {kind} server exited with {proc.returncode}") from None
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError(f"the {kind} server did not start")
-
-
-def stop_server(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-def check_once(port: int, path: str, body: bytes) -> None:
-    import httpx
-
-    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
-    response = httpx.post(f"http://127.0.0.1:{port}{path}", content=body, headers=headers)
-    if response.status_code != 204:
-        raise RuntimeError(f"{path} answered {response.status_code}: {response.text[:200]}")
+    wait_for_port(port, proc, f"{kind} server")
+    return proc, port
 
 
 def run_wrk(
@@ -211,31 +177,9 @@ def run_wrk(
 ) -> tuple[float, int]:
     script = folder / "post.lua"
     script.write_text(LUA)
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t1",
-            f"-c{connections}",
-            f"-d{max(1, round(seconds))}s",
-            "-s",
-            str(script),
-            f"http://127.0.0.1:{port}{path}",
-            "--",
-            str(folder),
-            str(BODIES),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if bad:
-        raise RuntimeError(f"{path}: {bad.group(1)} requests failed\n{out}")
-    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    total = re.search(r"(\d+) requests in", out)
-    if match is None or total is None:
-        raise RuntimeError(f"could not read wrk's output:\n{out}")
-    return float(match.group(1)), int(total.group(1))
+    command = wrk_command(port, path, script, seconds, connections, str(folder), str(BODIES))
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return wrk_rate(out, path)
 
 
 async def run_httpx(

@@ -21,11 +21,17 @@ totals. That is what makes the numbers exact:
   :meth:`AggregateMethods.merge_facts`, which returns every fact of the
   session and a version that grows with each merge, and sets the rows
   folded from those facts with that version: whatever order batches arrive
-  in, the last fold applied is the fold of every fact.
+  in, the last fold applied is the fold of every fact. The fold need not
+  follow each merge: :meth:`AggregateMethods.session_facts` reads the facts
+  and their version back whenever the collector chooses to fold, and
+  :meth:`AggregateMethods.unfolded_sessions` lists the sessions whose facts
+  are newer than their fold (a process that stopped before folding).
 
 A store declares the capability with ``StoreCapabilities(aggregates=True)``
-and implements the four primitives of :class:`AggregateMethods`; the
-public methods check their arguments the same way for every backend.
+and implements the four primitives of :class:`AggregateMethods` (and
+should implement the two read primitives added since, which have
+fallbacks); the public methods check their arguments the same way for
+every backend.
 """
 
 from __future__ import annotations
@@ -116,26 +122,70 @@ def _check_name(what: str, value: Any) -> str:
     return value
 
 
+def _row_problem(row: Any) -> Exception | None:
+    """What is wrong with a row, if anything (the slow, exact checks)."""
+    if not isinstance(row, AggregateRow):
+        return TypeError(f"aggregate rows must be AggregateRow, got {type(row).__name__}")
+    try:
+        _check_name("an aggregate name", row.name)
+    except ValueError as exc:
+        return exc
+    if isinstance(row.day, bool) or not isinstance(row.day, int):
+        return ValueError(f"day must be an integer day number, got {row.day!r}")
+    if not isinstance(row.dims, tuple) or not all(isinstance(d, str) for d in row.dims):
+        return ValueError(f"dims must be a tuple of strings, got {row.dims!r}")
+    if isinstance(row.count, bool) or not isinstance(row.count, int):
+        return ValueError(f"count must be an integer, got {row.count!r}")
+    if not isinstance(row.total, int | float) or not math.isfinite(row.total):
+        return ValueError(f"total must be a finite number, got {row.total!r}")
+    return None
+
+
 def check_rows(rows: Iterable[AggregateRow]) -> list[AggregateRow]:
     """``rows`` merged by key (counts and totals added), checked; the rows
     a contribution holds. ``ValueError`` names what is wrong."""
-    merged: dict[tuple[str, int, Dims], list[float]] = {}
+    merged: dict[tuple[str, int, Dims], list[Any]] = {}
+    names: set[str] = set()
+    # Collectors set hundreds of rows per fold: the checks try the common
+    # types first, and only a row they do not pass goes through the exact
+    # checks (which also accept subclasses, and name what is wrong).
     for row in rows:
-        if not isinstance(row, AggregateRow):
-            raise TypeError(f"aggregate rows must be AggregateRow, got {type(row).__name__}")
-        _check_name("an aggregate name", row.name)
-        if isinstance(row.day, bool) or not isinstance(row.day, int):
-            raise ValueError(f"day must be an integer day number, got {row.day!r}")
-        if not isinstance(row.dims, tuple) or not all(isinstance(d, str) for d in row.dims):
-            raise ValueError(f"dims must be a tuple of strings, got {row.dims!r}")
-        if isinstance(row.count, bool) or not isinstance(row.count, int):
-            raise ValueError(f"count must be an integer, got {row.count!r}")
-        if not isinstance(row.total, int | float) or not math.isfinite(row.total):
-            raise ValueError(f"total must be a finite number, got {row.total!r}")
-        slot = merged.setdefault(row.key, [0, 0.0])
-        slot[0] += row.count
-        slot[1] += float(row.total)
-    out = [AggregateRow(n, d, k, int(c), t) for (n, d, k), (c, t) in merged.items() if c or t]
+        try:
+            name, day, dims, count, total = row.name, row.day, row.dims, row.count, row.total
+            fine = (
+                type(row) is AggregateRow
+                and (name in names or (type(name) is str and 0 < len(name) <= MAX_KEY_LENGTH))
+                and type(day) is int
+                and type(dims) is tuple
+                and type(count) is int
+                and (type(total) is float or type(total) is int)
+                and total - total == 0  # neither infinite nor NaN
+            )
+            if fine:
+                "".join(dims)  # every dimension a string, or TypeError
+        except (AttributeError, TypeError):
+            fine = False
+        if not fine:
+            problem = _row_problem(row)
+            if problem is not None:
+                raise problem
+            name, day, dims, count, total = row.name, row.day, row.dims, row.count, row.total
+        names.add(name)
+        key = (name, day, dims)
+        slot = merged.get(key)
+        if slot is None:
+            # a row that passed the fast checks is kept while nothing adds
+            # to it (building a frozen dataclass costs a microsecond)
+            merged[key] = [count, float(total), row if fine else None]
+        else:
+            slot[0] += count
+            slot[1] += total
+            slot[2] = None
+    out = [
+        kept if kept is not None else AggregateRow(n, d, k, int(c), t)
+        for (n, d, k), (c, t, kept) in merged.items()
+        if c or t
+    ]
     if len(out) > MAX_CONTRIBUTION_ROWS:
         raise ValueError(
             f"a contribution holds at most {MAX_CONTRIBUTION_ROWS} rows, got {len(out)}"
@@ -182,6 +232,7 @@ class AggregateMethods:
     """The aggregates part of :class:`sentiero_core.store.Store`.
 
     Public methods (what collectors and analyzers call): :meth:`merge_facts`,
+    :meth:`session_facts`, :meth:`unfolded_sessions`,
     :meth:`set_contribution`, :meth:`aggregate`, :meth:`aggregate_rows`,
     :meth:`clear_aggregates`. A store with ``capabilities.aggregates``
     implements the primitives whose names start with ``aggregates_``; the
@@ -216,6 +267,32 @@ class AggregateMethods:
         for key in facts:
             _check_name("a fact key", key)
         return await self.aggregates_merge_facts(session_id, dict(facts))
+
+    async def session_facts(self, session_id: str) -> SessionFacts | None:
+        """The session's facts and their version as they stand, changing
+        nothing: what a collector folds when it folds later than it merges.
+        Version 0 and no facts for a session nothing was merged into yet;
+        ``None`` when the session does not exist."""
+        self._require_aggregates()
+        _check_name("session_id", session_id)
+        return await self.aggregates_facts(session_id)
+
+    async def unfolded_sessions(
+        self, key: str, *, after: str | None = None, limit: int = 1000
+    ) -> list[str]:
+        """Sessions whose facts are newer than their contribution under
+        ``key`` (their facts version is higher than the contribution's, or
+        they have facts and no contribution): facts merged and never folded,
+        for instance by a process that stopped before its pending folds.
+        At most ``limit`` ids, in ascending order, each greater than
+        ``after`` when given (to page through them)."""
+        self._require_aggregates()
+        _check_name("a contribution key", key)
+        if after is not None and not isinstance(after, str):
+            raise ValueError(f"after must be a session id, got {after!r}")
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"limit must be an integer of at least 1, got {limit!r}")
+        return list(await self.aggregates_unfolded(key, after, limit))
 
     async def set_contribution(
         self,
@@ -301,6 +378,25 @@ class AggregateMethods:
         version, atomically; all facts and the new version, or ``None`` for
         a session that does not exist."""
         raise AggregatesUnsupported(f"the {self.name} store does not keep aggregates")
+
+    async def aggregates_facts(self, session_id: str) -> SessionFacts | None:
+        """The session's facts and version without changing them
+        (``SessionFacts({}, 0)`` before any merge), or ``None`` for a
+        session that does not exist. The fallback merges nothing, which
+        reads them at the cost of a write and a version; a backend should
+        read them instead."""
+        return await self.aggregates_merge_facts(session_id, {})
+
+    async def aggregates_unfolded(self, key: str, after: str | None, limit: int) -> Sequence[str]:
+        """Up to ``limit`` ids (ascending, each greater than ``after`` when
+        given) of sessions whose facts version is higher than their
+        contribution under ``key``, or that have facts and no contribution
+        under ``key``. Without it a collector cannot find what a stopped
+        process left unfolded."""
+        raise AggregatesUnsupported(
+            f"the {self.name} store cannot list sessions with unfolded facts "
+            "(it does not implement aggregates_unfolded)"
+        )
 
     async def aggregates_set(
         self, session_id: str, key: str, version: int, rows: list[AggregateRow]

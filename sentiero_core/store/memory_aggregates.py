@@ -51,6 +51,26 @@ class MemoryAggregates:
             self._facts[session_id] = stored
             return SessionFacts(dict(merged), stored.version)
 
+    async def aggregates_facts(self, session_id: str) -> SessionFacts | None:
+        async with self._lock:
+            if session_id not in self._summaries:
+                return None
+            stored = self._facts.get(session_id)
+            if stored is None:
+                return SessionFacts({}, 0)
+            # facts are replaced, never changed in place, by merges
+            return SessionFacts(dict(stored.facts), stored.version)
+
+    async def aggregates_unfolded(self, key: str, after: str | None, limit: int) -> list[str]:
+        async with self._lock:
+            found = sorted(
+                sid
+                for sid, facts in self._facts.items()
+                if (after is None or sid > after)
+                and self._contributions.get(sid, {}).get(key, (0, []))[0] < facts.version
+            )
+        return found[:limit]
+
     async def aggregates_set(
         self, session_id: str, key: str, version: int, rows: list[AggregateRow]
     ) -> bool:

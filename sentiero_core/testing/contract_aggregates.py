@@ -3,7 +3,8 @@
 Skipped for a store whose ``capabilities.aggregates`` is false, except one
 test that such a store refuses aggregate calls. Checks that
 totals are the sum of the current contributions, that a repeated or stale
-contribution changes nothing, that facts merge and version up, that every
+contribution changes nothing, that facts merge and version up and read back
+unchanged, that sessions with facts newer than their fold are listed, that every
 way a session leaves the store takes its contributions along (and leaves no
 trace, with ``raw_storage``), and that concurrent writers lose nothing.
 """
@@ -16,7 +17,15 @@ from typing import Any
 
 import pytest
 
-from ..store import AggregateRow, AggregatesUnsupported, SessionFilter, Store, StoreLimits, Tally
+from ..store import (
+    AggregateRow,
+    AggregatesUnsupported,
+    SessionFacts,
+    SessionFilter,
+    Store,
+    StoreLimits,
+    Tally,
+)
 from .contract_traces import RawStorage, _assert_exposed, _assert_no_trace
 from .factories import T0, identify, make_batch, meta
 
@@ -120,6 +129,55 @@ class AggregatesContract:
         assert second.facts == {"pv|w1|1": "https://x/a.b", "$odd.key": [1, 2], "end|w1": 7}
         assert await store.merge_facts("missing", {"x": 1}) is None
         assert not await store.set_contribution("missing", "k", _rows("/home", 1))
+
+    @pytest.mark.asyncio
+    async def test_session_facts_are_read_without_changing(self, store: Store) -> None:
+        """Ensure that ``session_facts`` returns the facts and version the
+        last merge returned, changes neither, gives version 0 and no facts
+        before any merge, and ``None`` for an unknown session."""
+        _require(store)
+        await _session(store, "a")
+        await _session(store, "b")
+        merged = await store.merge_facts("a", {"pv|w1|1": ["https://x/", 1280, 720], "$d.k": 1})
+        assert merged is not None
+        read = await store.session_facts("a")
+        assert read == merged
+        assert await store.session_facts("a") == merged, "reading must not bump the version"
+        later = await store.merge_facts("a", {"end": 9})
+        assert later is not None and await store.session_facts("a") == later
+        assert await store.session_facts("b") == SessionFacts({}, 0)
+        assert await store.session_facts("missing") is None
+
+    @pytest.mark.asyncio
+    async def test_unfolded_sessions_are_those_with_newer_facts(self, store: Store) -> None:
+        """Ensure that ``unfolded_sessions`` lists exactly the sessions whose
+        facts version is newer than their contribution under the key (or
+        that have facts and no contribution under it), in id order, paged
+        with ``after`` and ``limit``, and forgets removed sessions."""
+        _require(store)
+        for sid in ("a", "b", "c", "d"):
+            await _session(store, sid)
+        assert await store.unfolded_sessions("fold") == []
+        await store.merge_facts("a", {"f": 1})
+        await store.merge_facts("b", {"f": 1})
+        b2 = await store.merge_facts("b", {"g": 2})
+        await store.merge_facts("d", {"f": 1})
+        assert b2 is not None
+        assert await store.set_contribution("b", "fold", _rows("/b", 1), version=b2.version)
+        assert await store.unfolded_sessions("fold") == ["a", "d"]
+        assert await store.unfolded_sessions("other") == ["a", "b", "d"]
+        assert await store.unfolded_sessions("fold", limit=1) == ["a"]
+        assert await store.unfolded_sessions("fold", after="a") == ["d"]
+        assert await store.unfolded_sessions("fold", after="d") == []
+        a = await store.session_facts("a")
+        assert a is not None
+        await store.set_contribution("a", "fold", _rows("/a", 1), version=a.version)
+        await store.merge_facts("b", {"h": 3})  # newer than b's fold
+        assert await store.unfolded_sessions("fold") == ["b", "d"]
+        assert await store.delete_sessions(["d"]) == 1
+        assert await store.unfolded_sessions("fold") == ["b"]
+        with pytest.raises(ValueError, match="limit"):
+            await store.unfolded_sessions("fold", limit=0)
 
     @pytest.mark.asyncio
     @pytest.mark.parametrize("how", ["delete", "erase", "purge"])

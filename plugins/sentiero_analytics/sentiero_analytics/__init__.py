@@ -1,6 +1,7 @@
 """sentiero-analytics: cross-session reports aggregated at ingest.
 
-A collector (``collect_batch``) folds every stored batch into per-session
+A collector (``collect_batch``) merges every stored batch's facts into
+its session, and a background task folds each changed session into
 aggregate rows the store keeps (the store's aggregates capability); the
 analyzers (``register_analyzers``) read them back for a date range and
 segments; the dashboard shows each report at ``<mount>/analytics/<name>``.
@@ -16,11 +17,12 @@ from sentiero_core import SEGMENTS, Panel, Route, Settings, get_state, hookimpl,
 from sentiero_core.store import Batch, Store
 
 from .collector import collect
+from .folding import flush, start_folding, stop_folding
 from .reports import REPORTS, Report
 from .settings import AnalyticsSettings
 from .snapshot import snapshot_view
 
-__all__ = ["REPORTS", "AnalyticsSettings", "Report", "require_aggregates"]
+__all__ = ["REPORTS", "AnalyticsSettings", "Report", "flush", "require_aggregates"]
 
 
 def require_aggregates(store: Store) -> None:
@@ -45,8 +47,14 @@ def register_settings() -> dict[str, type]:
 
 
 @hookimpl
-def startup(store: Store) -> None:
+def startup(store: Store, settings: Settings) -> None:
     require_aggregates(store)
+    start_folding(store, _settings(settings))
+
+
+@hookimpl
+def shutdown(store: Store) -> Any:
+    return stop_folding(store)
 
 
 @hookimpl

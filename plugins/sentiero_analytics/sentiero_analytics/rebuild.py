@@ -1,5 +1,6 @@
 """``sentiero analytics rebuild``: every aggregate computed again from the
-stored events, session by session, through the same collector as ingest.
+stored events, session by session, with the facts and fold of ingest (each
+session folded once, after all its facts are merged).
 
 Facts do not depend on how a session's events were cut into batches (see
 :mod:`.facts`), so reading each window's events back in chunks gives the
@@ -24,7 +25,8 @@ from sentiero_core.store import (
     digest_events,
 )
 
-from .collector import collect
+from .facts import batch_facts
+from .folding import flush, fold_now
 from .settings import AnalyticsSettings
 
 #: Events per pseudo-batch while reading a window back.
@@ -47,15 +49,16 @@ async def _window_events(store: Store, session_id: str, window_id: str) -> list[
 async def rebuild_session(
     store: Store, summary: SessionSummary, settings: AnalyticsSettings
 ) -> None:
+    """Merge the facts of every stored event of the session, then fold it once."""
     for window in summary.windows:
         events = await _window_events(store, summary.session_id, window)
         for n, start in enumerate(range(0, len(events), CHUNK)):
             chunk = events[start : start + CHUNK]
             meta = RequestMeta(received_at=summary.ended_at, user_agent=summary.user_agent)
             digest = digest_events(window, chunk, user_agent=summary.user_agent)
-            await collect(
-                Batch(summary.session_id, window, chunk, meta, digest, seq=n), store, settings
-            )
+            batch = Batch(summary.session_id, window, chunk, meta, digest, seq=n)
+            await store.merge_facts(summary.session_id, batch_facts(batch))
+    await fold_now(store, summary.session_id, settings)
 
 
 async def rebuild(
@@ -79,8 +82,12 @@ async def rebuild(
             if progress is not None:
                 progress(done, max(total, done))
         if page.next is None:
-            return done
+            break
         cursor = page.next
+    # sessions that gained facts while the rebuild read them (an app
+    # serving meanwhile) are folded again
+    await flush(store, settings)
+    return done
 
 
 def progress_bar(stream: TextIO | None = None, width: int = 40) -> Progress:

@@ -10,6 +10,9 @@ RAGE_CLICKS = 3
 RAGE_WINDOW_MS = 1000
 RAGE_RADIUS_PX = 30
 DEAD_CLICK_WAIT_MS = 1000
+FOLD_INTERVAL_S = 30.0
+#: A day: an interval beyond it is a typo (milliseconds for seconds).
+MAX_INTERVAL_S = 86_400.0
 
 
 @dataclass
@@ -27,8 +30,20 @@ class AnalyticsSettings:
     scroll_step_px: int = 250
     #: Replays linked per error, funnel step or frustrated element.
     max_links: int = 20
+    #: Seconds a session with new facts waits for its fold: every batch
+    #: arriving meanwhile is folded with it (reports lag by this much).
+    fold_interval: float = FOLD_INTERVAL_S
+    #: Seconds between looks for sessions a stopped process left unfolded
+    #: (also done at start-up); 0 looks at start-up only.
+    sweep_interval: float = 300.0
 
     def __post_init__(self) -> None:
         for name in ("rage_clicks", "rage_window_ms", "heatmap_cell_px", "scroll_step_px"):
             if getattr(self, name) < 1:
                 raise ValueError(f"plugins.analytics.{name} must be at least 1")
+        for name in ("fold_interval", "sweep_interval"):
+            value = getattr(self, name)
+            if not 0 <= value <= MAX_INTERVAL_S:
+                raise ValueError(
+                    f"plugins.analytics.{name} must be between 0 and {MAX_INTERVAL_S} seconds"
+                )

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from sentiero_analytics import flush
 from sentiero_analytics.collector import collect
 from sentiero_analytics.settings import AnalyticsSettings
 
@@ -35,6 +36,9 @@ async def client() -> AsyncIterator[Any]:
         more = make_batch("a", "w1", [click(T0 + 50, 10, 10)], seq=2)
         await store.append(more)
         await collect(more, store, AnalyticsSettings())
+        # the serving app folds in the background, fold_interval later
+        assert await store.aggregate("sessions@browser", 0, 100_000) == {}
+        await flush(store)
         yield test_app.test_client()
 
 
@@ -109,3 +113,12 @@ async def test_a_store_without_aggregates_is_refused() -> None:
     with pytest.raises(Exception, match="aggregates capability, and the plain store"):
         async with app.test_app():
             pass
+
+
+@pytest.mark.parametrize(
+    "setting", [{"fold_interval": -1}, {"sweep_interval": 100_000}, {"fold_interval": "soon"}]
+)
+async def test_bad_fold_settings_stop_start_up(setting: dict[str, Any]) -> None:
+    name = next(iter(setting))
+    with pytest.raises(Exception, match=f"analytics.{name}"):
+        create_app(Settings(store_url="memory://", plugins={"analytics": setting}))

@@ -36,6 +36,8 @@ from sentiero_core.store import (
 MAX_RACES = 50
 #: A total at or below this size counts as zero (float sums drift).
 EPSILON = 1e-9
+#: Facts documents read per round trip while listing unfolded sessions.
+UNFOLDED_PAGE = 1000
 
 TOTAL_INDEXES = [IndexModel([("n", ASCENDING), ("d", ASCENDING)], name="name_day")]
 CONTRIBUTION_INDEXES = [IndexModel([("sid", ASCENDING)], name="session")]
@@ -96,6 +98,40 @@ class MongoAggregates:
             raise StoreError(f"merging facts of session {session_id!r} kept racing; try again")
         stored = doc.get("f") or {}
         return SessionFacts({_key(k): v for k, v in stored.items()}, int(doc["v"]))
+
+    async def session_facts(self, session_id: str) -> SessionFacts | None:
+        if not await self._session_exists(session_id):
+            return None
+        doc = await self.facts.find_one({"_id": session_id})
+        if doc is None:
+            return SessionFacts({}, 0)
+        return SessionFacts({_key(k): v for k, v in (doc.get("f") or {}).items()}, int(doc["v"]))
+
+    async def unfolded(self, key: str, after: str | None, limit: int) -> list[str]:
+        """Facts versions page by page (only ``v`` travels), each page's
+        contribution versions looked up by id; sessions gone without the
+        store's code running (the TTL index) are left out."""
+        found: list[str] = []
+        cursor_id = after
+        while len(found) < limit:
+            query: dict[str, Any] = {} if cursor_id is None else {"_id": {"$gt": cursor_id}}
+            page = await (
+                self.facts.find(query, {"v": 1}).sort("_id", ASCENDING).limit(UNFOLDED_PAGE)
+            ).to_list(None)
+            if not page:
+                break
+            cursor_id = page[-1]["_id"]
+            ids = {_contribution_id(doc["_id"], key): doc for doc in page}
+            contributions = self.contributions.find({"_id": {"$in": list(ids)}}, {"v": 1})
+            folded = {c["_id"]: int(c["v"]) for c in await contributions.to_list(None)}
+            behind = [doc["_id"] for cid, doc in ids.items() if folded.get(cid, 0) < int(doc["v"])]
+            if behind:
+                sessions = self.sessions.find({"_id": {"$in": behind}}, {"_id": 1})
+                alive = {doc["_id"] for doc in await sessions.to_list(None)}
+                found += [sid for sid in behind if sid in alive]
+            if len(page) < UNFOLDED_PAGE:
+                break
+        return sorted(found)[:limit]
 
     async def set_contribution(
         self, session_id: str, key: str, version: int, rows: list[AggregateRow]
@@ -208,6 +244,20 @@ class MongoAggregateMethods:
             "merging facts", lambda: aggregates.merge_facts(session_id, facts)
         )
         return result
+
+    async def aggregates_facts(self, session_id: str) -> SessionFacts | None:
+        aggregates = self._aggregates
+        result: SessionFacts | None = await self._retry.run(
+            "reading facts", lambda: aggregates.session_facts(session_id)
+        )
+        return result
+
+    async def aggregates_unfolded(self, key: str, after: str | None, limit: int) -> list[str]:
+        aggregates = self._aggregates
+        found: list[str] = await self._retry.run(
+            "listing unfolded sessions", lambda: aggregates.unfolded(key, after, limit)
+        )
+        return found
 
     async def aggregates_set(
         self, session_id: str, key: str, version: int, rows: list[AggregateRow]

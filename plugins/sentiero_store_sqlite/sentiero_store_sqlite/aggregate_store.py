@@ -54,6 +54,20 @@ class SQLiteAggregates:
         )
         return result
 
+    async def aggregates_facts(self, session_id: str) -> SessionFacts | None:
+        return await self._aggregate_read(partial(aggregates.session_facts, session_id=session_id))
+
+    async def aggregates_unfolded(self, key: str, after: str | None, limit: int) -> list[str]:
+        return await self._aggregate_read(
+            partial(aggregates.unfolded, key=key, after=after, limit=limit)
+        )
+
+    async def _aggregate_read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        async with self._reading() as db:  # type: ignore[attr-defined]
+            with sqlite_errors(self.location):
+                result: T = await db.run(work)
+        return result
+
     async def aggregates_set(
         self, session_id: str, key: str, version: int, rows: list[AggregateRow]
     ) -> bool:

@@ -2,7 +2,8 @@
 
 Three tables (migration 5): ``agg_totals`` holds one row per (name, day,
 dims); ``agg_contributions`` holds each session's contributions as JSON
-rows; ``agg_facts`` holds each session's facts. Both per-session tables
+rows; ``agg_facts`` holds each session's facts. Migration 6 indexes the
+versions of the last two (sessions whose facts are newer than their fold). Both per-session tables
 hang off ``sessions`` with ``ON DELETE CASCADE``, and a trigger subtracts a
 deleted contribution from the totals, so every way a session leaves
 (delete, erase, purge, eviction) takes its numbers along without the
@@ -22,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from sentiero_core.store import AggregateRow, SessionFacts, row_delta
+from sentiero_core.store import AggregateRow, SessionFacts
 
 #: Rows of one contribution, as JSON: [name, day, dims as JSON text, count, total].
 _ROW = "json_extract(j.value, '$[{}]')"
@@ -52,7 +53,7 @@ TRIGGER = f"""CREATE TRIGGER agg_contribution_removed AFTER DELETE ON agg_contri
 
 
 def create_tables(db: sqlite3.Connection) -> None:
-    """Migration 4."""
+    """Migration 5."""
     for sql in [
         """CREATE TABLE agg_totals (
             name TEXT NOT NULL,
@@ -79,21 +80,23 @@ def create_tables(db: sqlite3.Connection) -> None:
         db.execute(sql)
 
 
+def create_unfolded_indexes(db: sqlite3.Connection) -> None:
+    """Migration 6: the versions of facts and contributions, each in an
+    index of its own, so listing the sessions whose facts are newer than
+    their fold reads two narrow indexes instead of every facts and
+    contribution row (a few KB each)."""
+    db.execute("CREATE INDEX agg_facts_versions ON agg_facts (version)")
+    db.execute(
+        "CREATE INDEX agg_contribution_versions ON agg_contributions (key, session_rowid, version)"
+    )
+
+
 def _dims_text(dims: Sequence[str]) -> str:
     return orjson.dumps(list(dims)).decode()
 
 
-def _rows_json(rows: Sequence[AggregateRow]) -> str:
-    return orjson.dumps(
-        [[r.name, r.day, _dims_text(r.dims), r.count, r.total] for r in rows]
-    ).decode()
-
-
-def _rows_loaded(text: str) -> list[AggregateRow]:
-    return [
-        AggregateRow(n, int(d), tuple(orjson.loads(k)), int(c), float(t))
-        for n, d, k, c, t in orjson.loads(text)
-    ]
+#: A total's key as the tables keep it: (name, day, dims as JSON text).
+TextKey = tuple[str, int, str]
 
 
 def _session_rowid(db: sqlite3.Connection, session_id: str) -> int | None:
@@ -120,10 +123,42 @@ def merge_facts(
     return SessionFacts(merged, version)
 
 
+def session_facts(db: sqlite3.Connection, session_id: str) -> SessionFacts | None:
+    row = db.execute(
+        "SELECT f.version, f.facts FROM sessions s "
+        "LEFT JOIN agg_facts f ON f.session_rowid = s.id WHERE s.session_id = ?",
+        (session_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    if row[0] is None:
+        return SessionFacts({}, 0)
+    return SessionFacts(orjson.loads(row[1]), int(row[0]))
+
+
+def unfolded(db: sqlite3.Connection, key: str, after: str | None, limit: int) -> list[str]:
+    # The inner query reads only the two version indexes (their entries are
+    # a few bytes, where a facts or contribution row is kilobytes); the
+    # sessions it finds are few, so sorting them costs nothing.
+    rows = db.execute(
+        "SELECT session_id FROM sessions WHERE id IN ("
+        " SELECT f.session_rowid FROM agg_facts f INDEXED BY agg_facts_versions"
+        " LEFT JOIN agg_contributions c INDEXED BY agg_contribution_versions"
+        " ON c.key = ? AND c.session_rowid = f.session_rowid"
+        " WHERE c.version IS NULL OR c.version < f.version)"
+        " AND (? IS NULL OR session_id > ?) ORDER BY session_id LIMIT ?",
+        (key, after, after, limit),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
 def add_to_totals(db: sqlite3.Connection, delta: Sequence[AggregateRow]) -> None:
-    if not delta:
+    _add_to_totals(db, [(r.name, r.day, _dims_text(r.dims), r.count, r.total) for r in delta])
+
+
+def _add_to_totals(db: sqlite3.Connection, params: list[tuple[str, int, str, int, float]]) -> None:
+    if not params:
         return
-    params = [(r.name, r.day, _dims_text(r.dims), r.count, r.total) for r in delta]
     db.executemany(
         "INSERT INTO agg_totals (name, day, dims, count, total) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (name, day, dims) DO UPDATE SET "
@@ -149,20 +184,34 @@ def set_contribution(
     ).fetchone()
     if row is not None and int(row[0]) >= version:
         return False
-    old = _rows_loaded(row[1]) if row else []
-    add_to_totals(db, row_delta(old, rows))
+    new = [(r.name, r.day, _dims_text(r.dims), r.count, r.total) for r in rows]
+    # The difference is taken on the rows as stored (dims as JSON text):
+    # the old rows are never turned back into AggregateRows.
+    delta: dict[TextKey, list[float]] = {}
+    if row is not None:
+        for n, d, k, c, t in orjson.loads(row[1]):
+            delta[(n, int(d), k)] = [-c, -t]
+    for n, d, k, c, t in new:
+        slot = delta.get((n, d, k))
+        if slot is None:
+            delta[(n, d, k)] = [c, t]
+        else:
+            slot[0] += c
+            slot[1] += t
+    _add_to_totals(db, [(n, d, k, int(c), t) for (n, d, k), (c, t) in delta.items() if c or t])
+    text = orjson.dumps(new).decode()
     # An UPDATE, not a REPLACE: a REPLACE deletes first, and the delete
     # trigger would subtract the old rows a second time.
     if row is None:
         db.execute(
             "INSERT INTO agg_contributions (session_rowid, key, version, rows) VALUES (?, ?, ?, ?)",
-            (rowid, key, version, _rows_json(rows)),
+            (rowid, key, version, text),
         )
     else:
         db.execute(
             "UPDATE agg_contributions SET version = ?, rows = ? "
             "WHERE session_rowid = ? AND key = ?",
-            (version, _rows_json(rows), rowid, key),
+            (version, text, rowid, key),
         )
     return True
 

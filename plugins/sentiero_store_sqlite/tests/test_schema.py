@@ -134,7 +134,7 @@ async def test_a_records_database_gains_the_aggregate_tables_after_them(db_path:
     store = SQLiteStore(db_path)
     await store.open()
     try:
-        assert _versions(db_path) == [1, 2, 3, 4, 5] == list(range(1, LATEST + 1))
+        assert _versions(db_path) == list(range(1, LATEST + 1)) and LATEST >= 5
         assert await store.get_record("issues", "i1") == {"count": 2}
         await _session_with_rows(store)
         totals = await store.aggregate("views", 0, 10, group_by=(0,))
