@@ -232,7 +232,7 @@ class AggregateMethods:
     """The aggregates part of :class:`sentiero_core.store.Store`.
 
     Public methods (what collectors and analyzers call): :meth:`merge_facts`,
-    :meth:`session_facts`, :meth:`unfolded_sessions`,
+    :meth:`add_facts`, :meth:`session_facts`, :meth:`unfolded_sessions`,
     :meth:`set_contribution`, :meth:`aggregate`, :meth:`aggregate_rows`,
     :meth:`clear_aggregates`. A store with ``capabilities.aggregates``
     implements the primitives whose names start with ``aggregates_``; the
@@ -267,6 +267,19 @@ class AggregateMethods:
         for key in facts:
             _check_name("a fact key", key)
         return await self.aggregates_merge_facts(session_id, dict(facts))
+
+    async def add_facts(self, session_id: str, facts: Mapping[str, FactValue]) -> bool:
+        """Merge ``facts`` like :meth:`merge_facts` (atomically, bumping the
+        version) without reading the session's facts back: for a collector
+        that folds later, this spares carrying every fact of a long session
+        at every batch. ``False`` when the session does not exist."""
+        self._require_aggregates()
+        _check_name("session_id", session_id)
+        if not isinstance(facts, Mapping):
+            raise TypeError(f"facts must be a mapping, got {type(facts).__name__}")
+        for key in facts:
+            _check_name("a fact key", key)
+        return bool(await self.aggregates_add_facts(session_id, dict(facts)))
 
     async def session_facts(self, session_id: str) -> SessionFacts | None:
         """The session's facts and their version as they stand, changing
@@ -378,6 +391,13 @@ class AggregateMethods:
         version, atomically; all facts and the new version, or ``None`` for
         a session that does not exist."""
         raise AggregatesUnsupported(f"the {self.name} store does not keep aggregates")
+
+    async def aggregates_add_facts(self, session_id: str, facts: dict[str, FactValue]) -> bool:
+        """Merge (set) ``facts`` and bump the version, atomically, like
+        :meth:`aggregates_merge_facts`, returning only whether the session
+        exists. The fallback merges and drops the answer; a backend should
+        write without reading the session's facts."""
+        return await self.aggregates_merge_facts(session_id, facts) is not None
 
     async def aggregates_facts(self, session_id: str) -> SessionFacts | None:
         """The session's facts and version without changing them

@@ -131,6 +131,32 @@ class AggregatesContract:
         assert not await store.set_contribution("missing", "k", _rows("/home", 1))
 
     @pytest.mark.asyncio
+    async def test_added_facts_merge_like_merged_ones(self, store: Store) -> None:
+        """Ensure that ``add_facts`` sets facts as ``merge_facts`` does
+        (a value replaced whole, keys with quotes, dots, dollars and
+        backslashes, null values), bumps the version, and says ``False``
+        for an unknown session."""
+        _require(store)
+        await _session(store, "a")
+        assert await store.add_facts("a", {"ev|w|1": {"clicks": [1, 2], "x": {"y": 1}}})
+        before = await store.session_facts("a")
+        assert before is not None and before.version >= 1
+        odd: dict[str, Any] = {
+            'k"q': 1,
+            "back\\slash": [True],
+            "$d.k": None,
+            "ev|w|1": {"clicks": []},
+        }
+        assert await store.add_facts("a", odd)
+        after = await store.session_facts("a")
+        assert after is not None and after.version > before.version
+        assert after.facts == odd
+        again = await store.merge_facts("a", {"end": 3.5})
+        assert again is not None and again.facts == {**odd, "end": 3.5}
+        assert not await store.add_facts("missing", {"x": 1})
+        assert await store.session_facts("missing") is None
+
+    @pytest.mark.asyncio
     async def test_session_facts_are_read_without_changing(self, store: Store) -> None:
         """Ensure that ``session_facts`` returns the facts and version the
         last merge returned, changes neither, gives version 0 and no facts

@@ -21,12 +21,14 @@ async def collect(
     """Merge the batch's facts (durable when this returns) and have its
     session folded: by ``folder``, else by the store's running folder,
     else now."""
-    merged = await store.merge_facts(batch.session_id, batch_facts(batch))
-    if merged is None:  # the session was removed meanwhile
-        return
     folder = folder or folder_of(store)
     if folder is not None:
-        folder.mark(batch.session_id)
+        # The fold reads the facts when it comes: nothing to carry back now.
+        if await store.add_facts(batch.session_id, batch_facts(batch)):
+            folder.mark(batch.session_id)
+        return
+    merged = await store.merge_facts(batch.session_id, batch_facts(batch))
+    if merged is None:  # the session was removed meanwhile
         return
     rows = fold_session(batch.session_id, merged.facts, settings)
     # A stale fold (an earlier version finishing last) is refused by the store.

@@ -99,6 +99,21 @@ class MongoAggregates:
         stored = doc.get("f") or {}
         return SessionFacts({_key(k): v for k, v in stored.items()}, int(doc["v"]))
 
+    async def add_facts(self, session_id: str, facts: dict[str, Any]) -> bool:
+        """``merge_facts`` with nothing read back: the facts travel one way."""
+        if not await self._session_exists(session_id):
+            return False
+        update: dict[str, Any] = {"$inc": {"v": 1}}
+        if facts:
+            update["$set"] = {f"f.{_field(k)}": v for k, v in facts.items()}
+        for _attempt in range(MAX_RACES):
+            try:
+                await self.facts.update_one({"_id": session_id}, update, upsert=True)
+                return True
+            except DuplicateKeyError:
+                continue  # two first merges raced to insert; update the winner's
+        raise StoreError(f"merging facts of session {session_id!r} kept racing; try again")
+
     async def session_facts(self, session_id: str) -> SessionFacts | None:
         if not await self._session_exists(session_id):
             return None
@@ -244,6 +259,13 @@ class MongoAggregateMethods:
             "merging facts", lambda: aggregates.merge_facts(session_id, facts)
         )
         return result
+
+    async def aggregates_add_facts(self, session_id: str, facts: dict[str, Any]) -> bool:
+        aggregates = self._aggregates
+        added: bool = await self._retry.run(
+            "merging facts", lambda: aggregates.add_facts(session_id, facts)
+        )
+        return added
 
     async def aggregates_facts(self, session_id: str) -> SessionFacts | None:
         aggregates = self._aggregates

@@ -68,6 +68,13 @@ class SQLiteAggregates:
                 result: T = await db.run(work)
         return result
 
+    async def aggregates_add_facts(self, session_id: str, facts: dict[str, Any]) -> bool:
+        return bool(
+            await self._aggregate_write(
+                partial(aggregates.add_facts, session_id=session_id, facts=facts)
+            )
+        )
+
     async def aggregates_set(
         self, session_id: str, key: str, version: int, rows: list[AggregateRow]
     ) -> bool:

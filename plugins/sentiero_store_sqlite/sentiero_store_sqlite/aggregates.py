@@ -16,6 +16,7 @@ transaction, and concurrent ones share a transaction like appends do
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -121,6 +122,36 @@ def merge_facts(
         (rowid, version, orjson.dumps(merged).decode()),
     )
     return SessionFacts(merged, version)
+
+
+#: Fact keys json_set can address as ``$."key"`` (no quote, backslash or control character).
+_PLAIN_KEY = re.compile(r'^[^"\\\x00-\x1f]+$')
+
+
+def add_facts(db: sqlite3.Connection, session_id: str, facts: dict[str, Any]) -> bool:
+    """``merge_facts`` without reading the facts back: SQLite's ``json_set``
+    replaces each fact in place, so the session's other facts are never
+    turned into Python objects."""
+    if not facts or not all(_PLAIN_KEY.match(k) for k in facts):
+        return merge_facts(db, session_id, facts) is not None
+    rowid = _session_rowid(db, session_id)
+    if rowid is None:
+        return False
+    args: list[Any] = []
+    for key, value in facts.items():
+        args += [f'$."{key}"', orjson.dumps(value).decode()]
+    setters = ", ".join("?, json(?)" for _ in facts)
+    updated = db.execute(
+        f"UPDATE agg_facts SET facts = json_set(facts, {setters}), version = version + 1 "
+        "WHERE session_rowid = ?",
+        (*args, rowid),
+    ).rowcount
+    if not updated:
+        db.execute(
+            "INSERT INTO agg_facts (session_rowid, version, facts) VALUES (?, 1, ?)",
+            (rowid, orjson.dumps(facts).decode()),
+        )
+    return True
 
 
 def session_facts(db: sqlite3.Connection, session_id: str) -> SessionFacts | None:
