@@ -5,8 +5,9 @@ returns); folding a session reads all its facts back and sets its rows
 with their version (see :mod:`.collector`). Folding after every batch made
 a session of N batches cost N folds of a growing session, so a
 :class:`Folder` (one per store, running while the app serves) folds a
-changed session once ``fold_interval`` has passed since its first unfolded
-batch, whatever arrived meanwhile.
+changed session once it has had no batch for ``fold_interval`` seconds (a
+visit that ended, or paused), and a session that keeps going at least
+every ``fold_max_delay`` seconds: most sessions are folded once.
 
 Nothing here is needed for exactness: every fold sets the rows of every
 fact merged before it, with their version, and the store keeps the highest
@@ -36,6 +37,8 @@ log = logging.getLogger("sentiero.analytics")
 SESSION_KEY = "analytics"
 #: Folds in flight at once: their writes share the store's transactions.
 FOLDS_AT_ONCE = 16
+#: Longest wait between two looks for due sessions, in seconds.
+TICK_S = 1.0
 #: Unfolded sessions asked of the store per query while sweeping.
 SWEEP_PAGE = 500
 
@@ -58,9 +61,8 @@ class Folder:
     def __init__(self, store: Store, settings: AnalyticsSettings) -> None:
         self.store = store
         self.settings = settings
-        #: session -> when it is due (monotonic). Every session waits the
-        #: same interval, so insertion order is due order.
-        self._due: dict[str, float] = {}
+        #: session -> [first unfolded mark, last mark] (monotonic)
+        self._due: dict[str, list[float]] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -74,15 +76,20 @@ class Folder:
         """Sessions waiting for their fold."""
         return len(self._due)
 
-    def mark(self, session_id: str) -> None:
-        """The session has facts newer than its fold: fold it once its
-        interval has passed (a session already waiting keeps its turn)."""
+    def mark(self, session_id: str, now: float | None = None) -> None:
+        """The session has facts newer than its fold: fold it once it has
+        been quiet for ``fold_interval``, or ``fold_max_delay`` after its
+        first unfolded batch."""
         if self._stopped:
             raise RuntimeError("this folder has stopped: fold with another, or now")
-        if session_id not in self._due:
-            self._due[session_id] = time.monotonic() + self.settings.fold_interval
+        now = time.monotonic() if now is None else now
+        marks = self._due.get(session_id)
+        if marks is None:
+            self._due[session_id] = [now, now]
             if len(self._due) == 1:
                 self._wake.set()
+        else:
+            marks[1] = now
 
     def start(self) -> None:
         if self._task is None:
@@ -99,14 +106,14 @@ class Folder:
             await self._task
             self._task = None
         while self._due:  # marks may come while it folds
-            await self._fold(self._take(math.inf))
+            await self._fold(self.take_due(math.inf))
         self._stopped = True
 
     async def flush(self) -> None:
         """Fold every pending session now, then every session the store
         holds unfolded (other processes' included): when it returns, every
         fact merged before the call is in the totals."""
-        await self._fold(self._take(math.inf))
+        await self._fold(self.take_due(math.inf))
         await self.sweep()
 
     async def sweep(self) -> int:
@@ -134,13 +141,15 @@ class Folder:
                 return folded
             after = ids[-1]
 
-    def _take(self, now: float) -> list[str]:
+    def take_due(self, now: float) -> list[str]:
         """Remove and return the sessions due at ``now``."""
-        due: list[str] = []
-        for session_id, when in self._due.items():
-            if when > now:
-                break
-            due.append(session_id)
+        quiet = self.settings.fold_interval
+        most = max(self.settings.fold_max_delay, quiet)
+        due = [
+            session_id
+            for session_id, (first, last) in self._due.items()
+            if now >= min(last + quiet, first + most)
+        ]
         for session_id in due:
             del self._due[session_id]
         return due
@@ -176,14 +185,20 @@ class Folder:
                     self._next_sweep = now + every if every > 0 else math.inf
                     await self.sweep()
                 # stopping is asked first: sessions taken must be folded
-                while not self._stopping and (due := self._take(time.monotonic())):
+                while not self._stopping and (due := self.take_due(time.monotonic())):
                     await self._fold(due)
             except Exception:
                 log.exception("the analytics folding task failed; it carries on")
             if self._stopping:
                 return
-            first = next(iter(self._due.values()), math.inf)
-            delay = min(first, self._next_sweep) - time.monotonic()
+            # Due times move with every batch: look again at most every
+            # TICK_S while sessions wait (each look is one pass over them).
+            waiting = (
+                time.monotonic() + min(self.settings.fold_interval, TICK_S)
+                if self._due
+                else math.inf
+            )
+            delay = min(waiting, self._next_sweep) - time.monotonic()
             self._wake.clear()
             if delay > 0:
                 try:

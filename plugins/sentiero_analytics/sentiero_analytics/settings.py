@@ -11,6 +11,7 @@ RAGE_WINDOW_MS = 1000
 RAGE_RADIUS_PX = 30
 DEAD_CLICK_WAIT_MS = 1000
 FOLD_INTERVAL_S = 30.0
+FOLD_MAX_DELAY_S = 300.0
 #: A day: an interval beyond it is a typo (milliseconds for seconds).
 MAX_INTERVAL_S = 86_400.0
 
@@ -30,9 +31,13 @@ class AnalyticsSettings:
     scroll_step_px: int = 250
     #: Replays linked per error, funnel step or frustrated element.
     max_links: int = 20
-    #: Seconds a session with new facts waits for its fold: every batch
-    #: arriving meanwhile is folded with it (reports lag by this much).
+    #: A session with new facts is folded once it has had no batch for
+    #: this many seconds (a visit ended or paused) ...
     fold_interval: float = FOLD_INTERVAL_S
+    #: ... or at the latest this many seconds after its first unfolded
+    #: batch (a visit still going), never sooner than ``fold_interval``:
+    #: reports lag by up to this much.
+    fold_max_delay: float = FOLD_MAX_DELAY_S
     #: Seconds between looks for sessions a stopped process left unfolded
     #: (also done at start-up); 0 looks at start-up only.
     sweep_interval: float = 300.0
@@ -41,7 +46,7 @@ class AnalyticsSettings:
         for name in ("rage_clicks", "rage_window_ms", "heatmap_cell_px", "scroll_step_px"):
             if getattr(self, name) < 1:
                 raise ValueError(f"plugins.analytics.{name} must be at least 1")
-        for name in ("fold_interval", "sweep_interval"):
+        for name in ("fold_interval", "fold_max_delay", "sweep_interval"):
             value = getattr(self, name)
             if not 0 <= value <= MAX_INTERVAL_S:
                 raise ValueError(

@@ -118,3 +118,26 @@ async def test_stopping_while_folding_leaves_nothing_unfolded(tmp_path: Path, ba
             folder.mark("s0")
     finally:
         await store.close()
+
+
+async def test_a_session_is_folded_once_quiet_or_at_the_latest_after_the_max_delay() -> None:
+    folder = Folder(MemoryStore(), AnalyticsSettings(fold_interval=30, fold_max_delay=300))
+    # a visit with a batch every 10 s for 100 s, then nothing
+    for t in range(0, 101, 10):
+        folder.mark("visit", now=1000.0 + t)
+        assert folder.take_due(1000.0 + t) == [], "not while batches keep coming"
+    assert folder.take_due(1129.0) == []
+    assert folder.take_due(1130.0) == ["visit"], "30 s after its last batch"
+    # a visit that never pauses is folded 300 s after its first unfolded batch
+    for t in range(0, 400, 10):
+        folder.mark("long", now=2000.0 + t)
+        due = folder.take_due(2000.0 + t)
+        if due:
+            assert (due, t) == (["long"], 300)
+            break
+    else:
+        raise AssertionError("a session that never pauses must still be folded")
+    # and a max delay below the interval counts as the interval
+    short = Folder(MemoryStore(), AnalyticsSettings(fold_interval=30, fold_max_delay=5))
+    short.mark("s", now=0.0)
+    assert short.take_due(29.0) == [] and short.take_due(30.0) == ["s"]
