@@ -1,12 +1,13 @@
 """The aggregates capability of the SQLite store.
 
 Three tables (migration 5): ``agg_totals`` holds one row per (name, day,
-dims); ``agg_contributions`` holds each session's contributions as JSON
-rows; ``agg_facts`` holds each session's facts. Both per-session tables
-hang off ``sessions`` with ``ON DELETE CASCADE``, and a trigger subtracts a
-deleted contribution from the totals, so every way a session leaves
-(delete, erase, purge, eviction) takes its numbers along without the
-removal code knowing about aggregates.
+dims) (laid out in columns since migration 6, see :mod:`.totals`);
+``agg_contributions`` holds each session's contributions as JSON rows;
+``agg_facts`` holds each session's facts. Both per-session tables hang off
+``sessions`` with ``ON DELETE CASCADE``, and a trigger subtracts a deleted
+contribution from the totals, so every way a session leaves (delete,
+erase, purge, eviction) takes its numbers along without the removal code
+knowing about aggregates.
 
 Writes run whole on the writer's thread inside one ``BEGIN IMMEDIATE``
 transaction, and concurrent ones share a transaction like appends do
@@ -24,13 +25,15 @@ import orjson
 
 from sentiero_core.store import AggregateRow, SessionFacts, row_delta
 
+from . import totals
+
 #: Rows of one contribution, as JSON: [name, day, dims as JSON text, count, total].
 _ROW = "json_extract(j.value, '$[{}]')"
 
 
 # Cascaded deletes fire triggers too: a removed session's numbers leave the
 # totals, and totals back at zero leave the table (they may name the
-# session's pages).
+# session's pages). Migration 5's; migration 6 replaced it (.totals).
 TRIGGER = f"""CREATE TRIGGER agg_contribution_removed AFTER DELETE ON agg_contributions
         BEGIN
             UPDATE agg_totals SET
@@ -52,7 +55,7 @@ TRIGGER = f"""CREATE TRIGGER agg_contribution_removed AFTER DELETE ON agg_contri
 
 
 def create_tables(db: sqlite3.Connection) -> None:
-    """Migration 4."""
+    """Migration 5 (as released: migration 6 changes the totals)."""
     for sql in [
         """CREATE TABLE agg_totals (
             name TEXT NOT NULL,
@@ -79,8 +82,7 @@ def create_tables(db: sqlite3.Connection) -> None:
         db.execute(sql)
 
 
-def _dims_text(dims: Sequence[str]) -> str:
-    return orjson.dumps(list(dims)).decode()
+_dims_text = totals.dims_text
 
 
 def _rows_json(rows: Sequence[AggregateRow]) -> str:
@@ -121,20 +123,8 @@ def merge_facts(
 
 
 def add_to_totals(db: sqlite3.Connection, delta: Sequence[AggregateRow]) -> None:
-    if not delta:
-        return
-    params = [(r.name, r.day, _dims_text(r.dims), r.count, r.total) for r in delta]
-    db.executemany(
-        "INSERT INTO agg_totals (name, day, dims, count, total) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (name, day, dims) DO UPDATE SET "
-        "count = count + excluded.count, total = total + excluded.total",
-        params,
-    )
-    db.executemany(
-        "DELETE FROM agg_totals WHERE name = ? AND day = ? AND dims = ? "
-        "AND count = 0 AND abs(total) < 1e-9",
-        [p[:3] for p in params],
-    )
+    if delta:
+        totals.add(db, delta)
 
 
 def set_contribution(
@@ -174,18 +164,7 @@ def fetch(
     day_to: int,
     where: dict[int, str] | None = None,
 ) -> list[AggregateRow]:
-    # Matching dimensions in SQL spares building the rows that do not match.
-    extra = "".join(f" AND json_extract(dims, '$[{int(pos)}]') = ?" for pos in (where or {}))
-    values = list((where or {}).values())
-    out: list[AggregateRow] = []
-    for name in names:
-        for day, dims, count, total in db.execute(
-            "SELECT day, dims, count, total FROM agg_totals "
-            f"WHERE name = ? AND day BETWEEN ? AND ?{extra}",
-            (name, day_from, day_to, *values),
-        ):
-            out.append(AggregateRow(name, int(day), tuple(orjson.loads(dims)), int(count), total))
-    return out
+    return totals.fetch(db, names, day_from, day_to, where or {})
 
 
 def clear(db: sqlite3.Connection) -> None:
@@ -197,7 +176,7 @@ def clear(db: sqlite3.Connection) -> None:
         db.execute("DELETE FROM agg_facts")
         db.execute("DELETE FROM agg_totals")
     finally:
-        db.execute(TRIGGER)
+        db.execute(totals.CONTRIBUTION_REMOVED)
 
 
 @dataclass

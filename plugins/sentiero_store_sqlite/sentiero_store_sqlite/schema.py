@@ -20,6 +20,7 @@ import orjson
 from sentiero_core.store import StoreError
 
 from .aggregates import create_tables as create_aggregate_tables
+from .totals import migrate_v6 as totals_in_columns
 
 #: "STNR" in the SQLite header's application id field.
 APPLICATION_ID = 0x53544E52
@@ -212,6 +213,7 @@ MIGRATIONS: list[tuple[int, Migration]] = [
     (3, _v3_recorder_seq),
     (4, _v4_records),
     (5, create_aggregate_tables),
+    (6, totals_in_columns),
 ]
 LATEST = MIGRATIONS[-1][0]
 
