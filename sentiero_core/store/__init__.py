@@ -32,7 +32,9 @@ The toolkit:
   :class:`AggregateRow`, :class:`SessionFacts`, :class:`Tally`,
   :func:`row_delta`, :func:`check_rows`, :func:`rows_to_json` /
   :func:`rows_from_json`, :func:`day_of`, :func:`day_from_date`,
-  :func:`date_of_day`.
+  :func:`date_of_day`, and the reference semantics of the optional
+  grouping primitives, :func:`group_rows`, :func:`group_sizes` and
+  :func:`latest_rows`.
 """
 
 from .aggregates import (
@@ -46,6 +48,9 @@ from .aggregates import (
     date_of_day,
     day_from_date,
     day_of,
+    group_rows,
+    group_sizes,
+    latest_rows,
     row_delta,
     rows_from_json,
     rows_to_json,
@@ -150,6 +155,9 @@ __all__ = [
     "encode_cursor",
     "event_cursor",
     "event_time",
+    "group_rows",
+    "group_sizes",
+    "latest_rows",
     "limits_from",
     "matches",
     "merge_digest",

@@ -28,10 +28,19 @@ totals. That is what makes the numbers exact:
   are newer than their fold (a process that stopped before folding).
 
 A store declares the capability with ``StoreCapabilities(aggregates=True)``
-and implements the four primitives of :class:`AggregateMethods` (and
-should implement the two read primitives added since, which have
-fallbacks); the public methods check their arguments the same way for
-every backend.
+and implements the four primitives of :class:`AggregateMethods`; the
+public methods check their arguments the same way for every backend.
+The others are optional, with fallbacks: ``aggregates_add_facts``,
+``aggregates_facts`` and ``aggregates_unfolded`` (for collectors that fold
+later than they merge), and ``aggregates_group`` (sums per group, what
+:meth:`AggregateMethods.aggregate` asks for), ``aggregates_group_sizes``
+(how many groups have each count, for
+:meth:`AggregateMethods.aggregate_group_sizes`) and ``aggregates_latest``
+(the first rows of each group, what
+:meth:`AggregateMethods.aggregate_latest` asks for); without the last
+three the base class computes them from ``aggregates_fetch`` with
+:func:`group_rows`, :func:`group_sizes` and :func:`latest_rows`, which are
+also the reference a backend's own versions must agree with.
 """
 
 from __future__ import annotations
@@ -52,6 +61,11 @@ MAX_CONTRIBUTION_ROWS = 5_000
 MAX_FACTS = 20_000
 
 Dims = tuple[str, ...]
+#: What the grouping primitives take as ``where``: the values allowed at each
+#: position (one text is a set of one).
+Allowed = Mapping[int, frozenset[str]]
+#: Most rows per group :meth:`AggregateMethods.aggregate_latest` returns.
+MAX_LATEST = 1_000
 FactValue = str | int | float | bool | None | list[Any] | dict[str, Any]
 
 
@@ -228,14 +242,111 @@ def _matches(dims: Dims, where: Mapping[int, Any]) -> bool:
     return True
 
 
+def _at(dims: Dims, pos: int) -> str:
+    return dims[pos] if pos < len(dims) else ""
+
+
+def _allowed(where: Mapping[int, Any] | None) -> dict[int, frozenset[str]] | None:
+    """``where`` as the sets of values allowed per position, or ``None``
+    when a predicate is among them (only Python can evaluate it)."""
+    out: dict[int, frozenset[str]] = {}
+    for pos, wanted in (where or {}).items():
+        if isinstance(pos, bool) or not isinstance(pos, int) or pos < 0:
+            raise ValueError(f"a where position must be an integer of at least 0, got {pos!r}")
+        if callable(wanted):
+            return None
+        values = frozenset([wanted] if isinstance(wanted, str) else wanted)
+        if not all(isinstance(v, str) for v in values):
+            raise ValueError(f"where matches text, got {wanted!r} at {pos}")
+        out[pos] = values
+    return out
+
+
+def _exact(where: Allowed) -> dict[int, str]:
+    """What ``aggregates_fetch`` may use of ``where``: single values. Not
+    ``""``, which a row without that dimension matches too, and a backend
+    may not know it."""
+    return {p: v for p, allowed in where.items() if len(allowed) == 1 for v in allowed if v}
+
+
+def _positions(what: str, positions: Sequence[int]) -> tuple[int, ...]:
+    out = tuple(positions)
+    for pos in out:
+        if isinstance(pos, bool) or not isinstance(pos, int) or pos < 0:
+            raise ValueError(f"{what} positions must be integers of at least 0, got {pos!r}")
+    return out
+
+
+def group_rows(
+    rows: Iterable[AggregateRow],
+    where: Allowed,
+    group_by: Sequence[int],
+    by_day: bool = False,
+) -> dict[Dims, Tally]:
+    """The reference semantics of ``aggregates_group``: the rows whose
+    dimension at each position of ``where`` is one of the values given
+    there (a missing dimension is ``""``), summed per group of the
+    dimensions at ``group_by``, preceded by the ISO date when ``by_day``."""
+    sums: dict[Dims, list[float]] = {}
+    for row in rows:
+        dims = row.dims
+        if any(_at(dims, pos) not in allowed for pos, allowed in where.items()):
+            continue
+        group = tuple(_at(dims, p) for p in group_by)
+        if by_day:
+            group = (date_of_day(row.day), *group)
+        slot = sums.setdefault(group, [0, 0.0])
+        slot[0] += row.count
+        slot[1] += row.total
+    return {k: Tally(int(c), t) for k, (c, t) in sums.items()}
+
+
+def group_sizes(groups: Mapping[Dims, Tally]) -> dict[int, int]:
+    """The reference semantics of ``aggregates_group_sizes``: how many of
+    ``groups`` have each count."""
+    sizes: dict[int, int] = {}
+    for tally in groups.values():
+        sizes[tally.count] = sizes.get(tally.count, 0) + 1
+    return sizes
+
+
+def latest_rows(
+    rows: Iterable[AggregateRow],
+    where: Allowed,
+    group_by: Sequence[int],
+    limit: int,
+    groups: frozenset[Dims] | None = None,
+) -> dict[Dims, list[AggregateRow]]:
+    """The reference semantics of ``aggregates_latest``: per group of the
+    dimensions at ``group_by`` (only the ``groups`` given, when given), the
+    first ``limit`` rows matching ``where`` ordered by day (latest first),
+    then total (highest first), then dims (ascending)."""
+    found: dict[Dims, list[AggregateRow]] = {}
+    for row in rows:
+        if any(_at(row.dims, pos) not in allowed for pos, allowed in where.items()):
+            continue
+        group = tuple(_at(row.dims, p) for p in group_by)
+        if groups is None or group in groups:
+            found.setdefault(group, []).append(row)
+    for items in found.values():
+        items.sort(key=lambda r: r.dims)
+        items.sort(key=lambda r: (r.day, r.total), reverse=True)
+        del items[limit:]
+    return found
+
+
 class AggregateMethods:
     """The aggregates part of :class:`sentiero_core.store.Store`.
 
     Public methods (what collectors and analyzers call): :meth:`merge_facts`,
     :meth:`add_facts`, :meth:`session_facts`, :meth:`unfolded_sessions`,
-    :meth:`set_contribution`, :meth:`aggregate`, :meth:`aggregate_rows`,
-    :meth:`clear_aggregates`. A store with ``capabilities.aggregates``
-    implements the primitives whose names start with ``aggregates_``; the
+    :meth:`set_contribution`, :meth:`aggregate`,
+    :meth:`aggregate_group_sizes`, :meth:`aggregate_latest`,
+    :meth:`aggregate_rows`, :meth:`clear_aggregates`. A store with
+    ``capabilities.aggregates`` implements the primitives whose names start
+    with ``aggregates_`` (``aggregates_add_facts``, ``aggregates_facts``,
+    ``aggregates_unfolded``, ``aggregates_group``,
+    ``aggregates_group_sizes`` and ``aggregates_latest`` are optional); the
     store removes a session's contributions and facts itself whenever it
     removes the session.
     """
@@ -365,17 +476,101 @@ class AggregateMethods:
         ``where`` maps a dimension's position to the value it must equal, a
         collection of allowed values, or a predicate; ``group_by`` lists the
         positions of the dimensions that make a group (its key, in that
-        order), preceded by the ISO date when ``by_day``."""
+        order), preceded by the ISO date when ``by_day``. Without
+        predicates the store sums in place (``aggregates_group``), so only
+        the groups travel."""
+        self._require_aggregates()
+        _check_name("an aggregate name", name)
+        positions = _positions("group_by", group_by)
+        allowed = _allowed(where)
+        if day_to < day_from:
+            return {}
+        if allowed is not None:
+            if any(not values for values in allowed.values()):
+                return {}
+            return dict(
+                await self.aggregates_group(
+                    name, int(day_from), int(day_to), allowed, positions, bool(by_day)
+                )
+            )
+        # a predicate: every row of the range comes to Python
         groups: dict[Dims, Tally] = {}
         exact = {p: v for p, v in (where or {}).items() if isinstance(v, str)}
         for row in await self.aggregate_rows([name], day_from, day_to, exact):
             if where and not _matches(row.dims, where):
                 continue
-            group = tuple(row.dims[p] if p < len(row.dims) else "" for p in group_by)
+            group = tuple(_at(row.dims, p) for p in positions)
             if by_day:
                 group = (date_of_day(row.day), *group)
             groups[group] = groups.get(group, Tally()) + Tally(row.count, row.total)
         return groups
+
+    async def aggregate_group_sizes(
+        self,
+        name: str,
+        day_from: int,
+        day_to: int,
+        *,
+        group_by: Sequence[int],
+        where: Mapping[int, str | Iterable[str]] | None = None,
+    ) -> dict[int, int]:
+        """How many groups (as :meth:`aggregate` makes them) have each
+        count: ``{1: 120, 2: 30}`` is 150 groups, 30 of them counted
+        twice. Distinct users and returning users, say, without the groups
+        leaving the store; ``where`` as for :meth:`aggregate_latest`."""
+        self._require_aggregates()
+        _check_name("an aggregate name", name)
+        positions = _positions("group_by", group_by)
+        allowed = _allowed(where)
+        if allowed is None:
+            raise ValueError(
+                "aggregate_group_sizes matches text or collections of text, not predicates"
+            )
+        if day_to < day_from or any(not v for v in allowed.values()):
+            return {}
+        return dict(
+            await self.aggregates_group_sizes(name, int(day_from), int(day_to), allowed, positions)
+        )
+
+    async def aggregate_latest(
+        self,
+        name: str,
+        day_from: int,
+        day_to: int,
+        *,
+        group_by: Sequence[int],
+        limit: int,
+        where: Mapping[int, str | Iterable[str]] | None = None,
+        groups: Iterable[Dims] | None = None,
+    ) -> dict[Dims, list[AggregateRow]]:
+        """Per group of the dimensions at ``group_by``, the first ``limit``
+        total rows of ``name`` in the day range, latest day first, then
+        highest total, then dims in ascending order; ``where`` as for
+        :meth:`aggregate` (text or collections of text). With ``groups``,
+        only those groups: a store may then stop reading once each has
+        ``limit`` rows. For rows that name a session (a replay link whose
+        total is a time), this is the recent sessions of each group without
+        reading every session's row."""
+        self._require_aggregates()
+        _check_name("an aggregate name", name)
+        positions = _positions("group_by", group_by)
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LATEST:
+            raise ValueError(f"limit must be an integer from 1 to {MAX_LATEST}, got {limit!r}")
+        allowed = _allowed(where)
+        if allowed is None:
+            raise ValueError("aggregate_latest matches text or collections of text, not predicates")
+        wanted = None
+        if groups is not None:
+            wanted = frozenset(tuple(g) for g in groups)
+            if any(len(g) != len(positions) for g in wanted):
+                raise ValueError("every group must have one value per group_by position")
+        if day_to < day_from or any(not v for v in allowed.values()) or wanted == frozenset():
+            return {}
+        return dict(
+            await self.aggregates_latest(
+                name, int(day_from), int(day_to), allowed, positions, limit, wanted
+            )
+        )
 
     async def clear_aggregates(self) -> None:
         """Remove every aggregate, contribution and fact (before a rebuild)."""
@@ -439,3 +634,61 @@ class AggregateMethods:
     async def aggregates_clear(self) -> None:
         """Drop every total, contribution and fact."""
         raise AggregatesUnsupported(f"the {self.name} store does not keep aggregates")
+
+    # -- optional: a backend that can sum or sort in place overrides these -----
+
+    async def aggregates_group(
+        self,
+        name: str,
+        day_from: int,
+        day_to: int,
+        where: Allowed,
+        group_by: tuple[int, ...],
+        by_day: bool,
+    ) -> Mapping[Dims, Tally]:
+        """What :meth:`aggregate` returns for ``where`` given as the values
+        allowed per position (none empty); :func:`group_rows` is the
+        reference. By default, every row of the range is read with
+        ``aggregates_fetch`` and summed here."""
+        rows = await self.aggregates_fetch([name], day_from, day_to, _exact(where))
+        return group_rows((r for r in rows if r.name == name), where, group_by, by_day)
+
+    async def aggregates_group_sizes(
+        self,
+        name: str,
+        day_from: int,
+        day_to: int,
+        where: Allowed,
+        group_by: tuple[int, ...],
+    ) -> Mapping[int, int]:
+        """What :meth:`aggregate_group_sizes` returns; :func:`group_sizes`
+        of ``aggregates_group`` by default."""
+        groups = await self.aggregates_group(name, day_from, day_to, where, group_by, False)
+        return group_sizes(groups)
+
+    async def aggregates_latest(
+        self,
+        name: str,
+        day_from: int,
+        day_to: int,
+        where: Allowed,
+        group_by: tuple[int, ...],
+        limit: int,
+        groups: frozenset[Dims] | None,
+    ) -> Mapping[Dims, list[AggregateRow]]:
+        """What :meth:`aggregate_latest` returns; :func:`latest_rows` is the
+        reference. By default, days are read one at a time with
+        ``aggregates_fetch`` from the latest, until every group asked for
+        has ``limit`` rows (or the range ends)."""
+        found: dict[Dims, list[AggregateRow]] = {}
+        for day in range(day_to, day_from - 1, -1):
+            rows = await self.aggregates_fetch([name], day, day, _exact(where))
+            for group, items in latest_rows(
+                (r for r in rows if r.name == name and r.day == day), where, group_by, limit, groups
+            ).items():
+                have = found.setdefault(group, [])
+                have += items[: limit - len(have)]
+            full = all(len(items) >= limit for items in found.values())
+            if groups is not None and len(found) == len(groups) and full:
+                break
+        return found

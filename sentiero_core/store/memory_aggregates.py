@@ -6,7 +6,17 @@ import asyncio
 import copy
 from collections.abc import Sequence
 
-from .aggregates import AggregateRow, Dims, FactValue, SessionFacts, row_delta
+from .aggregates import (
+    AggregateRow,
+    Allowed,
+    Dims,
+    FactValue,
+    SessionFacts,
+    Tally,
+    group_rows,
+    latest_rows,
+    row_delta,
+)
 from .types import SessionSummary
 
 
@@ -94,6 +104,37 @@ class MemoryAggregates:
             for (n, d, k), (c, t) in self._totals.items()
             if n in wanted and day_from <= d <= day_to
         ]
+
+    def _rows_of(self, name: str, day_from: int, day_to: int) -> list[AggregateRow]:
+        return [
+            AggregateRow(n, d, k, int(c), t)
+            for (n, d, k), (c, t) in self._totals.items()
+            if n == name and day_from <= d <= day_to
+        ]
+
+    async def aggregates_group(
+        self,
+        name: str,
+        day_from: int,
+        day_to: int,
+        where: Allowed,
+        group_by: tuple[int, ...],
+        by_day: bool,
+    ) -> dict[Dims, Tally]:
+        return group_rows(self._rows_of(name, day_from, day_to), where, group_by, by_day)
+
+    async def aggregates_latest(
+        self,
+        name: str,
+        day_from: int,
+        day_to: int,
+        where: Allowed,
+        group_by: tuple[int, ...],
+        limit: int,
+        groups: frozenset[Dims] | None,
+    ) -> dict[Dims, list[AggregateRow]]:
+        rows = self._rows_of(name, day_from, day_to)
+        return latest_rows(rows, where, group_by, limit, groups)
 
     async def aggregates_clear(self) -> None:
         async with self._lock:

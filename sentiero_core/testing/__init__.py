@@ -29,6 +29,7 @@ pytest.register_assert_rewrite(
             "contract_records",
             "contract_traces",
             "contract_aggregates",
+            "contract_aggregate_reads",
         )
     )
 )

@@ -49,7 +49,8 @@ it to on a realistic recording; a store keeping plain JSON declares none;
 ``records``, the optional record primitives plugins keep documents with,
 which :class:`~sentiero_core.testing.contract_records.RecordsContract` then
 tests; and ``aggregates``, which runs the tests of
-:class:`~sentiero_core.testing.contract_aggregates.AggregatesContract`. The
+:class:`~sentiero_core.testing.contract_aggregates.AggregatesContract` and
+:class:`~sentiero_core.testing.contract_aggregate_reads.AggregateReadsContract`. The
 tests of either capability are skipped for a store that does not declare it.
 
 Every test is marked ``@pytest.mark.asyncio`` explicitly, so the suite runs
@@ -70,6 +71,7 @@ from typing import Any
 import pytest
 
 from ..store import Store, StoreLimits
+from .contract_aggregate_reads import AggregateReadsContract
 from .contract_aggregates import AggregatesContract
 from .contract_delivery import DeliveryContract
 from .contract_events import EventsContract
@@ -130,6 +132,7 @@ class StoreContract(
     InterfaceContract,
     TracesContract,
     AggregatesContract,
+    AggregateReadsContract,
     RecordsContract,
 ):
     """Base class of the store contract suite; subclass it as ``Test<Name>``

@@ -3,9 +3,13 @@ refusal of a store that does not declare the capability."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
+import pytest_asyncio
 
 from sentiero_core.store import (
+    AggregateMethods,
     AggregateRow,
     AggregatesUnsupported,
     MemoryStore,
@@ -16,6 +20,7 @@ from sentiero_core.store import (
     day_of,
     row_delta,
 )
+from sentiero_core.testing.contract_aggregate_reads import AggregateReadsContract
 
 
 class Plain(MemoryStore):
@@ -66,3 +71,23 @@ def test_delta_and_days() -> None:
     assert date_of_day(day_from_date("2026-12-02")) == "2026-12-02"
     with pytest.raises(ValueError, match="not a date"):
         day_from_date("02/12/2026")
+
+
+class FourPrimitives(MemoryStore):
+    """A store implementing only the four required aggregate primitives,
+    as a third-party store written before the grouping reads would: the
+    base class's generic ``aggregates_group`` and ``aggregates_latest``
+    answer for it."""
+
+    name = "four-primitives"
+    aggregates_group = AggregateMethods.aggregates_group  # type: ignore[assignment]
+    aggregates_latest = AggregateMethods.aggregates_latest  # type: ignore[assignment]
+
+
+class TestGenericGroupingReads(AggregateReadsContract):
+    @pytest_asyncio.fixture
+    async def store(self) -> AsyncIterator[FourPrimitives]:
+        s = FourPrimitives()
+        await s.open()
+        yield s
+        await s.close()

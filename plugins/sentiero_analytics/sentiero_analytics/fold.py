@@ -254,11 +254,15 @@ def fold_session(
             add("element_clicks", url, vp, selector, gx, gy)
         if pv is not None:
             pv.clicks.append([t, x, doc_y, selector])
+    linked: set[tuple[str, str, str]] = set()
     for view in all_views:
         view.clicks.sort()
         for kind, target, at in _frustration(view.clicks, changes, view.end, settings):
             add(kind, view.url, target)
-            add("frustration_links", kind, view.url, target, session_id, total=at)
+            # one replay link per session and element: at its first time
+            if (kind, view.url, target) not in linked:
+                linked.add((kind, view.url, target))
+                add("frustration_links", kind, view.url, target, session_id, total=at)
 
     seen_errors: set[tuple[str, str]] = set()
     errors = sorted((err[0], w, err[1], err[2]) for w, ev in events for err in ev["errors"])

@@ -3,7 +3,9 @@ date range and segments of :class:`sentiero_core.ReportFilters`."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,11 +58,12 @@ class Report:
         page = f.extra.get("page")
         if page:
             return await self._page(store, f, s, page)
-        views = await _agg(store, "pageviews", f, (0,))
-        sessions = await _agg(store, "page_sessions", f, (0,))
-        entries = await _agg(store, "entries", f, (0,))
-        exits = await _agg(store, "exits", f, (0,))
-        bounces = await _agg(store, "bounces", f, (0,))
+        views, sessions, entries, exits, bounces = await asyncio.gather(
+            *(
+                _agg(store, name, f, (0,))
+                for name in ("pageviews", "page_sessions", "entries", "exits", "bounces")
+            )
+        )
         rows: list[dict[str, Any]] = []
         for (url,), t in views.items():
             e = entries.get((url,), Tally()).count
@@ -126,21 +129,25 @@ class Report:
         return {"by": dim, "sessions": total, "rows": rows}
 
     async def _errors(self, store: Store, f: ReportFilters, s: AnalyticsSettings) -> dict[str, Any]:
-        occurrences = await _agg(store, "errors", f, (0, 1))
-        pages = await _agg(store, "errors", f, (0, 1, 2))
-        sessions = await _agg(store, "error_sessions", f, (0, 1))
-        links = await _recent_links(store, "error_links", f, 2, s.max_links)
+        pages, sessions = await asyncio.gather(
+            _agg(store, "errors", f, (0, 1, 2)), _agg(store, "error_sessions", f, (0, 1))
+        )
+        occurrences: dict[tuple[str, str], int] = defaultdict(int)
+        on_pages: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for (message, frame, url), t in pages.items():
+            occurrences[(message, frame)] += t.count
+            on_pages[(message, frame)].append(url)
+        links = await _recent_links(store, "error_links", f, occurrences, s.max_links)
         rows: list[dict[str, Any]] = []
-        for (message, frame), t in occurrences.items():
-            example = links.get((message, frame), [])
+        for (message, frame), count in occurrences.items():
             rows.append(
                 {
                     "message": message,
                     "top_frame": frame,
-                    "occurrences": t.count,
+                    "occurrences": count,
                     "sessions": sessions.get((message, frame), Tally()).count,
-                    "pages": sorted(k[2] for k in pages if k[:2] == (message, frame)),
-                    "replays": [{"session_id": sid, "at": int(ts)} for ts, sid in example],
+                    "pages": sorted(on_pages[(message, frame)]),
+                    "replays": links.get((message, frame), []),
                 }
             )
         rows.sort(key=lambda r: (-r["occurrences"], r["message"]))
@@ -210,10 +217,12 @@ class Report:
         return {"step_px": s.scroll_step_px, "rows": rows}
 
     async def _forms(self, store: Store, f: ReportFilters, s: AnalyticsSettings) -> dict[str, Any]:
-        starts = await _agg(store, "form_starts", f, (0,))
-        submits = await _agg(store, "form_submits", f, (0,))
-        fields = await _agg(store, "forms", f, (0, 1, 2))
-        abandons = await _agg(store, "form_abandons", f, (0, 1))
+        starts, submits, fields, abandons = await asyncio.gather(
+            _agg(store, "form_starts", f, (0,)),
+            _agg(store, "form_submits", f, (0,)),
+            _agg(store, "forms", f, (0, 1, 2)),
+            _agg(store, "form_abandons", f, (0, 1)),
+        )
         rows: list[dict[str, Any]] = []
         for (url,), t in sorted(starts.items()):
             rows.append(
@@ -269,41 +278,50 @@ class Report:
     async def _engagement(
         self, store: Store, f: ReportFilters, s: AnalyticsSettings
     ) -> dict[str, Any]:
-        sessions = (await _agg(store, "sessions", f, ())).get((), Tally())
-        active = (await _agg(store, "active", f, ())).get((), Tally())
-        views = await _agg(store, "pageviews", f, ())
-        users = await _agg(store, "users", f, (0,))
-        daily = await store.aggregate(
-            _name("sessions", f), f.day_from, f.day_to, where=f.where(), by_day=True
+        totals, users, daily = await asyncio.gather(
+            asyncio.gather(
+                *(_agg(store, name, f, ()) for name in ("sessions", "active", "pageviews"))
+            ),
+            # users by how many sessions they had: the users stay in the store
+            store.aggregate_group_sizes(
+                "users", f.day_from, f.day_to, where=f.where(), group_by=(S,)
+            ),
+            store.aggregate(
+                _name("sessions", f), f.day_from, f.day_to, where=f.where(), by_day=True
+            ),
         )
+        sessions, active, views = (t.get((), Tally()) for t in totals)
         n = sessions.count
         return {
             "sessions": n,
             "avg_duration_ms": _int(sessions.total / n) if n else 0,
             "avg_active_ms": _int(active.total / n) if n else 0,
-            "pages_per_session": round(views.get((), Tally()).count / n, 3) if n else 0.0,
-            "identified_users": len(users),
-            "returning_users": sum(1 for t in users.values() if t.count > 1),
+            "pages_per_session": round(views.count / n, 3) if n else 0.0,
+            "identified_users": sum(users.values()),
+            "returning_users": sum(k for c, k in users.items() if c > 1),
             "rows": [{"date": d, "sessions": t.count} for (d,), t in sorted(daily.items())],
         }
 
     async def _frustration(
         self, store: Store, f: ReportFilters, s: AnalyticsSettings
     ) -> dict[str, Any]:
-        links = await _recent_links(store, "frustration_links", f, 3, s.max_links)
-        rows: list[dict[str, Any]] = []
-        for kind in ("rage", "dead"):
-            for (url, selector), t in (await _agg(store, kind, f, (0, 1))).items():
-                replays = links.get((kind, url, selector), [])
-                rows.append(
-                    {
-                        "kind": kind,
-                        "page": url,
-                        "element": selector,
-                        "count": t.count,
-                        "replays": [{"session_id": sid, "at": int(ts)} for ts, sid in replays],
-                    }
-                )
+        rage, dead = await asyncio.gather(*(_agg(store, k, f, (0, 1)) for k in ("rage", "dead")))
+        counts = {
+            (kind, url, selector): t.count
+            for kind, groups in (("rage", rage), ("dead", dead))
+            for (url, selector), t in groups.items()
+        }
+        links = await _recent_links(store, "frustration_links", f, counts, s.max_links)
+        rows: list[dict[str, Any]] = [
+            {
+                "kind": kind,
+                "page": url,
+                "element": selector,
+                "count": count,
+                "replays": links.get((kind, url, selector), []),
+            }
+            for (kind, url, selector), count in counts.items()
+        ]
         rows.sort(key=lambda r: (-r["count"], r["kind"], r["page"], r["element"]))
         return {"rows": rows}
 
@@ -335,29 +353,31 @@ class Report:
 
 
 async def _recent_links(
-    store: Store, name: str, f: ReportFilters, width: int, limit: int
-) -> dict[tuple[str, ...], list[tuple[float, str]]]:
-    """The latest ``limit`` (time, session id) of each group of link rows
-    (``width`` dims after the segment, then the session id), read one day at
-    a time from the end of the range: one row per session and group, so
-    reading the whole range would grow with the sessions."""
-    found: dict[tuple[str, ...], list[tuple[float, str]]] = defaultdict(list)
-    full: set[tuple[str, ...]] = set()
-    groups_seen = 0
-    for day in range(f.day_to, f.day_from - 1, -1):
-        rows = await store.aggregate(
-            name, day, day, where=f.where(), group_by=tuple(S + i for i in range(width + 1))
-        )
-        for key, t in rows.items():
-            found[key[:width]].append((t.total, key[width]))
-        for key, items in found.items():
-            if len(items) >= limit:
-                full.add(key)
-        # every group met so far has its replays, and no new group appeared
-        if found and len(full) == len(found) and groups_seen == len(found):
-            break
-        groups_seen = len(found)
-    return {k: sorted(v, reverse=True)[:limit] for k, v in found.items()}
+    store: Store, name: str, f: ReportFilters, groups: Iterable[tuple[str, ...]], limit: int
+) -> dict[tuple[str, ...], list[dict[str, Any]]]:
+    """Replays of each group (the dims after the segment, then the session
+    id; the total is the time): the sessions of the latest days first, at
+    most ``limit``. The store reads only as many days as that takes, not
+    one row per session of the whole range."""
+    wanted = list(groups)
+    if not wanted:
+        return {}
+    width = len(wanted[0])
+    latest = await store.aggregate_latest(
+        name,
+        f.day_from,
+        f.day_to,
+        where=f.where(),
+        group_by=tuple(range(S, S + width)),
+        limit=limit,
+        groups=wanted,
+    )
+    return {
+        # one row per session and group; rows written before a session kept
+        # only its first occurrence add several times up: their mean
+        key: [{"session_id": r.dims[S + width], "at": int(r.total / max(r.count, 1))} for r in rows]
+        for key, rows in latest.items()
+    }
 
 
 def _quantile(bins: dict[float, int], q: float) -> float:

@@ -20,7 +20,18 @@ from sentiero_store_sqlite import SQLiteStore
 
 from sentiero_core import parse_filters
 from sentiero_core.store import Batch, MemoryStore, Store
-from sentiero_core.testing import T0, click, custom, error, make_batch, meta
+from sentiero_core.testing import (
+    CHROME_ANDROID_TABLET,
+    FIREFOX_WINDOWS,
+    SAFARI_IPHONE,
+    T0,
+    click,
+    custom,
+    error,
+    identify,
+    make_batch,
+    meta,
+)
 
 pytestmark = pytest.mark.asyncio
 
@@ -220,4 +231,105 @@ async def test_reports_count_what_was_played() -> None:
     )
     assert seg["rows"][0]["value"] == "news" and seg["sessions"] == 1
     assert got["engagement"]["pages_per_session"] == 2.0
+    await store.close()
+
+
+SEGMENT_FILTERS = [
+    {"browser": "safari"},
+    {"device": "mobile"},
+    {"browser": "chrome", "os": "linux"},
+    {"identified": "yes"},
+    {"identified": "no", "viewport": "desktop"},
+    {"browser": "nobody"},
+]
+
+
+def mixed_workload(seed: int = 6, sessions: int = 16) -> list[Batch]:
+    """Sessions on several browsers and devices, some identified, so every
+    segment filter has something to keep and something to leave out."""
+    rng = random.Random(seed)
+    agents = [UA, SAFARI_IPHONE, FIREFOX_WINDOWS, CHROME_ANDROID_TABLET]
+    site = ["https://shop.example/", "https://shop.example/list", "https://shop.example/cart"]
+    out = []
+    for i in range(sessions):
+        pages = [rng.choice(site) for _ in range(rng.randint(1, 4))]
+        batches = session_batches(f"m{i}", T0 + i * 60_000 + (i % 3) * 86_400_000, pages, rng)
+        agent = agents[i % len(agents)]
+        for b in batches:
+            events = list(b.events)
+            if i % 3 == 0 and b.seq == 1:
+                events.append(identify(events[0]["timestamp"] + 1, f"user{i % 5}"))
+            out.append(make_batch(b.session_id, "w1", events, seq=b.seq, user_agent=agent))
+    return out
+
+
+async def test_segment_filtered_reports_agree_on_every_store(make: Any) -> None:
+    """Every report with one or two segment filters (summed and cut in the
+    store, SQLite in SQL) equals the memory store's, whose grouping is the
+    reference semantics; and a filter on every segment value together adds
+    up to the unfiltered report."""
+    batches = mixed_workload()
+    reference = MemoryStore()
+    await reference.open()
+    store = await make()
+    for b in batches:
+        await deliver(reference, b)
+        await deliver(store, b)
+    try:
+        sessions = {}
+        for segments in [{}, *SEGMENT_FILTERS]:
+            params = {"from": "2023-11-01", "to": "2023-11-30", **segments}
+            for r in REPORTS:
+                extra = {"steps": "/list,/cart"} if r.name == "funnels" else {}
+                f = parse_filters({**params, **extra})
+                got = await r.analyze(store, f, None)
+                assert got == await r.analyze(reference, f, None), (r.name, segments)
+                if r.name == "engagement":
+                    sessions[tuple(segments.items())] = got["sessions"]
+        # each filter kept some sessions and left some out (the last, all)
+        counts = list(sessions.values())
+        assert all(0 < n < counts[0] for n in counts[1:-1]) and counts[-1] == 0, sessions
+        # the browsers' pages add up to all pages
+        pages = REPORTS[0]
+        whole = await pages.analyze(store, FILTERS, None)
+        views: dict[str, int] = {}
+        for browser in ("chrome", "safari", "firefox"):
+            f = parse_filters({"from": "2023-11-01", "to": "2023-11-30", "browser": browser})
+            for row in (await pages.analyze(store, f, None))["rows"]:
+                views[row["page"]] = views.get(row["page"], 0) + row["views"]
+        assert views == {row["page"]: row["views"] for row in whole["rows"]}
+        assert len(views) == 3
+    finally:
+        await reference.close()
+
+
+async def test_a_replay_opens_at_the_first_of_a_sessions_dead_clicks() -> None:
+    """Two dead clicks of one session on one element count twice and link
+    one replay, at the first of them."""
+    store = MemoryStore()
+    await store.open()
+    page = "https://shop.example/a"
+    batches = [
+        make_batch("d", "w1", [meta(T0, page)], seq=1, user_agent=UA),
+        make_batch(
+            "d",
+            "w1",
+            [click(T0 + 1_000, 10, 10, node_id=5), click(T0 + 3_000, 400, 300, node_id=5)],
+            seq=2,
+            user_agent=UA,
+        ),
+        make_batch("d", "w1", [scroll(T0 + 9_000, 100)], seq=3, user_agent=UA),
+    ]
+    for batch in batches:
+        await deliver(store, batch)
+    got = await REPORTS[8].analyze(store, FILTERS, None)
+    assert got["rows"] == [
+        {
+            "kind": "dead",
+            "page": page,
+            "element": "(unknown)",
+            "count": 2,
+            "replays": [{"session_id": "d", "at": T0 + 1_000}],
+        }
+    ]
     await store.close()

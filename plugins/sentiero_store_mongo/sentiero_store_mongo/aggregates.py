@@ -11,11 +11,18 @@ the totals exactly once, so the totals telescope to the sum of the current
 contributions whichever server wrote what. Removal claims each
 contribution with ``find_one_and_delete`` before subtracting it, so two
 servers removing one session subtract it once.
+
+Reports sum in the server: :meth:`MongoAggregates.group` is one
+aggregation pipeline (``$match`` on name, days and dims, ``$group`` on
+the dims asked for), :meth:`MongoAggregates.group_sizes` groups those
+groups by count, and :meth:`MongoAggregates.latest` sorts and cuts
+each group's rows there a day at a time, so only groups and the rows kept
+travel.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -26,10 +33,18 @@ from sentiero_core.store import (
     AggregateRow,
     SessionFacts,
     StoreError,
+    Tally,
+    date_of_day,
+    latest_rows,
     row_delta,
     rows_from_json,
     rows_to_json,
 )
+
+from . import driver
+
+Dims = tuple[str, ...]
+Allowed = dict[int, frozenset[str]]
 
 #: Lost compare-and-set rounds before a write gives up (each loss means
 #: another server wrote meanwhile, so this is far more than any real race).
@@ -49,6 +64,37 @@ def _total_id(row: AggregateRow) -> str:
 
 def _contribution_id(session_id: str, key: str) -> str:
     return orjson.dumps([session_id, key]).decode()
+
+
+def _dim(pos: int) -> dict[str, Any]:
+    """The dimension at ``pos`` of a total, ``""`` when it has fewer."""
+    return {"$ifNull": [{"$arrayElemAt": ["$k", pos]}, ""]}
+
+
+#: Totals at zero wait for their conditional delete: reads skip them.
+NOT_ZERO = {"$or": [{"c": {"$ne": 0}}, {"t": {"$gt": EPSILON}}, {"t": {"$lt": -EPSILON}}]}
+
+
+def _match(name: str, day_from: int, day_to: int, where: Allowed) -> dict[str, Any]:
+    query: dict[str, Any] = {"n": name, "d": {"$gte": day_from, "$lte": day_to}}
+    exprs = []
+    for pos, allowed in sorted(where.items()):
+        if "" in allowed:  # a missing dimension counts as ""
+            exprs.append({"$in": [_dim(pos), sorted(allowed)]})
+        else:
+            query[f"k.{int(pos)}"] = {"$in": sorted(allowed)}
+    if exprs:
+        query["$expr"] = {"$and": exprs}
+    return {"$and": [query, NOT_ZERO]}
+
+
+def _down_to(limit: int) -> dict[str, Any]:
+    """A ``$project`` keeping each group's ``rows`` (highest totals first)
+    down to the ``limit``-th total, ties with it included."""
+    last = {"$min": [limit - 1, {"$subtract": [{"$size": "$rows"}, 1]}]}
+    cut = {"$arrayElemAt": ["$rows.t", last]}
+    kept = {"$filter": {"input": "$rows", "cond": {"$gte": ["$$this.t", cut]}}}
+    return {"$project": {"rows": kept}}
 
 
 def _field(key: str) -> str:
@@ -218,7 +264,8 @@ class MongoAggregates:
         self, names: list[str], day_from: int, day_to: int, where: dict[int, str]
     ) -> list[AggregateRow]:
         query: dict[str, Any] = {"n": {"$in": names}, "d": {"$gte": day_from, "$lte": day_to}}
-        query.update({f"k.{int(pos)}": value for pos, value in where.items()})
+        # "" also matches a total without that dimension: left to the caller
+        query.update({f"k.{int(pos)}": value for pos, value in where.items() if value})
         cursor = self.totals.find(
             query,
             {"_id": 0, "n": 1, "d": 1, "k": 1, "c": 1, "t": 1},
@@ -228,6 +275,83 @@ class MongoAggregates:
             for doc in await cursor.to_list(None)
             if int(doc["c"]) or abs(float(doc["t"])) >= EPSILON
         ]
+
+    async def group(
+        self,
+        name: str,
+        day_from: int,
+        day_to: int,
+        where: Allowed,
+        group_by: tuple[int, ...],
+        by_day: bool,
+    ) -> dict[Dims, Tally]:
+        keys: list[Any] = [_dim(p) for p in group_by]
+        if by_day:
+            keys.insert(0, "$d")
+        pipeline = [
+            {"$match": _match(name, day_from, day_to, where)},
+            {"$group": {"_id": keys, "c": {"$sum": "$c"}, "t": {"$sum": "$t"}}},
+        ]
+        out: dict[Dims, Tally] = {}
+        for doc in await driver.aggregate(self.totals, pipeline):
+            key = list(doc["_id"])
+            if by_day:
+                key[0] = date_of_day(int(key[0]))
+            out[tuple(key)] = Tally(int(doc["c"]), float(doc["t"]))
+        return out
+
+    async def group_sizes(
+        self,
+        name: str,
+        day_from: int,
+        day_to: int,
+        where: Allowed,
+        group_by: tuple[int, ...],
+    ) -> dict[int, int]:
+        pipeline = [
+            {"$match": _match(name, day_from, day_to, where)},
+            {"$group": {"_id": [_dim(p) for p in group_by], "c": {"$sum": "$c"}}},
+            {"$group": {"_id": "$c", "n": {"$sum": 1}}},
+        ]
+        docs = await driver.aggregate(self.totals, pipeline)
+        return {int(doc["_id"]): int(doc["n"]) for doc in docs}
+
+    async def latest(
+        self,
+        name: str,
+        day_from: int,
+        day_to: int,
+        where: Allowed,
+        group_by: tuple[int, ...],
+        limit: int,
+        groups: frozenset[Dims] | None,
+    ) -> dict[Dims, list[AggregateRow]]:
+        found: dict[Dims, list[AggregateRow]] = {}
+        for day in range(day_to, day_from - 1, -1):
+            # Each group's rows of the day, highest totals first, cut after
+            # the limit-th (ties with it kept: they are ordered by dims here).
+            pipeline = [
+                {"$match": _match(name, day, day, where)},
+                {"$sort": {"t": -1}},
+                {
+                    "$group": {
+                        "_id": [_dim(p) for p in group_by],
+                        "rows": {"$push": {"k": "$k", "c": "$c", "t": "$t"}},
+                    }
+                },
+                _down_to(limit),
+            ]
+            rows = [
+                AggregateRow(name, day, tuple(r["k"]), int(r["c"]), float(r["t"]))
+                for doc in await driver.aggregate(self.totals, pipeline)
+                for r in doc["rows"]
+            ]
+            for group, items in latest_rows(rows, {}, group_by, limit, groups).items():
+                have = found.setdefault(group, [])
+                have += items[: limit - len(have)]
+            if groups is not None and all(len(found.get(g, ())) >= limit for g in groups):
+                break
+        return found
 
     async def clear(self) -> None:
         for collection in (self.contributions, self.facts, self.totals):
@@ -300,6 +424,54 @@ class MongoAggregateMethods:
             "reading aggregates", lambda: aggregates.fetch(names, day_from, day_to, where)
         )
         return rows
+
+    async def aggregates_group(
+        self,
+        name: str,
+        day_from: int,
+        day_to: int,
+        where: Mapping[int, frozenset[str]],
+        group_by: tuple[int, ...],
+        by_day: bool,
+    ) -> dict[Dims, Tally]:
+        aggregates = self._aggregates
+        result: dict[Dims, Tally] = await self._retry.run(
+            "summing aggregates",
+            lambda: aggregates.group(name, day_from, day_to, dict(where), group_by, by_day),
+        )
+        return result
+
+    async def aggregates_group_sizes(
+        self,
+        name: str,
+        day_from: int,
+        day_to: int,
+        where: Mapping[int, frozenset[str]],
+        group_by: tuple[int, ...],
+    ) -> dict[int, int]:
+        aggregates = self._aggregates
+        result: dict[int, int] = await self._retry.run(
+            "counting aggregate groups",
+            lambda: aggregates.group_sizes(name, day_from, day_to, dict(where), group_by),
+        )
+        return result
+
+    async def aggregates_latest(
+        self,
+        name: str,
+        day_from: int,
+        day_to: int,
+        where: Mapping[int, frozenset[str]],
+        group_by: tuple[int, ...],
+        limit: int,
+        groups: frozenset[Dims] | None,
+    ) -> dict[Dims, list[AggregateRow]]:
+        aggregates = self._aggregates
+        result: dict[Dims, list[AggregateRow]] = await self._retry.run(
+            "reading the latest aggregates",
+            lambda: aggregates.latest(name, day_from, day_to, dict(where), group_by, limit, groups),
+        )
+        return result
 
     async def aggregates_clear(self) -> None:
         aggregates = self._aggregates

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any, TypeVar
 
-from sentiero_core.store import AggregateRow, SessionFacts
+from sentiero_core.store import AggregateRow, SessionFacts, Tally
 
-from . import aggregates
+from . import aggregates, totals
 from .aggregates import AggregateWrite
 from .connection import Connection, sqlite_errors
 from .url import SQLiteLocation
 from .writes import WriteQueue
 
 T = TypeVar("T")
+Dims = tuple[str, ...]
 
 
 class SQLiteAggregates:
@@ -101,6 +103,91 @@ class SQLiteAggregates:
                     )
                 )
         return rows
+
+    async def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        async with self._reading() as db:  # type: ignore[attr-defined]
+            with sqlite_errors(self.location):
+                result: T = await db.run(work)
+        return result
+
+    async def aggregates_group(
+        self,
+        name: str,
+        day_from: int,
+        day_to: int,
+        where: Mapping[int, frozenset[str]],
+        group_by: tuple[int, ...],
+        by_day: bool,
+    ) -> dict[Dims, Tally]:
+        # A long range is summed in parts, one per read connection, each on
+        # its own thread: a report over millions of rows uses every core.
+        parts = min(len(getattr(self, "_reader_list", ())), day_to - day_from + 1)
+        bounds = [day_from + (day_to - day_from + 1) * i // max(parts, 1) for i in range(parts + 1)]
+        if parts < 2:
+            bounds = [day_from, day_to + 1]
+        sums = await asyncio.gather(
+            *(
+                self._read(
+                    partial(
+                        totals.group,
+                        name=name,
+                        day_from=first,
+                        day_to=after - 1,
+                        where=dict(where),
+                        group_by=group_by,
+                        by_day=by_day,
+                    )
+                )
+                for first, after in itertools.pairwise(bounds)
+            )
+        )
+        out = sums[0]
+        for more in sums[1:]:
+            for key, tally in more.items():
+                out[key] = out[key] + tally if key in out else tally
+        return out
+
+    async def aggregates_group_sizes(
+        self,
+        name: str,
+        day_from: int,
+        day_to: int,
+        where: Mapping[int, frozenset[str]],
+        group_by: tuple[int, ...],
+    ) -> dict[int, int]:
+        return await self._read(
+            partial(
+                totals.group_sizes,
+                name=name,
+                day_from=day_from,
+                day_to=day_to,
+                where=dict(where),
+                group_by=group_by,
+            )
+        )
+
+    async def aggregates_latest(
+        self,
+        name: str,
+        day_from: int,
+        day_to: int,
+        where: Mapping[int, frozenset[str]],
+        group_by: tuple[int, ...],
+        limit: int,
+        groups: frozenset[Dims] | None,
+    ) -> dict[Dims, list[AggregateRow]]:
+        return await self._read(
+            partial(
+                totals.latest,
+                name=name,
+                day_from=day_from,
+                day_to=day_to,
+                where=dict(where),
+                group_by=group_by,
+                limit=limit,
+                groups=groups,
+            )
+        )
 
     async def aggregates_clear(self) -> None:
         await self._aggregate_write(aggregates.clear)

@@ -1,13 +1,14 @@
 """The aggregates capability of the SQLite store.
 
 Three tables (migration 5): ``agg_totals`` holds one row per (name, day,
-dims); ``agg_contributions`` holds each session's contributions as JSON
-rows; ``agg_facts`` holds each session's facts. Migration 6 indexes the
-versions of the last two (sessions whose facts are newer than their fold). Both per-session tables
-hang off ``sessions`` with ``ON DELETE CASCADE``, and a trigger subtracts a
-deleted contribution from the totals, so every way a session leaves
-(delete, erase, purge, eviction) takes its numbers along without the
-removal code knowing about aggregates.
+dims) (laid out in columns since migration 7, see :mod:`.totals`);
+``agg_contributions`` holds each session's contributions as JSON rows;
+``agg_facts`` holds each session's facts. Migration 6 indexes the versions
+of the last two (sessions whose facts are newer than their fold). Both
+per-session tables hang off ``sessions`` with ``ON DELETE CASCADE``, and a
+trigger subtracts a deleted contribution from the totals, so every way a
+session leaves (delete, erase, purge, eviction) takes its numbers along
+without the removal code knowing about aggregates.
 
 Writes run whole on the writer's thread inside one ``BEGIN IMMEDIATE``
 transaction, and concurrent ones share a transaction like appends do
@@ -26,13 +27,15 @@ import orjson
 
 from sentiero_core.store import AggregateRow, SessionFacts
 
+from . import totals
+
 #: Rows of one contribution, as JSON: [name, day, dims as JSON text, count, total].
 _ROW = "json_extract(j.value, '$[{}]')"
 
 
 # Cascaded deletes fire triggers too: a removed session's numbers leave the
 # totals, and totals back at zero leave the table (they may name the
-# session's pages).
+# session's pages). Migration 5's; migration 7 replaced it (.totals).
 TRIGGER = f"""CREATE TRIGGER agg_contribution_removed AFTER DELETE ON agg_contributions
         BEGIN
             UPDATE agg_totals SET
@@ -54,7 +57,7 @@ TRIGGER = f"""CREATE TRIGGER agg_contribution_removed AFTER DELETE ON agg_contri
 
 
 def create_tables(db: sqlite3.Connection) -> None:
-    """Migration 5."""
+    """Migration 5 (as released: migration 7 changes the totals)."""
     for sql in [
         """CREATE TABLE agg_totals (
             name TEXT NOT NULL,
@@ -92,8 +95,7 @@ def create_unfolded_indexes(db: sqlite3.Connection) -> None:
     )
 
 
-def _dims_text(dims: Sequence[str]) -> str:
-    return orjson.dumps(list(dims)).decode()
+_dims_text = totals.dims_text
 
 
 #: A total's key as the tables keep it: (name, day, dims as JSON text).
@@ -184,23 +186,8 @@ def unfolded(db: sqlite3.Connection, key: str, after: str | None, limit: int) ->
 
 
 def add_to_totals(db: sqlite3.Connection, delta: Sequence[AggregateRow]) -> None:
-    _add_to_totals(db, [(r.name, r.day, _dims_text(r.dims), r.count, r.total) for r in delta])
-
-
-def _add_to_totals(db: sqlite3.Connection, params: list[tuple[str, int, str, int, float]]) -> None:
-    if not params:
-        return
-    db.executemany(
-        "INSERT INTO agg_totals (name, day, dims, count, total) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (name, day, dims) DO UPDATE SET "
-        "count = count + excluded.count, total = total + excluded.total",
-        params,
-    )
-    db.executemany(
-        "DELETE FROM agg_totals WHERE name = ? AND day = ? AND dims = ? "
-        "AND count = 0 AND abs(total) < 1e-9",
-        [p[:3] for p in params],
-    )
+    if delta:
+        totals.add(db, delta)
 
 
 def set_contribution(
@@ -217,19 +204,27 @@ def set_contribution(
         return False
     new = [(r.name, r.day, _dims_text(r.dims), r.count, r.total) for r in rows]
     # The difference is taken on the rows as stored (dims as JSON text):
-    # the old rows are never turned back into AggregateRows.
-    delta: dict[TextKey, list[float]] = {}
+    # only an old row the new ones do not repeat has its dims parsed again.
+    delta: dict[TextKey, list[Any]] = {}
     if row is not None:
         for n, d, k, c, t in orjson.loads(row[1]):
-            delta[(n, int(d), k)] = [-c, -t]
-    for n, d, k, c, t in new:
+            delta[(n, int(d), k)] = [-c, -t, None]
+    for r, (n, d, k, c, t) in zip(rows, new, strict=True):
         slot = delta.get((n, d, k))
         if slot is None:
-            delta[(n, d, k)] = [c, t]
+            delta[(n, d, k)] = [c, t, r.dims]
         else:
             slot[0] += c
             slot[1] += t
-    _add_to_totals(db, [(n, d, k, int(c), t) for (n, d, k), (c, t) in delta.items() if c or t])
+            slot[2] = r.dims
+    add_to_totals(
+        db,
+        [
+            AggregateRow(n, d, dims if dims is not None else tuple(orjson.loads(k)), int(c), t)
+            for (n, d, k), (c, t, dims) in delta.items()
+            if c or t
+        ],
+    )
     text = orjson.dumps(new).decode()
     # An UPDATE, not a REPLACE: a REPLACE deletes first, and the delete
     # trigger would subtract the old rows a second time.
@@ -254,18 +249,7 @@ def fetch(
     day_to: int,
     where: dict[int, str] | None = None,
 ) -> list[AggregateRow]:
-    # Matching dimensions in SQL spares building the rows that do not match.
-    extra = "".join(f" AND json_extract(dims, '$[{int(pos)}]') = ?" for pos in (where or {}))
-    values = list((where or {}).values())
-    out: list[AggregateRow] = []
-    for name in names:
-        for day, dims, count, total in db.execute(
-            "SELECT day, dims, count, total FROM agg_totals "
-            f"WHERE name = ? AND day BETWEEN ? AND ?{extra}",
-            (name, day_from, day_to, *values),
-        ):
-            out.append(AggregateRow(name, int(day), tuple(orjson.loads(dims)), int(count), total))
-    return out
+    return totals.fetch(db, names, day_from, day_to, where or {})
 
 
 def clear(db: sqlite3.Connection) -> None:
@@ -277,7 +261,7 @@ def clear(db: sqlite3.Connection) -> None:
         db.execute("DELETE FROM agg_facts")
         db.execute("DELETE FROM agg_totals")
     finally:
-        db.execute(TRIGGER)
+        db.execute(totals.CONTRIBUTION_REMOVED)
 
 
 @dataclass

@@ -21,6 +21,7 @@ from sentiero_core.store import StoreError
 
 from .aggregates import create_tables as create_aggregate_tables
 from .aggregates import create_unfolded_indexes
+from .totals import migrate_v7 as totals_in_columns
 
 #: "STNR" in the SQLite header's application id field.
 APPLICATION_ID = 0x53544E52
@@ -214,6 +215,7 @@ MIGRATIONS: list[tuple[int, Migration]] = [
     (4, _v4_records),
     (5, create_aggregate_tables),
     (6, create_unfolded_indexes),
+    (7, totals_in_columns),
 ]
 LATEST = MIGRATIONS[-1][0]
 

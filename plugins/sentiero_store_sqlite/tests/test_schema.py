@@ -134,7 +134,8 @@ async def test_a_records_database_gains_the_aggregate_tables_after_them(db_path:
     store = SQLiteStore(db_path)
     await store.open()
     try:
-        assert _versions(db_path) == list(range(1, LATEST + 1)) and LATEST >= 5
+        assert _versions(db_path)[:5] == [1, 2, 3, 4, 5]
+        assert _versions(db_path) == list(range(1, LATEST + 1))
         assert await store.get_record("issues", "i1") == {"count": 2}
         await _session_with_rows(store)
         totals = await store.aggregate("views", 0, 10, group_by=(0,))
@@ -146,3 +147,86 @@ async def test_a_records_database_gains_the_aggregate_tables_after_them(db_path:
 async def _session_with_rows(store: SQLiteStore) -> None:
     await store.append(make_batch("s1", "w1", [meta(T0, "https://shop.example/")], seq=1))
     assert await store.set_contribution("s1", "k", [AggregateRow("views", 1, ("/home",), 3, 0.0)])
+
+
+@pytest.mark.asyncio
+async def test_totals_written_at_version_5_read_and_subtract_the_same_at_6(db_path: Path) -> None:
+    """Version 6 moved the totals' dims from JSON into columns: totals and
+    contributions written before it give the same numbers after, and a
+    session removed afterwards still takes exactly its rows along."""
+    wide = tuple(f"d{i}" for i in range(20))  # more dims than there are columns
+    rows = {
+        "a": [
+            AggregateRow("views", 7, ("chrome", "/home"), 2, 30.0),
+            AggregateRow("views", 7, ("chrome", "/home", ""), 1, 5.0),
+            AggregateRow("wide", 8, wide, 1, 1.5),
+        ],
+        "b": [AggregateRow("views", 7, ("chrome", "/home"), 1, 10.0)],
+    }
+    with closing(sqlite3.connect(db_path, isolation_level=None)) as db:
+        assert migrate(db, str(db_path), upto=5) == 5
+        for rowid, (sid, mine) in enumerate(rows.items(), start=1):
+            db.execute(
+                "INSERT INTO sessions (id, session_id, started_at, ended_at, duration_ms, "
+                "error_count, summary) VALUES (?, ?, 1000, 2000, 1000, 0, ?)",
+                (
+                    rowid,
+                    sid,
+                    orjson.dumps(
+                        SessionSummary(session_id=sid, started_at=1000, ended_at=2000).to_dict()
+                    ).decode(),
+                ),
+            )
+            dumped = [
+                [r.name, r.day, orjson.dumps(list(r.dims)).decode(), r.count, r.total] for r in mine
+            ]
+            db.execute(
+                "INSERT INTO agg_contributions VALUES (?, 'k', 1, ?)",
+                (rowid, orjson.dumps(dumped).decode()),
+            )
+            for name, day, dims, count, total in dumped:
+                db.execute(
+                    "INSERT INTO agg_totals VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+                    "count = count + excluded.count, total = total + excluded.total",
+                    (name, day, dims, count, total),
+                )
+    store = SQLiteStore(db_path)
+    await store.open()
+    try:
+        assert _versions(db_path) == list(range(1, LATEST + 1))
+        got = await store.aggregate_rows(["views", "wide"], 0, 10)
+        assert sorted((r.name, r.dims, r.count, r.total) for r in got) == [
+            ("views", ("chrome", "/home"), 3, 40.0),
+            ("views", ("chrome", "/home", ""), 1, 5.0),
+            ("wide", wide, 1, 1.5),
+        ]
+        assert await store.aggregate("wide", 0, 10, where={19: "d19"}) == {(): Tally(1, 1.5)}
+        assert await store.delete_sessions(["a"]) == 1
+        got = await store.aggregate_rows(["views", "wide"], 0, 10)
+        assert [(r.name, r.dims, r.count, r.total) for r in got] == [
+            ("views", ("chrome", "/home"), 1, 10.0)
+        ]
+    finally:
+        await store.close()
+    with closing(sqlite3.connect(db_path)) as db:
+        assert db.execute("SELECT count(*) FROM agg_totals").fetchone()[0] == 1
+
+
+@pytest.mark.asyncio
+async def test_totals_back_at_zero_are_found_through_their_own_index(db_path: Path) -> None:
+    """Totals brought back to zero are deleted after every change, the
+    removal trigger's included: that must read the partial index holding
+    only them, never the whole table."""
+    from sentiero_store_sqlite.totals import DELETE_ZEROS, ZEROS_IN_TRIGGER
+
+    store = SQLiteStore(db_path)
+    await store.open()
+    await store.close()
+    with closing(sqlite3.connect(db_path)) as db:
+        for sql in (DELETE_ZEROS, ZEROS_IN_TRIGGER):
+            plan = " ".join(str(r[-1]) for r in db.execute(f"EXPLAIN QUERY PLAN {sql}"))
+            assert "USING INDEX agg_totals_zero" in plan, plan
+        trigger = db.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'agg_contribution_removed'"
+        ).fetchone()[0]
+        assert ZEROS_IN_TRIGGER in trigger
