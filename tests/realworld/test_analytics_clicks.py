@@ -16,7 +16,7 @@ import pytest
 
 from tests.realworld.helpers import events_when, flush, recorded_page, serve_pages
 from tests.realworld.site import PageSpec
-from tests.recording.helpers import Event, all_events
+from tests.recording.helpers import Event, all_events, wait_for
 from tests.support.live_server import LiveServer
 
 pytest.importorskip("sentiero_analytics")
@@ -61,7 +61,12 @@ RANGE = "from=2020-01-01&to=2029-12-31"
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveServer]:
-    yield from serve_pages({"clicks": PageSpec(PAGE)}, capture_web_vitals=False)
+    # sessions are folded a moment after their batches, not 30 s later
+    yield from serve_pages(
+        {"clicks": PageSpec(PAGE)},
+        capture_web_vitals=False,
+        plugins={"analytics": {"fold_interval": 0.2}},
+    )
 
 
 def report(server: LiveServer, name: str, query: str = "") -> Any:
@@ -146,7 +151,14 @@ def test_clicks_and_fields_are_named_with_their_position(server: LiveServer, bro
     watch.assert_clean()
 
     url = f"{server.url}/rw/clicks"
-    heat = report(server, "heatmap", f"&page={url}")
+    heat = wait_for(
+        lambda: (
+            (h := report(server, "heatmap", f"&page={url}"))
+            and sum(r["clicks"] for r in h["elements"]) >= 5
+            and h
+        ),
+        what="the session folded into the reports",
+    )
     spots = {(r["selector"], r["x"], r["y"]): r["clicks"] for r in heat["elements"]}
     assert spots == {
         ("button#buy", 0.2, 0.2): 1,  # 50 of 200, 10 of 50
