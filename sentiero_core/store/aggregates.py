@@ -371,26 +371,27 @@ class AggregateMethods:
         exist (removed meanwhile). A fact's key names it and its value must
         be what every delivery of it carries (a repeated fact changes
         nothing but the version). Facts go with the session."""
-        self._require_aggregates()
-        _check_name("session_id", session_id)
-        if not isinstance(facts, Mapping):
-            raise TypeError(f"facts must be a mapping, got {type(facts).__name__}")
-        for key in facts:
-            _check_name("a fact key", key)
-        return await self.aggregates_merge_facts(session_id, dict(facts))
+        return await self.aggregates_merge_facts(session_id, self._checked_facts(session_id, facts))
 
     async def add_facts(self, session_id: str, facts: Mapping[str, FactValue]) -> bool:
         """Merge ``facts`` like :meth:`merge_facts` (atomically, bumping the
         version) without reading the session's facts back: for a collector
         that folds later, this spares carrying every fact of a long session
         at every batch. ``False`` when the session does not exist."""
+        checked = self._checked_facts(session_id, facts)
+        return bool(await self.aggregates_add_facts(session_id, checked))
+
+    def _checked_facts(
+        self, session_id: str, facts: Mapping[str, FactValue]
+    ) -> dict[str, FactValue]:
+        """``facts`` as a dict, after the checks every merge makes."""
         self._require_aggregates()
         _check_name("session_id", session_id)
         if not isinstance(facts, Mapping):
             raise TypeError(f"facts must be a mapping, got {type(facts).__name__}")
         for key in facts:
             _check_name("a fact key", key)
-        return bool(await self.aggregates_add_facts(session_id, dict(facts)))
+        return dict(facts)
 
     async def session_facts(self, session_id: str) -> SessionFacts | None:
         """The session's facts and their version as they stand, changing

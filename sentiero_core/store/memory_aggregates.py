@@ -12,8 +12,6 @@ from .aggregates import (
     Dims,
     FactValue,
     SessionFacts,
-    Tally,
-    group_rows,
     latest_rows,
     row_delta,
 )
@@ -105,24 +103,6 @@ class MemoryAggregates:
             if n in wanted and day_from <= d <= day_to
         ]
 
-    def _rows_of(self, name: str, day_from: int, day_to: int) -> list[AggregateRow]:
-        return [
-            AggregateRow(n, d, k, int(c), t)
-            for (n, d, k), (c, t) in self._totals.items()
-            if n == name and day_from <= d <= day_to
-        ]
-
-    async def aggregates_group(
-        self,
-        name: str,
-        day_from: int,
-        day_to: int,
-        where: Allowed,
-        group_by: tuple[int, ...],
-        by_day: bool,
-    ) -> dict[Dims, Tally]:
-        return group_rows(self._rows_of(name, day_from, day_to), where, group_by, by_day)
-
     async def aggregates_latest(
         self,
         name: str,
@@ -133,7 +113,8 @@ class MemoryAggregates:
         limit: int,
         groups: frozenset[Dims] | None,
     ) -> dict[Dims, list[AggregateRow]]:
-        rows = self._rows_of(name, day_from, day_to)
+        # One pass over the totals, not the generic day-by-day reads.
+        rows = await self.aggregates_fetch([name], day_from, day_to, {})
         return latest_rows(rows, where, group_by, limit, groups)
 
     async def aggregates_clear(self) -> None:
