@@ -36,7 +36,9 @@ def session_query(f: SessionFilter | None) -> Document:
     if f.started_before is not None:
         clauses.append({"started_at": {"$lt": f.started_before}})
     if f.ended_before is not None:
-        clauses.append({"ended_at": {"$lt": f.ended_before}})
+        # the start bound (a session starts no later than it ends) lets the
+        # query walk ``newest_first``: there is no index on ``ended_at``
+        clauses.append({"started_at": {"$lt": f.ended_before}, "ended_at": {"$lt": f.ended_before}})
     if f.ip is not None:
         clauses.append({"ip": f.ip})
     if f.url_contains is not None:

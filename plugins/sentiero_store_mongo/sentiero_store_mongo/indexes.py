@@ -9,8 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from pymongo import IndexModel
+from pymongo.errors import OperationFailure
 
 TTL_INDEX = "expiry"
+INDEX_NOT_FOUND = 27
+#: Indexes earlier versions created and this one no longer reads: each costs
+#: every summary update a write, so they go. ``last_activity``
+#: (``{ended_at: 1, _id: 1}``): purges and evictions walk ``newest_first``
+#: instead (a session ends no earlier than it starts, see :mod:`.limits`).
+RETIRED = {"sessions": ("last_activity",)}
 
 BATCH_INDEXES = [
     # read_events: a session's batches by first timestamp; also serves
@@ -21,8 +28,6 @@ BATCH_INDEXES = [
 SESSION_INDEXES = [
     # list_sessions: newest first with a (started_at, _id) cursor.
     IndexModel([("started_at", -1), ("_id", -1)], name="newest_first"),
-    # purge_before and max_sessions eviction: oldest last activity first.
-    IndexModel([("ended_at", 1), ("_id", 1)], name="last_activity"),
     # The two exact-match filters.
     IndexModel([("user_id", 1)], name="user"),
     IndexModel([("custom_events", 1)], name="custom_event"),
@@ -37,8 +42,19 @@ def _ttl() -> IndexModel:
 
 
 async def ensure_indexes(batches: Any, sessions: Any, *, ttl: bool) -> None:
-    for collection, models in ((batches, BATCH_INDEXES), (sessions, SESSION_INDEXES)):
+    for kind, collection, models in (
+        ("batches", batches, BATCH_INDEXES),
+        ("sessions", sessions, SESSION_INDEXES),
+    ):
         await collection.create_indexes([*models, _ttl()] if ttl else list(models))
-        if not ttl and TTL_INDEX in await collection.index_information():
-            # Retention was switched off: stop expiring what is already stored.
-            await collection.drop_index(TTL_INDEX)
+        present = await collection.index_information()
+        # Retention switched off: stop expiring what is already stored.
+        unwanted = [*RETIRED.get(kind, ()), *(() if ttl else (TTL_INDEX,))]
+        for name in unwanted:
+            if name in present:
+                try:
+                    await collection.drop_index(name)
+                except OperationFailure as exc:
+                    # Another app server starting at the same moment dropped it first.
+                    if exc.code != INDEX_NOT_FOUND:
+                        raise

@@ -7,7 +7,9 @@ summary's counts go down by what this server actually removed.
 
 from __future__ import annotations
 
+import heapq
 from datetime import UTC, datetime, timedelta
+from functools import total_ordering
 from typing import Any
 
 from sentiero_core.store import trim_plan
@@ -68,12 +70,47 @@ async def trim_session(batches: Any, sessions: Any, session_id: str, keep: int) 
 
 
 async def sessions_over(sessions: Any, cap: int) -> list[str]:
-    """The ids of the sessions to evict, least recently active first."""
+    """The ids of the sessions to evict, least recently active first.
+
+    There is no index on ``ended_at`` (each would cost every summary update
+    a write): the walk goes through ``newest_first`` from the oldest start,
+    keeping the ``excess`` earliest ends seen. A session never ends before
+    it starts, so once a start is past the latest end kept, no later session
+    can end earlier: the walk stops there, usually after a few sessions.
+    """
     excess = await sessions.count_documents({}) - cap
     if excess <= 0:
         return []
-    oldest = sessions.find({}, {"_id": 1}).sort([("ended_at", 1), ("_id", 1)]).limit(excess)
-    return [doc["_id"] for doc in await oldest.to_list(None)]
+    fields = {"_id": 1, "started_at": 1, "ended_at": 1}
+    oldest_first = sessions.find({}, fields).sort([("started_at", 1), ("_id", 1)])
+    # a max-heap (negated) of the excess earliest (ended_at, _id) seen
+    kept: list[tuple[int, _Reversed]] = []
+    async for doc in oldest_first.batch_size(max(16, 2 * excess)):
+        if len(kept) == excess and (doc.get("started_at") or 0) > -kept[0][0]:
+            break
+        entry = (-(doc.get("ended_at") or 0), _Reversed(doc["_id"]))
+        if len(kept) < excess:
+            heapq.heappush(kept, entry)
+        elif entry > kept[0]:
+            heapq.heapreplace(kept, entry)
+    return [item.value for _end, item in sorted(kept, reverse=True)]
+
+
+@total_ordering
+class _Reversed:
+    """Orders session ids backwards, so the heap of negated ends breaks ties
+    by keeping the smallest id, as ``sort(ended_at, _id)`` would."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Reversed) and self.value == other.value
+
+    def __lt__(self, other: _Reversed) -> bool:
+        return bool(self.value > other.value)
 
 
 #: How long a claim to delete a session holds: a server that claimed

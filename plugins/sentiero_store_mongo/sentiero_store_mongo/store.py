@@ -330,7 +330,10 @@ class MongoStore(MongoAggregateMethods, Store):
         return await self._delete_matching(session_query(filter), "erasing sessions")
 
     async def purge_idle(self, before: int) -> list[str]:
-        return await self._delete_matching({"ended_at": {"$lt": before}}, "purging sessions")
+        # A session starts no later than it ends: the start bound walks
+        # ``newest_first`` (there is no index on ``ended_at``).
+        idle = {"started_at": {"$lt": before}, "ended_at": {"$lt": before}}
+        return await self._delete_matching(idle, "purging sessions")
 
     async def _delete_matching(self, query: Document, what: str) -> list[str]:
         async def ids() -> list[str]:

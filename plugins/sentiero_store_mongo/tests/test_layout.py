@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 import pytest
-from sentiero_store_mongo import MongoSettings, MongoStore, documents
+from sentiero_store_mongo import MongoSettings, MongoStore, documents, limits
 
 from sentiero_core.store import decompress
 from sentiero_core.testing import T0, make_batch, read_all, realistic_events, text_mutation
@@ -46,7 +47,6 @@ async def test_open_creates_the_indexes_and_can_run_again(make_store: Any, raw_d
     assert _names(await raw_db["sentiero_batches"].index_information()) == {"session_time"}
     assert _names(await raw_db["sentiero_sessions"].index_information()) == {
         "newest_first",
-        "last_activity",
         "user",
         "custom_event",
     }
@@ -76,6 +76,51 @@ async def test_switching_retention_off_drops_the_ttl_index(make_store: Any, raw_
     await make_store(retention_period=None, settings=TTL)
     for kind in ("batches", "sessions"):
         assert "expiry" not in await raw_db[f"sentiero_{kind}"].index_information()
+
+
+@pytest.mark.asyncio
+async def test_open_drops_the_index_earlier_versions_kept_on_ended_at(
+    make_store: Any, raw_db: Any
+) -> None:
+    await raw_db["sentiero_sessions"].create_index(
+        [("ended_at", 1), ("_id", 1)], name="last_activity"
+    )
+    store = await make_store()
+    assert "last_activity" not in await raw_db["sentiero_sessions"].index_information()
+    await store.append(make_batch("s", "w", [text_mutation(T0, "a")]))
+    assert await store.purge_before(T0 + 1) == 1
+
+
+@pytest.mark.asyncio
+async def test_eviction_picks_the_least_recently_active_without_an_index_on_ends(
+    raw_db: Any,
+) -> None:
+    """``sessions_over`` walks starts, not ends: its pick must be exactly
+    the one a sort on (ended_at, _id) gives, long sessions and ties included."""
+    rng = random.Random(7)
+    docs = []
+    for i in range(300):
+        start = rng.randrange(0, 50_000)
+        # most visits are short, a few last all day, some end at the same moment
+        length = rng.choice([0, 0, rng.randrange(1, 2_000), rng.randrange(1, 60_000)])
+        docs.append({"_id": f"s{i:03d}", "started_at": start, "ended_at": start + length})
+    docs.append({"_id": "tie-b", "started_at": 10, "ended_at": 500})
+    docs.append({"_id": "tie-a", "started_at": 20, "ended_at": 500})
+    sessions = raw_db["sentiero_sessions"]
+    await sessions.insert_many(docs)
+    reference = [d["_id"] for d in sorted(docs, key=lambda d: (d["ended_at"], d["_id"]))]
+    for cap in (len(docs) - 1, len(docs) - 7, 150, 1):
+        assert await limits.sessions_over(sessions, cap) == reference[: len(docs) - cap]
+    assert await limits.sessions_over(sessions, len(docs)) == []
+    # a visit starting the moment the latest kept one ended can still win the tie
+    ties = raw_db["ties"]
+    await ties.insert_many(
+        [
+            {"_id": "b", "started_at": 0, "ended_at": 100},
+            {"_id": "a", "started_at": 100, "ended_at": 100},
+        ]
+    )
+    assert await limits.sessions_over(ties, 1) == ["a"]
 
 
 @pytest.mark.asyncio
