@@ -18,8 +18,8 @@ of the text, the walk of the events when the screen finds something, and
 
 Each case keeps its best of ``--rounds`` rounds; the rounds alternate the
 cases so that a busy machine's noise is shared. Figures go to
-``bench/results/redaction.json`` (or ``$SENTIERO_BENCH_RESULTS``) in the
-format bench/README.md describes.
+``bench/results/redaction.json`` (or ``$BENCH_RESULTS_DIR``) in the
+format bench/_results.py describes.
 
 Usage: python bench/redaction.py [--rounds 5] [--repeat 20]
 """
@@ -27,8 +27,6 @@ Usage: python bench/redaction.py [--rounds 5] [--repeat 20]
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +34,7 @@ from typing import Any
 
 import orjson
 from _recording import load_recording, recorder_cuts
+from _results import Figure, write_results
 
 from sentiero_core.builtins.redaction import Redactor
 from sentiero_core.builtins.redaction_patterns import ALL_BUILTINS
@@ -106,25 +105,16 @@ def main() -> None:
     for name, mbps in best.items():
         print(f"  {name:<40} {mbps:8.1f} MB/s  {mbps / bare:6.0%} of orjson")
     write_results(
+        "redaction",
         [
-            {
-                "figure": f"redaction: {name} (MB/s)",
-                "value": round(mbps, 1),
-                "display": f"{mbps:.1f} MB/s ({mbps / bare:.0%} of orjson)",
-                "target": None,
-                "met": None,
-            }
+            Figure(
+                f"redaction: {name} (MB/s)",
+                round(mbps, 1),
+                f"{mbps:.1f} MB/s ({mbps / bare:.0%} of orjson)",
+            )
             for name, mbps in best.items()
-        ]
+        ],
     )
-
-
-def write_results(figures: list[dict[str, Any]]) -> None:
-    """bench/README.md's contract, written directly."""
-    folder = Path(os.environ.get("SENTIERO_BENCH_RESULTS") or ROOT / "bench" / "results")
-    folder.mkdir(parents=True, exist_ok=True)
-    doc = {"bench": "redaction", "figures": figures}
-    (folder / "redaction.json").write_text(json.dumps(doc, indent=1) + "\n")
 
 
 if __name__ == "__main__":
