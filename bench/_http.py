@@ -1,18 +1,17 @@
-"""What the HTTP benches share: a server process on a free port, stopped
-gracefully and timed, and ``wrk`` driven with a Lua script. (Not a bench:
+"""What the HTTP benches share: ``sentiero serve`` on a free port (see
+``_servers``), and ``wrk`` driven with a Lua script. (Not a bench:
 ``make bench`` runs only the scripts whose names do not start with "_".)"""
 
 from __future__ import annotations
 
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import IO
+
+from _servers import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The recorder's request, as wrk sends it.
@@ -20,35 +19,6 @@ USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/124.0 Safari/537.36"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for_port(
-    port: int, proc: subprocess.Popen[bytes], what: str, log: IO[bytes] | None = None
-) -> None:
-    """Return once ``proc`` accepts connections on ``port``; raise, with
-    its log when given, if it exits or takes more than 30 s."""
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            if proc.poll() is not None:
-                said = ""
-                if log is not None:
-                    log.seek(0)
-                    said = ": " + log.read().decode(errors="replace")[-2000:]
-                raise RuntimeError(f"the {what} exited with {proc.returncode}{said}") from None
-            if time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(f"the {what} did not start in 30 s") from None
-            time.sleep(0.05)
 
 
 def sentiero_serve(db: Path, plugins: str, log: IO[bytes]) -> tuple[subprocess.Popen[bytes], int]:
@@ -63,19 +33,6 @@ def sentiero_serve(db: Path, plugins: str, log: IO[bytes]) -> tuple[subprocess.P
     proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
     wait_for_port(port, proc, f"sentiero serve ({plugins})", log)
     return proc, port
-
-
-def stop_server(proc: subprocess.Popen[bytes], timeout: float = 10) -> float:
-    """SIGTERM (a graceful stop: shutdown hooks run), killed after
-    ``timeout``; the seconds it took to exit."""
-    start = time.monotonic()
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    return time.monotonic() - start
 
 
 def check_once(port: int, path: str, body: bytes) -> None:

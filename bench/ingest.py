@@ -41,10 +41,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _http import check_once, free_port, stop_server, wait_for_port, wrk_command, wrk_rate
+from _http import check_once, wrk_command, wrk_rate
 from _load import SATURATED, Usage, Watch
 from _recording import load_recording
 from _results import Figure, at_least, write_results
+from _servers import free_port, stop_server, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCH_EVENTS = 50

@@ -31,9 +31,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
-import socket
-import subprocess
 import sys
 import time
 import uuid
@@ -43,6 +40,7 @@ from typing import Any
 
 from _recording import load_recording, recorder_cuts, session_batches
 from _results import Figure, at_least, write_results
+from _servers import free_port, server_process
 from pymongo import AsyncMongoClient
 from sentiero_store_mongo import MongoStore
 from sentiero_store_mongo.documents import SeqClock, batch_documents
@@ -53,48 +51,18 @@ CONCURRENCY = 32
 TARGET_RATIO = 0.5
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def mongo_server() -> Iterator[str]:
     external = os.environ.get("SENTIERO_BENCH_MONGO_URL")
     if external:
         yield external
         return
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "secantus",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--storage-path",
-            ":memory:",
-            "--log-level",
-            "ERROR",
-        ],
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    sys.exit("bench/store_mongo.py: SecantusDB did not start")
-                time.sleep(0.05)
+    port = free_port()
+    command = [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--storage-path", ":memory:", "--log-level", "ERROR"]
+    # killed: the server holds nothing beyond the measurement
+    with server_process(command, port, "SecantusDB", kill=True):
         yield f"mongodb://127.0.0.1:{port}/"
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait()
 
 
 def _url(base: str, database: str) -> str:

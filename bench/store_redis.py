@@ -27,7 +27,6 @@ import asyncio
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,6 +39,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from _recording import NOW, load_recording, recorder_cuts, session_batches
 from _results import Figure, write_results
+from _servers import free_port, server_process
 from sentiero_store_redis import RedisSettings, RedisStore
 from sentiero_store_redis.keys import Keys
 from sentiero_store_redis.store import summary_json
@@ -54,12 +54,6 @@ LISTED_SESSIONS = 100_000
 FIGURES: list[Figure] = []
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def redis_server() -> Iterator[str]:
     external = os.environ.get("SENTIERO_BENCH_REDIS_URL")
@@ -69,40 +63,12 @@ def redis_server() -> Iterator[str]:
     binary = shutil.which("redis-server")
     if binary is None:
         sys.exit("bench/store_redis.py: redis-server is missing (apt-get install redis-server)")
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory(prefix="sentiero-bench-redis-") as tmp:
-        process = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--daemonize",
-                "no",
-                "--dir",
-                tmp,
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + 10
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline or process.poll() is not None:
-                        sys.exit("bench/store_redis.py: redis-server did not start")
-                    time.sleep(0.02)
+        command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+        command += ["--appendonly", "no", "--daemonize", "no", "--dir", tmp]
+        with server_process(command, port, "redis-server", timeout=10, stdout=subprocess.DEVNULL):
             yield f"redis://127.0.0.1:{port}/0"
-        finally:
-            process.terminate()
-            process.wait()
 
 
 async def _open(url: str, prefix: str) -> RedisStore:
