@@ -40,10 +40,10 @@ import redis.asyncio as aioredis
 from _recording import NOW, load_recording, recorder_cuts, session_batches
 from _results import Figure, write_results
 from _servers import free_port, server_process
+from _stores import DAY_MS, fake_summary, timed
 from sentiero_store_redis import RedisSettings, RedisStore
 from sentiero_store_redis.keys import Keys
 from sentiero_store_redis.store import summary_json
-from store_sqlite import DAY_MS, _fake_summary, timed
 
 from sentiero_core.store import Batch, SessionFilter
 
@@ -153,7 +153,7 @@ async def load_summaries(url: str, prefix: str, count: int) -> None:
         for start in range(0, count, 5_000):
             pipe = client.pipeline(transaction=False)
             for n in range(start, min(count, start + 5_000)):
-                s = _fake_summary(rng, n)
+                s = fake_summary(rng, n)
                 pipe.set(keys.summary(s.session_id), summary_json(s, s.raw_bytes // 9))
                 pipe.zadd(keys.started, {s.session_id: s.started_at})
                 pipe.zadd(keys.active, {s.session_id: s.ended_at})

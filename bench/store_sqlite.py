@@ -16,27 +16,25 @@ from __future__ import annotations
 import asyncio
 import random
 import sqlite3
-import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from _recording import NOW, load_recording, recorder_cuts, session_batches
+from _recording import load_recording, recorder_cuts, session_batches
 from _results import Figure, at_least, below, write_results
+from _stores import (
+    APPEND_SESSIONS,
+    CONCURRENCY,
+    append_all,
+    append_into,
+    fake_summary,
+    time_listing,
+)
 from sentiero_store_sqlite import SQLiteStore
 from sentiero_store_sqlite.appends import summary_columns
 
-from sentiero_core.store import (
-    SessionFilter,
-    SessionSummary,
-)
-
-APPEND_SESSIONS = 120
-CONCURRENCY = 32
 LISTED_SESSIONS = 100_000
-DAY_MS = 86_400_000
 # Targets (docs/benchmarks.md): a third of the figures measured on a busy machine.
 CONCURRENT_TARGET = 100_000
 LISTING_TARGET_MS = 5.0
@@ -51,27 +49,9 @@ async def bench_appends(path: Path, events: list[dict[str, Any]]) -> None:
     store = SQLiteStore(path)
     await store.open()
     try:
-        started = time.perf_counter()
-        for batches in sessions[:half]:
-            for b in batches:
-                await store.append(b)
-        sequential = time.perf_counter() - started
-        seq_batches = sum(len(s) for s in sessions[:half])
-        seq_events = sum(len(b.events) for s in sessions[:half] for b in s)
-
+        one = await append_all([store.append], sessions[:half], 1)
         groups_before = store.groups_committed
-        queue = list(sessions[half:])
-
-        async def worker() -> None:
-            while queue:
-                for b in queue.pop():
-                    await store.append(b)
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-        concurrent = time.perf_counter() - started
-        con_batches = sum(len(s) for s in sessions[half:])
-        con_events = sum(len(b.events) for s in sessions[half:] for b in s)
+        many = await append_all([store.append], sessions[half:], CONCURRENCY)
         groups = store.groups_committed - groups_before
 
         stats = await store.stats()
@@ -82,24 +62,20 @@ async def bench_appends(path: Path, events: list[dict[str, Any]]) -> None:
         await store.close()
     raw_mb = stats.raw_bytes / 1e6
     print(f"recording: {len(events)} events in {len(cuts)} recorder batches per session")
+    print(f"append, one at a time : {one.rate:9,.0f} events/s ({one.batch_rate:,.0f} batches/s)")
     print(
-        f"append, one at a time : {seq_events / sequential:9,.0f} events/s "
-        f"({seq_batches / sequential:,.0f} batches/s)"
-    )
-    print(
-        f"append, {CONCURRENCY} concurrent  : {con_events / concurrent:9,.0f} events/s "
-        f"({con_batches / concurrent:,.0f} batches/s, {con_batches} appends "
+        f"append, {CONCURRENCY} concurrent  : {many.rate:9,.0f} events/s "
+        f"({many.batch_rate:,.0f} batches/s, {many.batches} appends "
         f"in {groups} transactions)"
     )
     print(f"read a whole session  : {read_ms:6.1f} ms for {len(replay.events)} events")
-    rate = con_events / concurrent
     FIGURES.append(
         Figure(
             f"sqlite append, {CONCURRENCY} in flight (events/s)",
-            round(rate),
-            f"{rate:,.0f}",
+            round(many.rate),
+            f"{many.rate:,.0f}",
             f">= {CONCURRENT_TARGET:,}",
-            at_least(rate, CONCURRENT_TARGET),
+            at_least(many.rate, CONCURRENT_TARGET),
         )
     )
     FIGURES.append(
@@ -116,48 +92,13 @@ async def bench_appends(path: Path, events: list[dict[str, Any]]) -> None:
     )
 
 
-def _fake_summary(rng: random.Random, n: int) -> SessionSummary:
-    started = NOW - rng.randrange(30 * DAY_MS)
-    duration = rng.randrange(5_000, 1_800_000)
-    s = SessionSummary(
-        session_id=f"s{n:06d}-{rng.getrandbits(32):08x}",
-        started_at=started,
-        ended_at=started + duration,
-    )
-    pages = rng.sample(PAGES, rng.randint(1, 5))
-    s.pages, s.page_count, s.entry_url = pages, len(pages), pages[0]
-    s.event_count, s.batch_count = rng.randrange(50, 5_000), rng.randrange(1, 60)
-    s.windows = ["w1"]
-    s.error_count = rng.randrange(1, 4) if rng.random() < 0.05 else 0
-    s.click_count = rng.randrange(0, 200)
-    s.browser, s.os, s.device = rng.choice(AGENTS)
-    s.user_id = f"user-{rng.randrange(20_000)}" if rng.random() < 0.3 else None
-    s.custom_events = ["signup"] if rng.random() < 0.02 else []
-    s.raw_bytes = s.event_count * 400
-    return s
-
-
-PAGES = [
-    f"https://shop.example/{section}/{i}"
-    for section in ("product", "cart", "blog")
-    for i in range(60)
-] + ["https://shop.example/checkout", "https://shop.example/"]
-AGENTS = [
-    ("Chrome", "Windows", "desktop"),
-    ("Firefox", "Linux", "desktop"),
-    ("Safari", "iOS", "mobile"),
-    ("Chrome", "Android", "tablet"),
-    ("Edge", "Windows", "desktop"),
-]
-
-
 def load_summaries(path: Path, count: int) -> None:
     """Write ``count`` summaries in one transaction, as the store lays them out."""
     rng = random.Random(7)
     with sqlite3.connect(path, isolation_level=None) as db:
         db.execute("BEGIN IMMEDIATE")
         for n in range(count):
-            s = _fake_summary(rng, n)
+            s = fake_summary(rng, n)
             rowid = db.execute(
                 "INSERT INTO sessions (started_at, ended_at, duration_ms, error_count, user_id, "
                 "browser, device, os, summary, session_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -174,16 +115,6 @@ def load_summaries(path: Path, count: int) -> None:
         db.execute("ANALYZE")
 
 
-async def timed(call: Callable[[], Awaitable[Any]], runs: int = 15) -> float:
-    await call()  # warm the page cache
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        await call()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
-
-
 async def bench_listing(path: Path, cuts: list[list[dict[str, Any]]]) -> None:
     store = SQLiteStore(path)
     await store.open()
@@ -198,63 +129,17 @@ async def bench_listing(path: Path, cuts: list[list[dict[str, Any]]]) -> None:
     store = SQLiteStore(path)
     await store.open()
     try:
-        deep = None
-        for _ in range(100):
-            deep = (await store.list_sessions(cursor=deep, limit=50)).next
-        cases: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
-            ("first page, 50 newest", lambda: store.list_sessions(limit=50)),
-            ("page 101 by cursor", lambda: store.list_sessions(cursor=deep, limit=50)),
-            ("has_errors", lambda: store.list_sessions(SessionFilter(has_errors=True))),
-            ("browser=firefox", lambda: store.list_sessions(SessionFilter(browser="firefox"))),
-            (
-                "browser=opera (no match)",
-                lambda: store.list_sessions(SessionFilter(browser="opera")),
-            ),
-            ("user_id", lambda: store.list_sessions(SessionFilter(user_id="user-42"))),
-            (
-                "custom_event=signup",
-                lambda: store.list_sessions(SessionFilter(custom_event="signup")),
-            ),
-            (
-                "url_contains=checkout",
-                lambda: store.list_sessions(SessionFilter(url_contains="checkout")),
-            ),
-            (
-                "url_contains (no match)",
-                lambda: store.list_sessions(SessionFilter(url_contains="/nowhere")),
-            ),
-            (
-                "last 24 h, >= 10 min",
-                lambda: store.list_sessions(
-                    SessionFilter(started_after=NOW - DAY_MS, min_duration_ms=600_000)
-                ),
-            ),
-            ("count, no filter", lambda: store.count_sessions()),
-            ("count has_errors", lambda: store.count_sessions(SessionFilter(has_errors=True))),
-            ("stats", lambda: store.stats()),
-        ]
-        for label, call in cases:
-            ms = await timed(call)
-            print(f"  {label:26s} {ms:7.2f} ms (median)")
-            if label.startswith("first page"):
-                FIGURES.append(
-                    Figure(
-                        f"sqlite first page at {LISTED_SESSIONS:,} sessions (ms)",
-                        round(ms, 2),
-                        f"{ms:.2f}",
-                        f"< {LISTING_TARGET_MS:g} ms",
-                        below(ms, LISTING_TARGET_MS),
-                    )
-                )
-        batches = [b for n in range(20) for b in session_batches(cuts, 90_000 + n)]
-        started = time.perf_counter()
-        for b in batches:
-            await store.append(b)
-        elapsed = time.perf_counter() - started
-        print(
-            f"  append into this file      {elapsed / len(batches) * 1000:7.2f} ms per batch "
-            f"(one at a time, {len(batches)} batches)"
+        ms = (await time_listing(store))["first page, 50 newest"]
+        FIGURES.append(
+            Figure(
+                f"sqlite first page at {LISTED_SESSIONS:,} sessions (ms)",
+                round(ms, 2),
+                f"{ms:.2f}",
+                f"< {LISTING_TARGET_MS:g} ms",
+                below(ms, LISTING_TARGET_MS),
+            )
         )
+        await append_into(store, cuts, "file")
     finally:
         await store.close()
 
