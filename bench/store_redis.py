@@ -32,24 +32,35 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import redis.asyncio as aioredis
-from _recording import NOW, load_recording, recorder_cuts, session_batches
+from _recording import load_recording, recorder_cuts, session_batches
 from _results import Figure, write_results
 from _servers import free_port, server_process
-from _stores import DAY_MS, fake_summary, timed
+from _stores import APPEND_SESSIONS, CONCURRENCY, append_all, fake_summary, time_listing
 from sentiero_store_redis import RedisSettings, RedisStore
 from sentiero_store_redis.keys import Keys
 from sentiero_store_redis.store import summary_json
 
-from sentiero_core.store import Batch, SessionFilter
-
-APPEND_SESSIONS = 120
-CONCURRENCY = 32
 LISTED_SESSIONS = 100_000
+#: The listing queries (of bench/_stores.py) it times, and how many times:
+#: fewer where a call is slow.
+QUERY_RUNS = {
+    "first page, 50 newest": 15,
+    "page 101 by cursor": 15,
+    "has_errors": 5,
+    "browser=firefox": 5,
+    "browser=opera (no match)": 3,
+    "user_id": 3,
+    "url_contains (no match)": 3,
+    "last 24 h, >= 10 min": 5,
+    "count, no filter": 15,
+    "count has_errors": 3,
+    "stats": 3,
+}
 
 FIGURES: list[Figure] = []
 
@@ -77,20 +88,6 @@ async def _open(url: str, prefix: str) -> RedisStore:
     return store
 
 
-async def _drain(stores: list[RedisStore], sessions: list[list[Batch]], each: int) -> float:
-    """Seconds to append ``sessions`` with ``each`` appends in flight per store."""
-    queue = list(sessions)
-
-    async def worker(store: RedisStore) -> None:
-        while queue:
-            for b in queue.pop():
-                await store.append(b)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker(s) for s in stores for _ in range(each)))
-    return time.perf_counter() - started
-
-
 async def bench_appends(url: str, prefix: str, events: list[dict[str, Any]]) -> None:
     cuts = recorder_cuts(events)
     sessions = [session_batches(cuts, n) for n in range(APPEND_SESSIONS)]
@@ -99,11 +96,14 @@ async def bench_appends(url: str, prefix: str, events: list[dict[str, Any]]) -> 
     try:
         parts = [sessions[:third], sessions[third : 2 * third], sessions[2 * third :]]
         runs = [
-            ("append, one at a time", await _drain([one], parts[0], 1)),
-            (f"append, {CONCURRENCY} in flight", await _drain([one], parts[1], CONCURRENCY)),
+            ("append, one at a time", await append_all([one.append], parts[0], 1)),
+            (
+                f"append, {CONCURRENCY} in flight",
+                await append_all([one.append], parts[1], CONCURRENCY),
+            ),
             (
                 f"append, 2 app servers x {CONCURRENCY // 2}",
-                await _drain([one, two], parts[2], CONCURRENCY // 2),
+                await append_all([one.append, two.append], parts[2], CONCURRENCY // 2),
             ),
         ]
         stats = await one.stats()
@@ -114,15 +114,9 @@ async def bench_appends(url: str, prefix: str, events: list[dict[str, Any]]) -> 
         await one.close()
         await two.close()
     print(f"recording: {len(events)} events in {len(cuts)} recorder batches per session")
-    for (label, seconds), part in zip(runs, parts, strict=True):
-        n_events = sum(len(b.events) for s in part for b in s)
-        n_batches = sum(len(s) for s in part)
-        rate = n_events / seconds
-        FIGURES.append(Figure(f"redis {label} (events/s)", round(rate), f"{rate:,.0f}"))
-        print(
-            f"{label:28s}: {n_events / seconds:9,.0f} events/s "
-            f"({n_batches / seconds:,.0f} batches/s)"
-        )
+    for label, run in runs:
+        FIGURES.append(Figure(f"redis {label} (events/s)", round(run.rate), f"{run.rate:,.0f}"))
+        print(f"{label:28s}: {run.rate:9,.0f} events/s ({run.batch_rate:,.0f} batches/s)")
     FIGURES.extend(
         [
             Figure(
@@ -171,44 +165,15 @@ async def bench_listing(url: str, prefix: str, listed: int) -> None:
     print(f"  loaded in {time.perf_counter() - started:.1f} s")
     store = await _open(url, prefix)
     try:
-        deep = None
-        for _ in range(100):
-            deep = (await store.list_sessions(cursor=deep, limit=50)).next
-        cases: list[tuple[str, Callable[[], Awaitable[Any]], int]] = [
-            ("first page, 50 newest", lambda: store.list_sessions(limit=50), 15),
-            ("page 101 by cursor", lambda: store.list_sessions(cursor=deep, limit=50), 15),
-            ("has_errors", lambda: store.list_sessions(SessionFilter(has_errors=True)), 5),
-            ("browser=firefox", lambda: store.list_sessions(SessionFilter(browser="firefox")), 5),
-            (
-                "browser=opera (no match)",
-                lambda: store.list_sessions(SessionFilter(browser="opera")),
-                3,
-            ),
-            ("user_id", lambda: store.list_sessions(SessionFilter(user_id="user-42")), 3),
-            (
-                "url_contains (no match)",
-                lambda: store.list_sessions(SessionFilter(url_contains="/nowhere")),
-                3,
-            ),
-            (
-                "last 24 h, >= 10 min",
-                lambda: store.list_sessions(
-                    SessionFilter(started_after=NOW - DAY_MS, min_duration_ms=600_000)
-                ),
-                5,
-            ),
-            ("count, no filter", lambda: store.count_sessions(), 15),
-            ("count has_errors", lambda: store.count_sessions(SessionFilter(has_errors=True)), 3),
-            ("stats", lambda: store.stats(), 3),
-        ]
-        for label, call, runs in cases:
-            ms = await timed(call, runs)
-            print(f"  {label:26s} {ms:8.2f} ms (median)")
-            if label.startswith("first page") or label.startswith("browser=opera"):
-                what = "first page" if label.startswith("first") else "a filter matching nothing"
-                FIGURES.append(
-                    Figure(f"redis {what} at {listed:,} sessions (ms)", round(ms, 2), f"{ms:.2f}")
-                )
+        medians = await time_listing(store, QUERY_RUNS, width=8)
+        for label, what in [
+            ("first page, 50 newest", "first page"),
+            ("browser=opera (no match)", "a filter matching nothing"),
+        ]:
+            ms = medians[label]
+            FIGURES.append(
+                Figure(f"redis {what} at {listed:,} sessions (ms)", round(ms, 2), f"{ms:.2f}")
+            )
     finally:
         await store.close()
 
