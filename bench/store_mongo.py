@@ -32,7 +32,6 @@ import argparse
 import asyncio
 import os
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,13 +40,13 @@ from typing import Any
 from _recording import load_recording, recorder_cuts, session_batches
 from _results import Figure, at_least, write_results
 from _servers import free_port, server_process
+from _stores import CONCURRENCY, append_all
 from pymongo import AsyncMongoClient
 from sentiero_store_mongo import MongoStore
 from sentiero_store_mongo.documents import SeqClock, batch_documents
 
 from sentiero_core.store import Batch
 
-CONCURRENCY = 32
 TARGET_RATIO = 0.5
 
 
@@ -78,17 +77,8 @@ async def through_store(
     """(seconds, stored / raw JSON bytes)."""
     store = MongoStore(_url(base, database))
     await store.open()
-    queue = list(sessions)
-
-    async def worker() -> None:
-        while queue:
-            for batch in queue.pop():
-                await store.append(batch)
-
     try:
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
+        elapsed = (await append_all([store.append], sessions, concurrency)).seconds
         return elapsed, (await store.stats()).compression_ratio
     finally:
         await store.close()
@@ -102,17 +92,12 @@ async def baseline_insert_one(
     in order, ``concurrency`` in flight."""
     clock = SeqClock()
     collection = client[database]["sentiero_batches"]
-    queue = list(sessions)
 
-    async def worker() -> None:
-        while queue:
-            for batch in queue.pop():
-                for doc in batch_documents(batch, clock, None)[0]:
-                    await collection.insert_one(doc)
+    async def insert(batch: Batch) -> None:
+        for doc in batch_documents(batch, clock, None)[0]:
+            await collection.insert_one(doc)
 
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return time.perf_counter() - started
+    return (await append_all([insert], sessions, concurrency)).seconds
 
 
 async def measure(side: str, sessions: list[list[Batch]]) -> tuple[float, float | None]:
