@@ -57,6 +57,13 @@ async def append_all(appends: Sequence[Append], sessions: list[list[Batch]], eac
     return Appended(seconds, batches, sum(len(b.events) for s in sessions for b in s))
 
 
+async def read_session(store: Store) -> tuple[float, int]:
+    """Milliseconds to read all of session 0's events (one page), and how many."""
+    started = time.perf_counter()
+    page = await store.read_events("bench-00000", limit=10_000)
+    return (time.perf_counter() - started) * 1000, len(page.events)
+
+
 PAGES = [
     f"https://shop.example/{section}/{i}"
     for section in ("product", "cart", "blog")
