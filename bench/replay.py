@@ -31,7 +31,6 @@ import argparse
 import asyncio
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,6 +44,7 @@ import orjson
 from _load import Usage, Watch
 from _recording import load_recording
 from _results import Figure, at_least, below, write_results
+from _servers import free_port
 
 from sentiero_core.store import Batch, RequestMeta, Store, digest_events
 
@@ -119,12 +119,6 @@ async def raw_read(store: Store) -> tuple[float, int, int]:
         if page.next is None:
             return seconds, count, size
         cursor = page.next
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start_server(db: Path, port: int) -> subprocess.Popen[bytes]:

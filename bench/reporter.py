@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _load import SATURATED, Watch
 from _results import Figure, at_least, write_results
+from _servers import free_port, stop_server, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = 0.95
@@ -76,37 +76,13 @@ def serve(kind: str, port: int) -> None:
 # -- the load ---------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start(kind: str) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, __file__, "--serve", kind, "--port", str(port)], cwd=ROOT
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc, port
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError(f"the {kind} server exited with {proc.returncode}") from None
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError(f"the {kind} server did not start")
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    wait_for_port(port, proc, f"{kind} server")
+    return proc, port
 
 
 def wrk(port: int, seconds: float, connections: int) -> float:
@@ -141,7 +117,7 @@ def measure_rates(args: argparse.Namespace) -> dict[str, tuple[float, bool]]:
                 with Watch(proc.pid) as watch:
                     rate = wrk(port, args.seconds, args.connections)
             finally:
-                stop(proc)
+                stop_server(proc)
             if rate > best.get(kind, (0.0, False))[0]:
                 best[kind] = (rate, watch.usage.client_bound)
             print(f"  {kind:10s} {rate:8.0f} req/s  ({watch.usage.describe()})", flush=True)
