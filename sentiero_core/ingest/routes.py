@@ -5,7 +5,9 @@ type, declared size), then the request waits for its turn (see
 :mod:`.admission`), the body is read and inflated as a stream under the
 caps, its events counted, then parsed, checked, and handed to the pipeline.
 Answers are 204 with no body, or a JSON ``{"error": ...}`` with 400, 403
-(preflight only), 408, 413, 415, 422, 429, 500 or 503.
+(preflight only), 408, 413, 415, 422, 429, 500 or 503. :func:`answer`
+makes them from the ASGI scope alone: Quart's view below serves them, and
+so does :mod:`.direct`, past Quart, whenever it may.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import orjson
 from quart import Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..app import Sentiero, get_state
+from ..app import INGEST_ENDPOINT, Sentiero, get_state
 from ..hookspecs import hookimpl
 from ..routing import Route
 from ..settings import Settings
@@ -231,7 +233,7 @@ def register_routes(settings: Settings) -> list[Any]:
             ingest_events,
             methods=("POST", "OPTIONS"),
             public=True,
-            name="sentiero.ingest_events",
+            name=INGEST_ENDPOINT,
             csrf=False,
         ),
         Route(
