@@ -26,6 +26,8 @@ log = logging.getLogger("sentiero")
 
 PACKAGE_DIR = Path(__file__).parent
 STATIC_DIR = PACKAGE_DIR / "static"
+#: The ingest route's endpoint, which :mod:`.ingest.direct` may answer past Quart.
+INGEST_ENDPOINT = "sentiero.ingest_events"
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 
 
@@ -222,14 +224,6 @@ def create_app(
     settings = _with_plugin_sections(pm, settings or load_settings())
 
     app = Quart(__name__, static_folder=None, template_folder=None)
-    if settings.trusted_proxy_hops:
-        # Hypercorn's middleware rewrites the client, scheme and host of the
-        # ASGI scope from the forwarded headers of the trusted hops only
-        app.asgi_app = ProxyFixMiddleware(  # type: ignore[method-assign]
-            app.asgi_app,
-            mode=settings.proxy_mode,  # type: ignore[arg-type]
-            trusted_hops=settings.trusted_proxy_hops,
-        )
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = True
     # Built now so a bad store URL stops start-up here; opened when serving.
@@ -306,6 +300,22 @@ def create_app(
             "mount": request.root_path + mount,
             "settings": state.settings,
         }
+
+    ingest = state.routes.get(INGEST_ENDPOINT)
+    if ingest is not None:
+        from .ingest.direct import DirectIngest
+
+        app.asgi_app = DirectIngest(  # type: ignore[method-assign]
+            app, app.asgi_app, mount + ingest.rule
+        )
+    if settings.trusted_proxy_hops:
+        # Hypercorn's middleware rewrites the client, scheme and host of the
+        # ASGI scope from the forwarded headers of the trusted hops only
+        app.asgi_app = ProxyFixMiddleware(  # type: ignore[method-assign]
+            app.asgi_app,
+            mode=settings.proxy_mode,  # type: ignore[arg-type]
+            trusted_hops=settings.trusted_proxy_hops,
+        )
 
     @app.before_serving
     async def _start() -> None:

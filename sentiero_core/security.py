@@ -186,9 +186,14 @@ def relative_location(response: Response) -> Response:
     return response
 
 
+#: What every response of Sentiero's carries, public routes' included.
+PUBLIC_HEADERS = (("X-Content-Type-Options", "nosniff"),)
+
+
 def security_headers(response: Response, *, dashboard: bool) -> Response:
     headers = response.headers
-    set_default_header(headers, "X-Content-Type-Options", "nosniff")
+    for name, value in PUBLIC_HEADERS:
+        set_default_header(headers, name, value)
     if dashboard:
         set_default_header(headers, "Content-Security-Policy", DASHBOARD_CSP)
         set_default_header(headers, "X-Frame-Options", "SAMEORIGIN")

@@ -28,6 +28,23 @@ def allow_origin(origin: str | None, allowed: Sequence[str]) -> str | None:
     return None
 
 
+def cors_headers(
+    origin: str | None, allowed: Sequence[str], retry_after: bool
+) -> list[tuple[str, str]]:
+    """What :func:`apply_cors` adds to a response that has no ``Vary`` yet
+    (``retry_after``: it has a ``Retry-After``)."""
+    out = [("Vary", "Origin")] if allowed else []
+    value = allow_origin(origin, allowed)
+    if value is None:
+        return out
+    out.append(("Access-Control-Allow-Origin", value))
+    if value != "*":
+        out.append(("Access-Control-Allow-Credentials", "true"))
+    if retry_after:
+        out.append(("Access-Control-Expose-Headers", "Retry-After"))
+    return out
+
+
 def apply_cors(response: Response, origin: str | None, allowed: Sequence[str]) -> bool:
     """Add the allow headers when ``origin`` may read; ``True`` if it may."""
     if allowed:

@@ -5,12 +5,15 @@ type, declared size), then the request waits for its turn (see
 :mod:`.admission`), the body is read and inflated as a stream under the
 caps, its events counted, then parsed, checked, and handed to the pipeline.
 Answers are 204 with no body, or a JSON ``{"error": ...}`` with 400, 403
-(preflight only), 408, 413, 415, 422, 429, 500 or 503.
+(preflight only), 408, 413, 415, 422, 429, 500 or 503. :func:`answer`
+makes them from the ASGI scope alone: Quart's view below serves them, and
+so does :mod:`.direct`, past Quart, whenever it may.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterable
 from functools import partial
 from typing import Any
 
@@ -18,14 +21,14 @@ import orjson
 from quart import Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..app import Sentiero, get_state
+from ..app import INGEST_ENDPOINT, Sentiero, get_state
 from ..hookspecs import hookimpl
 from ..routing import Route
 from ..settings import Settings
 from ..store import RequestMeta
 from ..utils import header, now_ms
 from .admission import BUSY_RETRY_AFTER, Turn, admission_of
-from .cors import apply_cors, preflight_response
+from .cors import cors_headers, preflight_response
 from .decoding import BodyDecoder, parse_encoding, read_body
 from .envelope import (
     count_events,
@@ -35,6 +38,7 @@ from .envelope import (
     validate_envelope,
 )
 from .errors import IngestError
+from .incoming import Incoming, Reply
 from .ip import client_address, stored_address
 from .opt_out import opt_out
 from .pipeline import store_batch
@@ -48,62 +52,40 @@ BRACES_PER_EVENT = 4
 SNAPSHOT_HEAD_BYTES = 64 * 1024
 
 
-def no_content() -> Response:
-    # A content type given up front spares werkzeug's lookup of a missing
-    # one, which raises and catches an exception: a third of the cost.
-    response = Response(b"", status=204, content_type="text/plain")
-    del response.headers["Content-Type"]
-    return response
-
-
-def error_response(status: int, reason: str, retry_after: int | None = None) -> Response:
-    response = Response(
-        orjson.dumps({"error": reason}), status=status, content_type="application/json"
-    )
-    if retry_after is not None:
-        response.headers["Retry-After"] = str(retry_after)
-    return response
-
-
-def declined(settings: Settings) -> bool:
+def declined(settings: Settings, incoming: Incoming) -> bool:
     """The visitor asked not to be recorded (checked again here because a
     recorder may be stale, cached or not ours)."""
-    headers = request.headers
-    if settings.respect_gpc and (header(headers, "Sec-GPC") or "").strip() == "1":
+    if settings.respect_gpc and (incoming.header(b"sec-gpc") or "").strip() == "1":
         return True
-    if settings.respect_dnt and (header(headers, "DNT") or "").strip() == "1":
+    if settings.respect_dnt and (incoming.header(b"dnt") or "").strip() == "1":
         return True
     if settings.user_opt_out:
-        value = request.cookies.get(settings.opt_out_cookie_name)
+        value = incoming.cookie(settings.opt_out_cookie_name)
         if value is not None and value not in ("", "0"):
             return True
     return False
 
 
-def unread_body(response: Response) -> Response:
-    """The client is still sending a body we will not read: the server
-    drops the connection after answering, so say so and keep clients from
-    sending their next request down it (HTTP/1 only: HTTP/2 forbids the
-    header and resets just the stream)."""
-    if request.http_version.startswith("1"):
-        response.headers["Connection"] = "close"
-    return response
-
-
-def _check_headers(settings: Settings) -> str:
+def _check_headers(settings: Settings, incoming: Incoming) -> str:
     """The body's encoding; refusals that need no byte of the body."""
-    if request.mimetype not in CONTENT_TYPES:
+    if incoming.mimetype not in CONTENT_TYPES:
         raise IngestError(415, "unsupported content type (use application/json or text/plain)")
-    declared = request.content_length
+    declared = incoming.content_length
     if declared is not None and declared > settings.max_request_bytes:
         raise IngestError(413, f"request body over {settings.max_request_bytes} bytes")
-    declared_encoding = header(request.headers, "Content-Encoding")
+    declared_encoding = incoming.header(b"content-encoding")
     # sendBeacon cannot set headers: it says "?encoding=gzip" instead
-    query = None if declared_encoding else request.args.get("encoding")
+    query = None if declared_encoding else incoming.query("encoding")
     return parse_encoding(declared_encoding, query)
 
 
-async def _read(settings: Settings, encoding: str, turn: Turn) -> bytes:
+async def _read(
+    settings: Settings,
+    encoding: str,
+    turn: Turn,
+    chunks: AsyncIterable[bytes],
+    body_timeout: float | None,
+) -> bytes:
     """The decoded body; every refusal here is made while it is read."""
     max_events = settings.max_events_per_request
     decoder = BodyDecoder(
@@ -133,8 +115,8 @@ async def _read(settings: Settings, encoding: str, turn: Turn) -> bytes:
 
     try:
         # a client trickling its body must not hold a request open for ever
-        async with asyncio.timeout(current_app.config["BODY_TIMEOUT"]):
-            return await read_body(request.body, decoder, make_room)
+        async with asyncio.timeout(body_timeout):
+            return await read_body(chunks, decoder, make_room)
     except IngestError as exc:
         exc.body_unread = True
         raise
@@ -148,24 +130,30 @@ async def _read(settings: Settings, encoding: str, turn: Turn) -> bytes:
         raise error from None
 
 
-async def _ingest(state: Sentiero) -> Response:
+async def _ingest(
+    state: Sentiero,
+    incoming: Incoming,
+    chunks: AsyncIterable[bytes],
+    body_timeout: float | None,
+) -> Reply:
     settings = state.settings
-    if declined(settings):
-        return unread_body(no_content())
+    if declined(settings, incoming):
+        return Reply(204, close=True)
     admission = admission_of(state)
     try:
         if admission.limiter is not None:
-            admission.limiter.check(client_address(request.scope))
-        encoding = _check_headers(settings)
+            admission.limiter.check(client_address(incoming.scope))
+        encoding = _check_headers(settings, incoming)
     except IngestError as exc:
         exc.body_unread = True
         raise
     async with admission.gate.turn() as turn:
-        body = await _read(settings, encoding, turn)
-        return await _parse_and_store(state, body, turn.tier == turn.large_tier)
+        body = await _read(settings, encoding, turn, chunks, body_timeout)
+        await _parse_and_store(state, incoming, body, turn.tier == turn.large_tier)
+    return Reply(204)
 
 
-async def _parse_and_store(state: Sentiero, body: bytes, large: bool) -> Response:
+async def _parse_and_store(state: Sentiero, incoming: Incoming, body: bytes, large: bool) -> None:
     settings = state.settings
     max_events = settings.max_events_per_request
     if max_events is not None and large:
@@ -179,32 +167,61 @@ async def _parse_and_store(state: Sentiero, body: bytes, large: bool) -> Respons
         raise IngestError(
             413, f"decoded body over {settings.max_batch_bytes} bytes and not a full snapshot"
         )
-    user_agent = request.headers.get("User-Agent")
+    user_agent = incoming.header(b"user-agent")
     meta = RequestMeta(
         received_at=now_ms(),
-        ip=stored_address(request.scope, anonymize_ip=settings.anonymize_ip),
+        ip=stored_address(incoming.scope, anonymize_ip=settings.anonymize_ip),
         user_agent=user_agent[:MAX_USER_AGENT] if user_agent else None,
     )
     await store_batch(state, envelope, meta)
-    return no_content()
 
 
-async def ingest_events() -> Response:
-    state = get_state()
-    origin = header(request.headers, "Origin")
-    allowed = state.settings.cors_origins
-    if request.method == "OPTIONS":
-        return preflight_response(origin, allowed)
+async def answer(
+    state: Sentiero,
+    incoming: Incoming,
+    chunks: AsyncIterable[bytes],
+    body_timeout: float | None,
+) -> Reply:
+    """The answer to ``POST <mount>/events``, whichever path serves it."""
     try:
-        response = await _ingest(state)
+        return await _ingest(state, incoming, chunks, body_timeout)
     except IngestError as exc:
         retry_after = exc.retry_after
         if exc.status == 503 and retry_after is None:
             retry_after = BUSY_RETRY_AFTER
-        response = error_response(exc.status, exc.reason, retry_after)
-        if exc.body_unread:
-            unread_body(response)
-    apply_cors(response, origin, allowed)
+        return Reply(
+            exc.status, orjson.dumps({"error": exc.reason}), retry_after, close=exc.body_unread
+        )
+
+
+def reply_headers(
+    reply: Reply, incoming: Incoming, settings: Settings, *, framing: bool = True
+) -> list[tuple[str, str]]:
+    """The reply's headers with CORS (``framing``: see :meth:`Reply.headers`)."""
+    cors = cors_headers(
+        incoming.header(b"origin"), settings.cors_origins, reply.retry_after is not None
+    )
+    return reply.headers(incoming.http_version, cors, framing=framing)
+
+
+async def ingest_events() -> Response:
+    state = get_state()
+    allowed = state.settings.cors_origins
+    if request.method == "OPTIONS":
+        return preflight_response(header(request.headers, "Origin"), allowed)
+    incoming = Incoming(request.scope)
+    reply = await answer(state, incoming, request.body, current_app.config["BODY_TIMEOUT"])
+    # (a content type given up front spares werkzeug's costly lookup of a
+    # missing one; a reply without a body then drops it)
+    response = Response(
+        reply.body,
+        status=reply.status,
+        content_type="application/json" if reply.body else "text/plain",
+    )
+    if not reply.body:
+        del response.headers["Content-Type"]
+    for name, value in reply_headers(reply, incoming, state.settings, framing=False):
+        response.headers.add(name, value)
     return response
 
 
@@ -216,7 +233,7 @@ def register_routes(settings: Settings) -> list[Any]:
             ingest_events,
             methods=("POST", "OPTIONS"),
             public=True,
-            name="sentiero.ingest_events",
+            name=INGEST_ENDPOINT,
             csrf=False,
         ),
         Route(
