@@ -57,8 +57,9 @@ class Incoming:
         raw: bytes = self.scope.get("query_string") or b""
         if not raw:
             return None
+        # latin-1 never fails: raw bytes a server let through must not be a 500
         for name, value in parse_qsl(
-            raw.decode(), keep_blank_values=True, errors="werkzeug.url_quote"
+            raw.decode("latin-1"), keep_blank_values=True, errors="werkzeug.url_quote"
         ):
             if name == key:
                 return value

@@ -379,3 +379,40 @@ async def test_a_trickling_body_times_out_with_408() -> None:
         assert asyncio.get_running_loop().time() - started < 2
         assert sent[0]["status"] == 408
         assert orjson.loads(sent[1]["body"]) == {"error": "request body took too long to arrive"}
+
+
+@pytest.mark.asyncio
+async def test_raw_bytes_in_the_query_string_get_a_4xx() -> None:
+    """Hypercorn's HTTP/1 parser refuses them first; another server may pass them on."""
+    async with running() as r:
+        payload = body(envelope())
+        sent: list[dict[str, Any]] = []
+        chunks = [{"type": "http.request", "body": payload, "more_body": False}]
+
+        async def receive() -> dict[str, Any]:
+            return chunks.pop() if chunks else {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "http_version": "2",
+            "asgi": {"spec_version": "2.1"},
+            "method": "POST",
+            "scheme": "http",
+            "path": EVENTS_URL,
+            "raw_path": b"",
+            "query_string": b"encoding=\xff\xfe&\xc3(=1",
+            "root_path": "",
+            "client": ("127.0.0.1", 5000),
+            "headers": [
+                (b"host", b"localhost"),
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        }
+        await asyncio.wait_for(r.app(scope, receive, send), 3)
+        assert sent[0]["status"] == 415
+        assert "encoding" in orjson.loads(sent[1]["body"])["error"]
+        assert await r.store.get_session(SESSION) is None
