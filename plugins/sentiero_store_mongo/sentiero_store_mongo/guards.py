@@ -32,6 +32,13 @@ Document = dict[str, Any]
 
 #: How many fold marks a summary remembers to recognise a retried fold.
 RECENT_BATCHES = 16
+#: How many seq ranges a summary keeps. A recorder leaves a gap only when a
+#: batch is lost, so a real session holds a few; a client numbering its
+#: batches with gaps on purpose would otherwise grow its summary, and the
+#: cost of every update to it, up to MongoDB's 16 MiB. Past the cap a
+#: fold that needs a new range counts its batch without recording the
+#: seq: only ``recent`` then recognises a repeat of it.
+MAX_SEQ_RANGES = 1_000
 INT64 = (-(2**63), 2**63 - 1)
 
 #: How a summary stands towards a fold (:func:`fold_state`).
@@ -93,7 +100,8 @@ def _lit(value: Any) -> Document:
 def seqs_with(window: str, seq: int) -> Document:
     """The expression for ``seqs`` with ``seq`` added (the filter made sure
     it was not there): a range of the window ending just below it or
-    starting just above it grows, or a new range starts."""
+    starting just above it grows, or a new range starts, unless the
+    summary holds :data:`MAX_SEQ_RANGES` already."""
     ranges = {"$ifNull": ["$seqs", []]}
 
     def at(end: str, value: int) -> Document:
@@ -112,5 +120,11 @@ def seqs_with(window: str, seq: int) -> Document:
         }
         return {"$cond": [found, moved, otherwise]}
 
-    fresh = {"$concatArrays": [ranges, [{"w": _lit(window), "a": seq, "b": seq}]]}
+    fresh = {
+        "$cond": [
+            {"$gte": [{"$size": ranges}, MAX_SEQ_RANGES]},
+            ranges,
+            {"$concatArrays": [ranges, [{"w": _lit(window), "a": seq, "b": seq}]]},
+        ]
+    }
     return grown("b", seq - 1, grown("a", seq + 1, fresh))

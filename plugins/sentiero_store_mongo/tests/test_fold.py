@@ -264,3 +264,27 @@ async def test_the_guards_let_each_seq_and_each_mark_count_once(raw_db: Any) -> 
     assert summary["batch_count"] == 6
     ranges = sorted((r["w"], r["a"], r["b"]) for r in summary["seqs"])
     assert ranges == [("w", 4, 6), ("w", 7, 8), ("w2", 5, 5)]
+
+
+@pytest.mark.asyncio
+async def test_a_client_numbering_with_gaps_cannot_grow_its_summary_without_bound(
+    make_store: Any, raw_db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``MAX_SEQ_RANGES`` a batch needing a new range is still counted,
+    once, and the summary's ``seqs`` stops growing."""
+    from sentiero_store_mongo import guards
+
+    from sentiero_core.testing import make_batch, text_mutation
+
+    monkeypatch.setattr(guards, "MAX_SEQ_RANGES", 3)
+    store = await make_store()
+    seqs = [0, 2, 4, 6, 8, 10, 11]  # every one a new range but the last
+    for i, seq in enumerate(seqs):
+        batch = make_batch("gappy", "w", [text_mutation(T0 + i, f"{i}")], seq=seq)
+        assert await store.append(batch) is True
+    assert await store.append(make_batch("gappy", "w", [text_mutation(T0, "0")], seq=0)) is False
+    summary = await raw_db["sentiero_sessions"].find_one({"_id": "gappy"})
+    assert len(summary["seqs"]) == 3
+    assert (summary["batch_count"], summary["event_count"]) == (len(seqs), len(seqs))
+    stats = await store.stats()
+    assert (stats.batches, stats.events) == (len(seqs), len(seqs))
