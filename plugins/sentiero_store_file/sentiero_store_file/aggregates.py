@@ -369,6 +369,7 @@ class FileAggregates:
 
     async def _agg_clear(self) -> None:
         async with self._agg_lock:
+            self._check_open()  # closed meanwhile: the directory may be another's now
             dirnames = [self._dirname(sid) for sid in self._agg_journals]
             self._agg_epoch += 1
             try:

@@ -4,6 +4,7 @@ removal and clearing durable, journals compacted."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from pathlib import Path
@@ -304,3 +305,35 @@ async def test_facts_that_are_no_json_are_refused_naming_why(tmp_path: Path) -> 
         assert await store.session_facts("a") == SessionFacts({}, 0)
     finally:
         await store.close()
+
+
+async def test_removals_racing_contributions_leave_exact_totals(tmp_path: Path) -> None:
+    store = await opened(tmp_path)
+    sids = [f"s{i}" for i in range(8)]
+    try:
+        for sid in sids:
+            await session(store, sid)
+        calls = [
+            store.set_contribution(sid, f"k{n}", rows("/home", 1)) for sid in sids for n in range(4)
+        ]
+        calls += [store.merge_facts(sid, {"f": 1}) for sid in sids]
+        calls.insert(9, store.delete_sessions(sids[:4]))
+        await asyncio.gather(*calls)
+        # what is left: the contributions of the sessions kept, whatever the order
+        kept = 4 * len(sids[4:])
+        for sid in sids[4:]:
+            assert await store.session_facts(sid) == SessionFacts({"f": 1}, 1)
+        assert await totals(store, "clicks") == {("/home",): Tally(kept, 0.0)}
+        for sid in sids[:4]:
+            assert await store.session_facts(sid) is None
+    finally:
+        await store.close()
+    store = await opened(tmp_path)
+    try:
+        assert await totals(store, "clicks") == {("/home",): Tally(kept, 0.0)}
+    finally:
+        await store.close()
+    with pytest.raises(StoreError, match="not open"):
+        await store.clear_aggregates()
+    with pytest.raises(StoreError, match="not open"):
+        await store.set_contribution("s4", "k9", rows("/home", 1))
