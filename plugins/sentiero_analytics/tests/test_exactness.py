@@ -16,6 +16,7 @@ from sentiero_analytics import REPORTS
 from sentiero_analytics.collector import collect
 from sentiero_analytics.folding import SESSION_KEY, Folder
 from sentiero_analytics.settings import AnalyticsSettings
+from sentiero_store_file import FileStore
 from sentiero_store_sqlite import SQLiteStore
 
 from sentiero_core import parse_filters
@@ -104,15 +105,17 @@ async def reports(store: Store) -> dict[str, Any]:
     return out
 
 
-@pytest_asyncio.fixture(params=["memory", "sqlite"])
+@pytest_asyncio.fixture(params=["memory", "sqlite", "file"])
 async def make(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
     opened: list[Store] = []
 
     async def new() -> Store:
         if request.param == "memory":
             store: Store = MemoryStore()
-        else:
+        elif request.param == "sqlite":
             store = SQLiteStore(tmp_path / f"db{len(opened)}.sqlite")
+        else:
+            store = FileStore(tmp_path / f"files{len(opened)}")
         await store.open()
         opened.append(store)
         return store

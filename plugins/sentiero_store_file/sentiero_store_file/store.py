@@ -4,8 +4,11 @@ Layout under the store's directory::
 
     sentiero-file-store.json   marker: {"format": 1}
     LOCK                       flock'ed by the process using the store
+    aggregates.json            the aggregates' epoch (see .aggregates)
+    records/<collection>.jsonl the records' journals (see .documents)
     sessions/<hash>/summary.json
     sessions/<hash>/events-<generation>.log
+    sessions/<hash>/aggregates-<epoch>.jsonl
     trash/                     sessions being deleted
 
 ``<hash>`` is a BLAKE2b hash of the session id (ids may be any text, file
@@ -56,6 +59,8 @@ from sentiero_core.store import (
     trim_plan,
 )
 
+from .aggregates import PREFIX as AGGREGATES_PREFIX
+from .aggregates import FileAggregates
 from .documents import FileRecords
 from .records import BatchRecord, encode_record, scan
 
@@ -111,7 +116,7 @@ class _Written:
     old_log: Path | None  # a log replaced by trimming, unlinked once unused
 
 
-class FileStore(FileRecords, Store):
+class FileStore(FileAggregates, FileRecords, Store):
     """Sessions as directories of append-only files under ``directory``.
 
     Safe for one process: :meth:`open` takes an exclusive ``flock`` on the
@@ -122,7 +127,9 @@ class FileStore(FileRecords, Store):
     """
 
     name = "file"
-    capabilities = StoreCapabilities(persistent=True, max_compression_ratio=0.25, records=True)
+    capabilities = StoreCapabilities(
+        persistent=True, max_compression_ratio=0.25, records=True, aggregates=True
+    )
 
     def __init__(self, directory: str | os.PathLike[str], limits: StoreLimits | None = None):
         super().__init__(limits)
@@ -137,6 +144,7 @@ class FileStore(FileRecords, Store):
         # it backwards from their cursor instead of sorting every summary.
         self._order: list[SessionPosition] = []
         self._init_records()
+        self._init_aggregates()
 
     # -- opening and closing -------------------------------------------------
 
@@ -147,6 +155,8 @@ class FileStore(FileRecords, Store):
         try:
             loaded = await asyncio.to_thread(self._load_summaries)
             await asyncio.to_thread(self._load_records)
+            dirnames = {sid: state.dirname for sid, (_summary, state) in loaded.items()}
+            await asyncio.to_thread(self._load_aggregates, dirnames)
         except BaseException:
             self._release()
             raise
@@ -160,11 +170,13 @@ class FileStore(FileRecords, Store):
             return
         async with self._lock:  # appends in flight finish first
             await self.settle_removal_reports()
-            self._release()
-            self._summaries.clear()
-            self._state.clear()
-            self._order.clear()
-            self._collections.clear()
+            async with self._agg_lock:  # and aggregate writes
+                self._release()
+                self._summaries.clear()
+                self._state.clear()
+                self._order.clear()
+                self._collections.clear()
+                self._agg_reset()
 
     def _release(self) -> None:
         if self._lock_fd is not None:
@@ -253,6 +265,9 @@ class FileStore(FileRecords, Store):
                 raise StoreUnavailable(message) from exc
             raise StoreError(message) from exc
 
+    def _dirname(self, session_id: str) -> str:
+        return self._state[session_id].dirname
+
     def _check_open(self) -> None:
         if self._lock_fd is None:
             raise StoreError("file store: not open (call open() first)")
@@ -302,7 +317,10 @@ class FileStore(FileRecords, Store):
                 os.fsync(f.fileno())
         state.length = good
         for leftover in path.iterdir():
-            if leftover.name not in (SUMMARY, log.name):
+            # the aggregates journal is written under another lock: not ours to clean
+            if leftover.name not in (SUMMARY, log.name) and not leftover.name.startswith(
+                AGGREGATES_PREFIX
+            ):
                 leftover.unlink()
         state.records = records
         state.delivered = {(r.window_id, r.seq) for r in records if r.seq is not None}
@@ -489,12 +507,16 @@ class FileStore(FileRecords, Store):
         if not doomed:
             return []
         names = [self._state[sid].dirname for sid in doomed]
-        with self._disk_errors(f"remove {len(names)} session(s)"):
-            await asyncio.shield(asyncio.to_thread(self._delete_dirs, names))
-        for sid in doomed:
-            summary = self._summaries.pop(sid)
-            self._state.pop(sid)
-            self._order.remove((summary.started_at, sid))
+        # No aggregate write comes between the directories going and the
+        # totals losing their contributions.
+        async with self._agg_lock:
+            with self._disk_errors(f"remove {len(names)} session(s)"):
+                await asyncio.shield(asyncio.to_thread(self._delete_dirs, names))
+            for sid in doomed:
+                summary = self._summaries.pop(sid)
+                self._state.pop(sid)
+                self._order.remove((summary.started_at, sid))
+                self._agg_drop(sid)
         return doomed
 
     def _delete_dirs(self, names: list[str]) -> None:
