@@ -31,7 +31,7 @@ def require_aggregates(store: Store) -> None:
         raise RuntimeError(
             f"sentiero-analytics needs a store with the aggregates capability, and the "
             f"{store.name} store ({type(store).__name__}) does not declare it "
-            "(StoreCapabilities(aggregates=True)): use the memory, sqlite or mongodb store, "
+            "(StoreCapabilities(aggregates=True)): use the memory, sqlite, mongodb or redis store, "
             "or uninstall sentiero-analytics"
         )
 
