@@ -31,8 +31,8 @@ def require_aggregates(store: Store) -> None:
         raise RuntimeError(
             f"sentiero-analytics needs a store with the aggregates capability, and the "
             f"{store.name} store ({type(store).__name__}) does not declare it "
-            "(StoreCapabilities(aggregates=True)): use the memory, sqlite, file or mongodb store, "
-            "or uninstall sentiero-analytics"
+            "(StoreCapabilities(aggregates=True)): use the memory, sqlite, file, mongodb or redis "
+            "store, or uninstall sentiero-analytics"
         )
 
 

@@ -16,6 +16,23 @@ Across sessions:
 - ``<prefix>active``: sorted set, session id scored by ``ended_at`` (eviction,
   purge); a session exists while it is a member;
 - ``<prefix>arrivals``: counter giving each batch its arrival number.
+
+Aggregates (the tags start with ``g``; see :mod:`.aggregates`):
+
+- ``<prefix>gc:<sid>``: hash of the session's contributions, ``v<key>`` ->
+  version and ``r<key>`` -> rows (JSON);
+- ``<prefix>gf:<sid>``: hash of the session's facts, fact key -> value
+  (JSON), and ``""`` (never a fact key) -> their version;
+- ``<prefix>gs``: sorted set (all scores 0, so ordered by id) of the
+  sessions with facts, paged by id for the unfolded sessions;
+- ``<prefix>gt:<day>:<name>``: hash of the totals of one aggregate on one
+  day, dims (JSON) -> ``"<count> <total>"``;
+- ``<prefix>gd:<name>``: sorted set of the days holding totals of a name,
+  scored by day (a day range is a score range);
+- ``<prefix>gn``: set of the names holding totals.
+
+A session's aggregate keys never expire (``ttl_seconds``): a contribution
+must stay to be subtracted when the purge removes the session.
 """
 
 from __future__ import annotations
@@ -44,6 +61,26 @@ class Keys:
 
     def session(self, sid: str) -> list[str]:
         return [self.summary(sid), self.metas(sid), self.blobs(sid), self.delivered(sid)]
+
+    def contributions(self, sid: str) -> str:
+        return f"{self.prefix}gc:{sid}"
+
+    def facts(self, sid: str) -> str:
+        return f"{self.prefix}gf:{sid}"
+
+    def totals(self, day: str, name: str) -> str:
+        return f"{self.prefix}gt:{day}:{name}"
+
+    def days(self, name: str) -> str:
+        return f"{self.prefix}gd:{name}"
+
+    @property
+    def with_facts(self) -> str:
+        return f"{self.prefix}gs"
+
+    @property
+    def names(self) -> str:
+        return f"{self.prefix}gn"
 
     @property
     def started(self) -> str:

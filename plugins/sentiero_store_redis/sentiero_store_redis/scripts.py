@@ -9,8 +9,14 @@ Redis Cluster, where a script may touch only the keys it declares.
 
 from __future__ import annotations
 
-# Shared by every script: drop one session entirely; 1 when this call removed it.
-_DROP = """
+from .aggregate_scripts import DROP_AGGREGATES
+
+# Shared by every script: drop one session entirely, its contributions
+# subtracted from the aggregate totals in the same step; 1 when this call
+# removed it.
+_DROP = (
+    DROP_AGGREGATES
+    + """
 local function drop(prefix, sid)
   if redis.call('ZREM', prefix .. 'active', sid) == 0 then
     return 0
@@ -18,9 +24,11 @@ local function drop(prefix, sid)
   redis.call('ZREM', prefix .. 'started', sid)
   redis.call('DEL', prefix .. 's:' .. sid, prefix .. 'm:' .. sid,
              prefix .. 'e:' .. sid, prefix .. 'd:' .. sid)
+  drop_aggregates(prefix, sid)
   return 1
 end
 """
+)
 
 #: ARGV: prefix, session ids... -> the ids removed by this call.
 REMOVE = (

@@ -38,7 +38,9 @@ class RedisSettings:
     connect_timeout_ms: int = 5_000
     #: Timeout for each command's answer.
     socket_timeout_ms: int = 5_000
-    #: Connections the client may open (appends of several sessions run in parallel).
+    #: Connections the client may open (appends of several sessions run in
+    #: parallel); a call finding them all busy waits for one, up to
+    #: ``connect_timeout_ms``.
     max_connections: int = 64
 
     def __post_init__(self) -> None:

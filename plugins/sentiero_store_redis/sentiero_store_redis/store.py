@@ -10,7 +10,8 @@ is exactly ``merge_digest`` applied in commit order, and a repeated
 session queue on a lock first, so conflicts happen only between processes.
 
 Removals (delete, erase, purge, ``max_sessions`` eviction) are Lua scripts
-(see :mod:`.scripts`); eviction runs inside the append's ``EXEC``.
+(see :mod:`.scripts`) that also subtract the session's aggregate
+contributions (:mod:`.aggregates`); eviction runs inside the append's ``EXEC``.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from sentiero_core.store import (
 )
 
 from . import scripts
+from .aggregates import RedisAggregates
 from .errors import redis_errors
 from .keys import Keys
 from .records import RedisRecords
@@ -57,7 +59,7 @@ SCAN_CHUNK = 1_000
 #: Blobs read per round trip while paging events.
 BLOB_CHUNK = 16
 #: Sessions a purge script removes per call, so Redis is never blocked long.
-PURGE_CHUNK = 500
+PURGE_CHUNK = 100
 
 
 def _member(window_id: str, seq: int) -> bytes:
@@ -112,13 +114,15 @@ def _meta(raw: bytes) -> tuple[str, int, int, int]:
     return window, lo, hi, count
 
 
-class RedisStore(RedisRecords, Store):
+class RedisStore(RedisAggregates, RedisRecords, Store):
     """Sessions in Redis under ``settings.key_prefix``; see :mod:`.keys`."""
 
     name = "redis"
     # Redis's own persistence (AOF/RDB) decides what survives a server
     # restart; the data outlives this object and its connections.
-    capabilities = StoreCapabilities(persistent=True, max_compression_ratio=0.5, records=True)
+    capabilities = StoreCapabilities(
+        persistent=True, max_compression_ratio=0.5, records=True, aggregates=True
+    )
 
     def __init__(
         self,
@@ -157,17 +161,23 @@ class RedisStore(RedisRecords, Store):
         if self._client is None:
             assert self.url is not None
             s = self.settings
-            self._client = aioredis.from_url(
+            # Blocking: a call finding every connection busy waits for one
+            # (up to the connect timeout) instead of failing at once, so a
+            # burst of concurrent calls (folds, appends) is served in turn.
+            pool = aioredis.BlockingConnectionPool.from_url(
                 self.url,
                 socket_connect_timeout=s.connect_timeout_ms / 1000,
                 socket_timeout=s.socket_timeout_ms / 1000,
                 max_connections=s.max_connections,
+                timeout=s.connect_timeout_ms / 1000,
             )
+            self._client = aioredis.Redis.from_pool(pool)
         client = self.client
         self._remove = client.register_script(scripts.REMOVE)
         self._purge = client.register_script(scripts.PURGE)
         self._evict = client.register_script(scripts.EVICT)
         self._scan = client.register_script(scripts.SCAN)
+        self._register_aggregate_scripts(client)
         with redis_errors(self.where):
             await client.ping()
 
