@@ -30,7 +30,8 @@ The toolkit:
   each :data:`RemovalListener`;
 - aggregates (the optional capability collectors keep numbers in):
   :class:`AggregateRow`, :class:`SessionFacts`, :class:`Tally`,
-  :func:`row_delta`, :func:`check_rows`, :func:`rows_to_json` /
+  :func:`row_delta`, :func:`is_zero_total` (:data:`ZERO_TOTAL`),
+  :func:`check_rows`, :func:`rows_to_json` /
   :func:`rows_from_json`, :func:`day_of`, :func:`day_from_date`,
   :func:`date_of_day`, and the reference semantics of the optional
   grouping primitives, :func:`group_rows`, :func:`group_sizes` and
@@ -39,6 +40,7 @@ The toolkit:
 
 from .aggregates import (
     DAY_MS,
+    ZERO_TOTAL,
     AggregateMethods,
     AggregateRow,
     AggregatesUnsupported,
@@ -50,6 +52,7 @@ from .aggregates import (
     day_of,
     group_rows,
     group_sizes,
+    is_zero_total,
     latest_rows,
     row_delta,
     rows_from_json,
@@ -110,6 +113,7 @@ __all__ = [
     "MAX_WINDOWS",
     "PURGED",
     "REMOVAL_REASONS",
+    "ZERO_TOTAL",
     "AggregateMethods",
     "AggregateRow",
     "AggregatesUnsupported",
@@ -157,6 +161,7 @@ __all__ = [
     "event_time",
     "group_rows",
     "group_sizes",
+    "is_zero_total",
     "latest_rows",
     "limits_from",
     "matches",

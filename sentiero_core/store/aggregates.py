@@ -207,6 +207,17 @@ def check_rows(rows: Iterable[AggregateRow]) -> list[AggregateRow]:
     return out
 
 
+#: A total whose count is 0 and whose sum is within this of 0 is gone:
+#: sums of floats added and taken away again rarely come back to exactly 0.
+ZERO_TOTAL = 1e-9
+
+
+def is_zero_total(count: float, total: float) -> bool:
+    """Whether a total is zero, so that a store deletes it (and leaves it
+    out of what it reads)."""
+    return count == 0 and abs(total) < ZERO_TOTAL
+
+
 def row_delta(old: Sequence[AggregateRow], new: Sequence[AggregateRow]) -> list[AggregateRow]:
     """What to add to the totals to replace ``old`` with ``new`` (rows
     whose difference is zero left out)."""
@@ -620,7 +631,8 @@ class AggregateMethods:
         """Replace the contribution ``(session_id, key)`` when its stored
         version is lower than ``version`` (or it is absent), adding
         :func:`row_delta` (old, new) to the totals in the same atomic step;
-        totals that reach zero are deleted. ``False`` when nothing changed."""
+        totals that reach zero (:func:`is_zero_total`) are deleted. ``False`` when
+        nothing changed."""
         raise AggregatesUnsupported(f"the {self.name} store does not keep aggregates")
 
     async def aggregates_fetch(

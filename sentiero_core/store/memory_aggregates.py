@@ -12,6 +12,7 @@ from .aggregates import (
     Dims,
     FactValue,
     SessionFacts,
+    is_zero_total,
     latest_rows,
     row_delta,
 )
@@ -36,7 +37,7 @@ class MemoryAggregates:
             slot = self._totals.setdefault(r.key, [0, 0.0])
             slot[0] += r.count
             slot[1] += r.total
-            if slot[0] == 0 and abs(slot[1]) < 1e-9:
+            if is_zero_total(slot[0], slot[1]):
                 del self._totals[r.key]
 
     def _drop_aggregates(self, session_id: str) -> None:

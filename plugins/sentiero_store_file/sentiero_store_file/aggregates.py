@@ -36,6 +36,7 @@ from sentiero_core.store import (
     SessionFacts,
     SessionSummary,
     StoreError,
+    is_zero_total,
     latest_rows,
     row_delta,
     rows_from_json,
@@ -191,7 +192,7 @@ class FileAggregates:
             slot = by_key.setdefault((r.day, r.dims), [0, 0.0])
             slot[0] += r.count
             slot[1] += r.total
-            if slot[0] == 0 and abs(slot[1]) < 1e-9:
+            if is_zero_total(slot[0], slot[1]):
                 del by_key[(r.day, r.dims)]
                 if not by_key:
                     del self._agg_totals[r.name]

@@ -30,11 +30,13 @@ from pymongo import ASCENDING, DeleteOne, IndexModel, ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from sentiero_core.store import (
+    ZERO_TOTAL,
     AggregateRow,
     SessionFacts,
     StoreError,
     Tally,
     date_of_day,
+    is_zero_total,
     latest_rows,
     row_delta,
     rows_from_json,
@@ -50,7 +52,7 @@ Allowed = dict[int, frozenset[str]]
 #: another server wrote meanwhile, so this is far more than any real race).
 MAX_RACES = 50
 #: A total at or below this size counts as zero (float sums drift).
-EPSILON = 1e-9
+EPSILON = ZERO_TOTAL
 #: Facts documents read per round trip while listing unfolded sessions.
 UNFOLDED_PAGE = 1000
 
@@ -273,7 +275,7 @@ class MongoAggregates:
         return [
             AggregateRow(doc["n"], int(doc["d"]), tuple(doc["k"]), int(doc["c"]), float(doc["t"]))
             for doc in await cursor.to_list(None)
-            if int(doc["c"]) or abs(float(doc["t"])) >= EPSILON
+            if not is_zero_total(int(doc["c"]), float(doc["t"]))
         ]
 
     async def group(
