@@ -31,8 +31,9 @@ def allow_origin(origin: str | None, allowed: Sequence[str]) -> str | None:
 def cors_headers(
     origin: str | None, allowed: Sequence[str], retry_after: bool
 ) -> list[tuple[str, str]]:
-    """What :func:`apply_cors` adds to a response that has no ``Vary`` yet
-    (``retry_after``: it has a ``Retry-After``)."""
+    """The CORS headers of an answer to ``origin`` (``retry_after``: the
+    answer has a ``Retry-After``, which a cross-origin page may read only
+    when told)."""
     out = [("Vary", "Origin")] if allowed else []
     value = allow_origin(origin, allowed)
     if value is None:
@@ -46,19 +47,16 @@ def cors_headers(
 
 
 def apply_cors(response: Response, origin: str | None, allowed: Sequence[str]) -> bool:
-    """Add the allow headers when ``origin`` may read; ``True`` if it may."""
-    if allowed:
-        response.vary.add("Origin")
-    value = allow_origin(origin, allowed)
-    if value is None:
-        return False
-    response.headers["Access-Control-Allow-Origin"] = value
-    if value != "*":
-        response.headers["Access-Control-Allow-Credentials"] = "true"
-    if "Retry-After" in response.headers:
-        # not a header a cross-origin page may read unless told
-        response.headers["Access-Control-Expose-Headers"] = "Retry-After"
-    return True
+    """Add :func:`cors_headers` to ``response`` (``Vary`` merged into what
+    it has); ``True`` if ``origin`` may read."""
+    may_read = False
+    for name, value in cors_headers(origin, allowed, "Retry-After" in response.headers):
+        if name == "Vary":
+            response.vary.add(value)
+        else:
+            response.headers[name] = value
+            may_read = may_read or name == "Access-Control-Allow-Origin"
+    return may_read
 
 
 def preflight_response(origin: str | None, allowed: Sequence[str]) -> Response:
