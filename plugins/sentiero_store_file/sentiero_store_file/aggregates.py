@@ -88,6 +88,9 @@ class FileAggregates:
     def _init_aggregates(self) -> None:
         self._agg_lock = asyncio.Lock()
         self._agg_epoch = 1
+        #: ``aggregates.json`` exists: written before the first journal, so
+        #: a store without it has none, and opening it looks for none.
+        self._agg_marked = False
         self._agg_reset()
 
     def _agg_reset(self) -> None:
@@ -115,9 +118,11 @@ class FileAggregates:
             self._agg_epoch = int(data["epoch"])
             swept = bool(data["swept"])
         except FileNotFoundError:
-            self._agg_epoch, swept = 1, True
+            self._agg_epoch, self._agg_marked = 1, False
+            return
         except (ValueError, KeyError, TypeError) as exc:
             raise StoreError(f"file store: damaged {marker}: {exc}") from exc
+        self._agg_marked = True
         if not swept:  # a clear a crash interrupted: finish it
             self._agg_sweep(dirnames.values())
             self._write_epoch(swept=True)
@@ -183,6 +188,7 @@ class FileAggregates:
     def _write_epoch(self, swept: bool) -> None:
         document = {"epoch": self._agg_epoch, "swept": swept}
         self._write_atomically(self.directory / EPOCH_FILE, json.dumps(document).encode())
+        self._agg_marked = True
 
     # -- in memory -------------------------------------------------------------
 
@@ -261,6 +267,8 @@ class FileAggregates:
             whole = b"".join(_line(e) for e in entries)
         path = self._agg_path(self._dirname(sid))
         with self._disk_errors(f"write the aggregates of session {sid!r}"):
+            if not self._agg_marked:
+                await asyncio.to_thread(self._write_epoch, True)
             written = await asyncio.to_thread(self._agg_write, path, line, whole, journal)
         self._agg_journals[sid] = written
         if contributions:

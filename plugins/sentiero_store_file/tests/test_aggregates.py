@@ -337,3 +337,22 @@ async def test_removals_racing_contributions_leave_exact_totals(tmp_path: Path) 
         await store.clear_aggregates()
     with pytest.raises(StoreError, match="not open"):
         await store.set_contribution("s4", "k9", rows("/home", 1))
+
+
+async def test_the_epoch_file_comes_before_the_first_journal(tmp_path: Path) -> None:
+    """Without ``aggregates.json`` an open looks for no journal, so the
+    first aggregates write makes it, and reopening still reads them."""
+    store = await opened(tmp_path)
+    try:
+        await session(store, "s1")
+        assert not (tmp_path / EPOCH_FILE).exists()
+        assert await store.set_contribution("s1", "k", rows("/a", 2), version=1)
+        assert json.loads((tmp_path / EPOCH_FILE).read_text()) == {"epoch": 1, "swept": True}
+        assert journal_of(tmp_path, "s1").exists()
+    finally:
+        await store.close()
+    store = await opened(tmp_path)
+    try:
+        assert (await totals(store, "clicks"))[("/a",)].count == 2
+    finally:
+        await store.close()
