@@ -11,13 +11,14 @@ from typing import Any
 import pluggy
 from hypercorn.middleware import ProxyFixMiddleware
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, select_autoescape
-from quart import Quart, Response, request, send_from_directory
+from quart import Quart, Response, request
 
 from .plugins import PluginError, call_each, get_plugin_manager
 from .removal import hook_listener
 from .routing import Panel, Route
 from .security import check_access, check_csrf, csrf_token, relative_location, security_headers
 from .settings import Settings, load_settings
+from .static_files import send_static
 from .store import Store
 from .store_selection import build_store
 from .types import Analyzer, RedactionRule
@@ -349,14 +350,14 @@ STATIC_MAX_AGE_S = 3600
 async def _static(filename: str) -> Response:
     """Core assets at ``-/static/<file>``, a plugin's at ``-/static/<plugin>/<file>``.
 
-    Quart's ``send_from_directory`` refuses paths that leave the folder and
-    answers conditional requests (ETag, Last-Modified, 304)."""
+    :func:`.static_files.send_static` refuses paths that leave the folder
+    and answers conditional requests (ETag, Last-Modified, 304, ranges)."""
     state: Sentiero = _state()
     head, _, rest = filename.partition("/")
     base, rel = (
         (state.plugin_static[head], rest) if head in state.plugin_static else (STATIC_DIR, filename)
     )
-    return await send_from_directory(base, rel, cache_timeout=STATIC_MAX_AGE_S)
+    return await send_static(base, rel, max_age=STATIC_MAX_AGE_S)
 
 
 def _state() -> Sentiero:

@@ -114,3 +114,85 @@ def test_static_files_answer_conditional_requests(served: LiveServer) -> None:
     assert again.status_code == 304 and again.content == b""
     since = _raw_get(served, "/sentiero/-/static/dashboard.css", {"If-Modified-Since": modified})
     assert since.status_code == 304
+
+
+def test_static_files_answer_ranges_and_head(served: LiveServer) -> None:
+    whole = _raw_get(served, "/sentiero/-/static/dashboard.css")
+    part = _raw_get(served, "/sentiero/-/static/dashboard.css", {"Range": "bytes=0-9"})
+    assert part.status_code == 206
+    assert part.content == whole.content[:10]
+    assert part.headers["Content-Range"] == f"bytes 0-9/{len(whole.content)}"
+
+    async def head() -> httpx.Response:
+        async with httpx.AsyncClient() as client:
+            return await client.head(served.url + "/sentiero/-/static/dashboard.css")
+
+    answer = served.run(head())
+    assert answer.status_code == 200 and answer.content == b""
+    assert int(answer.headers["Content-Length"]) == len(whole.content)
+
+
+def _open_descriptors() -> set[str]:
+    fds = Path("/proc/self/fd")
+    found = set()
+    for fd in fds.iterdir():
+        try:
+            found.add(str(fd.readlink()))
+        except OSError:
+            continue
+    return found
+
+
+def test_dropped_connections_leave_no_asset_open(served: LiveServer) -> None:
+    """A browser that has the whole asset may close before the server has
+    finished; no asset file may be left open (or to the garbage collector)."""
+    import asyncio
+    import gc
+
+    async def drop_after_headers() -> None:
+        host, port = served.url.removeprefix("http://").split(":")
+        for _ in range(40):
+            reader, writer = await asyncio.open_connection(host, int(port))
+            writer.write(b"GET /sentiero/-/static/dashboard.css HTTP/1.1\r\nHost: x\r\n\r\n")
+            await writer.drain()
+            await reader.readuntil(b"\r\n\r\n")
+            writer.close()
+            await writer.wait_closed()
+        await asyncio.sleep(0.3)
+
+    served.run(drop_after_headers())
+    gc.collect()
+    assert not [name for name in _open_descriptors() if name.endswith("dashboard.css")]
+
+
+@pytest.mark.asyncio
+async def test_an_edited_asset_is_served_with_a_new_etag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "editplug"
+    (package / "static").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    asset = package / "static" / "note.txt"
+    asset.write_text("first")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("editplug")
+    pm = get_plugin_manager(load_entrypoints=False)
+    pm.register(module, name="editplug")
+    try:
+        app = create_app(Settings(store_url="memory://"), plugin_manager=pm)
+        async with app.test_app():
+            client = app.test_client()
+            first = await client.get("/sentiero/-/static/editplug/note.txt")
+            assert await first.get_data(as_text=True) == "first"
+            asset.write_text("second, longer")
+            again = await client.get(
+                "/sentiero/-/static/editplug/note.txt",
+                headers={"If-None-Match": first.headers["ETag"]},
+            )
+            assert again.status_code == 200
+            assert await again.get_data(as_text=True) == "second, longer"
+            assert again.headers["ETag"] != first.headers["ETag"]
+            assert (await client.get("/sentiero/-/static/editplug/missing.txt")).status_code == 404
+            assert (await client.get("/sentiero/-/static/editplug/")).status_code == 404
+    finally:
+        pm.unregister(name="editplug")
