@@ -31,8 +31,8 @@ The toolkit:
 - aggregates (the optional capability collectors keep numbers in):
   :class:`AggregateRow`, :class:`SessionFacts`, :class:`Tally`,
   :func:`row_delta`, :func:`is_zero_total` (:data:`ZERO_TOTAL`),
-  :func:`check_rows`, :func:`rows_to_json` /
-  :func:`rows_from_json`, :func:`day_of`, :func:`day_from_date`,
+  :func:`check_rows`, :data:`MAX_LATEST` (``aggregate_latest``'s largest
+  limit), :func:`rows_to_json` / :func:`rows_from_json`, :func:`day_of`, :func:`day_from_date`,
   :func:`date_of_day`, and the reference semantics of the optional
   grouping primitives, :func:`group_rows`, :func:`group_sizes` and
   :func:`latest_rows`.
@@ -40,6 +40,7 @@ The toolkit:
 
 from .aggregates import (
     DAY_MS,
+    MAX_LATEST,
     ZERO_TOTAL,
     AggregateMethods,
     AggregateRow,
@@ -109,6 +110,7 @@ __all__ = [
     "ERASED",
     "EVICTED",
     "MAX_CUSTOM_EVENTS",
+    "MAX_LATEST",
     "MAX_PAGES",
     "MAX_WINDOWS",
     "PURGED",

@@ -23,7 +23,7 @@ UNKNOWN_PAGE = "(unknown)"
 #: filters reads the second, whose size does not grow with the number of
 #: segment combinations. Rows naming a session or a user gain nothing by it.
 ROLLUP = "@all"
-UNROLLED = frozenset({"error_links", "frustration_links", "users"})
+UNROLLED = frozenset({"error_links", "frustration_links", "path_links", "users"})
 NO_SEGMENT = ("",) * 9
 MAX_PATH_STEPS = 20
 #: rrweb's click and the recorder's ``sentiero:click`` come from one
@@ -288,7 +288,7 @@ def fold_session(
             add("custom", name)
 
     _forms(events, view_at, add)
-    _path(all_views, events, add)
+    _path(all_views, events, add, session_id, start)
     return rows
 
 
@@ -391,7 +391,13 @@ def _forms(events: list[tuple[str, Any]], view_at: Any, add: Any) -> None:
             add("form_abandons", state["url"], last)
 
 
-def _path(all_views: list[PageView], events: list[tuple[str, Any]], add: Any) -> None:
+def _path(
+    all_views: list[PageView],
+    events: list[tuple[str, Any]],
+    add: Any,
+    session_id: str,
+    start: int,
+) -> None:
     steps = [(pv.t, "u:" + pv.url) for pv in all_views]
     steps += [(t, "e:" + name) for _w, ev in events for t, name in ev["custom"]]
     steps.sort()
@@ -399,4 +405,8 @@ def _path(all_views: list[PageView], events: list[tuple[str, Any]], add: Any) ->
     for _t, step in steps:
         if not path or path[-1] != step:
             path.append(step)
-    add("paths", "\x1f".join(path[:MAX_PATH_STEPS]))
+    joined = "\x1f".join(path[:MAX_PATH_STEPS])
+    add("paths", joined)
+    # the funnel's replays of sessions that dropped: the same path, so the
+    # list agrees with the counts, and the filters apply to both
+    add("path_links", joined, session_id, total=start)

@@ -258,10 +258,13 @@ class Report:
             )
         paths = await _agg(store, "paths", f, (0,))
         reached = [0] * len(steps)
+        dropping: list[tuple[int, str, int]] = []
         for (path,), t in paths.items():
             done = _steps_done(path.split("\x1f"), steps)
             for i in range(done):
                 reached[i] += t.count
+            if 0 < done < len(steps):
+                dropping.append((t.count, path, done))
         rows: list[dict[str, Any]] = []
         for i, step in enumerate(steps):
             prev = reached[i - 1] if i else reached[0]
@@ -273,7 +276,7 @@ class Report:
                     "drop_off": prev - reached[i],
                 }
             )
-        return {"rows": rows, "dropped": await _dropped(store, f, steps, s.max_links)}
+        return {"rows": rows, "dropped": await _dropped(store, f, steps, dropping, s.max_links)}
 
     async def _engagement(
         self, store: Store, f: ReportFilters, s: AnalyticsSettings
@@ -408,27 +411,55 @@ def _steps_done(path: list[str], steps: list[str]) -> int:
     return done
 
 
-async def _dropped(
-    store: Store, f: ReportFilters, steps: list[str], limit: int
-) -> list[dict[str, Any]]:
-    """Recent sessions that reached a step but not the next (from their
-    summaries: pages and custom events in first-seen order)."""
-    from sentiero_core.store import DAY_MS, SessionFilter
+#: The dropped sessions are looked for among this many paths, the most
+#: common first (a path is a session's pages and custom events in order):
+#: a store matches each path it is given, and rare paths hold few sessions.
+MAX_DROPPING_PATHS = 1_000
+#: paths per store call (an ``IN`` list each)
+DROPPING_PATHS_PER_CALL = 250
 
-    found: list[dict[str, Any]] = []
-    page = await store.list_sessions(
-        SessionFilter(started_after=f.day_from * DAY_MS, started_before=(f.day_to + 1) * DAY_MS),
-        limit=200,
+
+async def _dropped(
+    store: Store,
+    f: ReportFilters,
+    steps: list[str],
+    dropping: list[tuple[int, str, int]],
+    limit: int,
+) -> list[dict[str, Any]]:
+    """The latest sessions (by start) that reached a step but not the next:
+    those of the paths the counts found dropping (``(sessions, path, steps
+    done)``), under the same filters, so the list agrees with the rows."""
+    dropping.sort(key=lambda d: (-d[0], d[1]))
+    done_by_path = {path: done for _n, path, done in dropping[:MAX_DROPPING_PATHS]}
+    chunks = [
+        list(done_by_path)[i : i + DROPPING_PATHS_PER_CALL]
+        for i in range(0, len(done_by_path), DROPPING_PATHS_PER_CALL)
+    ]
+    found = await asyncio.gather(
+        *(
+            store.aggregate_latest(
+                "path_links",
+                f.day_from,
+                f.day_to,
+                where={**f.where(), S: chunk},
+                group_by=(),
+                limit=limit,
+            )
+            for chunk in chunks
+        )
     )
-    for summary in page.sessions:
-        path = [f"u:{p.split('?')[0].split('#')[0]}" for p in summary.pages]
-        path += [f"e:{c}" for c in summary.custom_events]
-        done = _steps_done(path, steps)
-        if 0 < done < len(steps):
-            found.append({"session_id": summary.session_id, "dropped_after": steps[done - 1]})
-        if len(found) >= limit:
-            break
-    return found
+    latest: dict[str, tuple[float, str]] = {}
+    for groups in found:
+        for row in groups.get((), ()):
+            path, session_id = row.dims[S], row.dims[S + 1]
+            at = row.total / max(row.count, 1)
+            if session_id not in latest or latest[session_id][0] < at:
+                latest[session_id] = (at, path)
+    newest = sorted(latest.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
+    return [
+        {"session_id": sid, "dropped_after": steps[done_by_path[path] - 1]}
+        for sid, (_at, path) in newest
+    ]
 
 
 REPORTS = [

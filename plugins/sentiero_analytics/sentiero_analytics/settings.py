@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sentiero_core.store import MAX_LATEST
+
 # The session summary's and the replay page's thresholds
 # (sentiero_core/store/digest.py, frontend/src/player/analysis.js).
 RAGE_CLICKS = 3
@@ -46,6 +48,8 @@ class AnalyticsSettings:
         for name in ("rage_clicks", "rage_window_ms", "heatmap_cell_px", "scroll_step_px"):
             if getattr(self, name) < 1:
                 raise ValueError(f"plugins.analytics.{name} must be at least 1")
+        if not 1 <= self.max_links <= MAX_LATEST:
+            raise ValueError(f"plugins.analytics.max_links must be between 1 and {MAX_LATEST}")
         for name in ("fold_interval", "fold_max_delay", "sweep_interval"):
             value = getattr(self, name)
             if not 0 <= value <= MAX_INTERVAL_S:

@@ -97,7 +97,7 @@ async def reports(store: Store) -> dict[str, Any]:
     for r in REPORTS:
         if r.name == "funnels":
             f = parse_filters({"from": "2023-11-01", "to": "2023-11-30", "steps": "/list,/cart"})
-            out[r.name] = (await r.analyze(store, f, None))["rows"]
+            out[r.name] = await r.analyze(store, f, None)
         else:
             out[r.name] = await r.analyze(store, FILTERS, None)
     f = parse_filters({"from": "2023-11-01", "to": "2023-11-30", "page": "https://shop.example/"})
