@@ -46,7 +46,7 @@ REFERRERS += [(f"blog{i}.example", 1) for i in range(9)]
 UTM = [(("", "", ""), 85)] + [((f"src{i}", "cpc", f"camp{i}"), 3) for i in range(5)]
 IDENTIFIED = 0.2
 #: Rows that name the session (its id is their last dimension).
-LINKS = ("error_links", "frustration_links")
+LINKS = ("error_links", "frustration_links", "path_links")
 
 Row = tuple[str, int, tuple[str, ...], int, float]
 
