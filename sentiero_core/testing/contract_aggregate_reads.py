@@ -97,6 +97,8 @@ LATEST: list[tuple[str, dict[int, Any], tuple[int, ...], int, Any]] = [
     ("links", {0: ["chrome", "firefox"]}, (SEG,), 1, [("e5",), ("e6",)]),
     ("links", {SEG + 1: "/b"}, (1,), 5, None),
     ("links", {}, (), 7, None),
+    # the latest among many values of one dimension, as one group
+    ("links", {0: "chrome", SEG: [f"e{i}" for i in range(0, 90, 3)]}, (), 5, None),
     ("links", {}, (SEG,), 1000, [("e3",)]),
     # one group among many rows: a store may seek it rather than read days
     ("links", {}, (SEG,), 2, [("e7",)]),

@@ -13,6 +13,7 @@ from sentiero_analytics import REPORTS
 from sentiero_analytics.collector import collect
 from sentiero_analytics.reports import MAX_DROPPING_PATHS
 from sentiero_analytics.settings import AnalyticsSettings
+from sentiero_store_file import FileStore
 from sentiero_store_sqlite import SQLiteStore
 
 from sentiero_core import parse_filters
@@ -30,9 +31,13 @@ CHROME = (
 SHOP = "https://shop.example"
 
 
-@pytest_asyncio.fixture(params=["memory", "sqlite"])
+@pytest_asyncio.fixture(params=["memory", "sqlite", "file"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    s: Store = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "f.sqlite")
+    s: Store = {
+        "memory": MemoryStore,
+        "sqlite": lambda: SQLiteStore(tmp_path / "f.sqlite"),
+        "file": lambda: FileStore(tmp_path / "files"),
+    }[request.param]()
     await s.open()
     yield s
     await s.close()
