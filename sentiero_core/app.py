@@ -19,7 +19,7 @@ from .routing import Panel, Route
 from .security import check_access, check_csrf, csrf_token, relative_location, security_headers
 from .settings import Settings, load_settings
 from .static_files import send_static
-from .store import Store
+from .store import Store, StoreError
 from .store_selection import build_store
 from .types import Analyzer, RedactionRule
 
@@ -152,7 +152,7 @@ async def open_sentiero(
     pm = plugin_manager or get_plugin_manager()
     settings = _with_plugin_sections(pm, settings or load_settings())
     state = Sentiero(settings, pm, store if store is not None else build_store(pm, settings))
-    await state.store.open()
+    await open_store(state.store)
     listener = hook_listener(pm, settings, state.store)
     state.store.add_removal_listener(listener)
     try:
@@ -320,13 +320,18 @@ def create_app(
 
     @app.before_serving
     async def _start() -> None:
-        await state.store.open()
-        # Added while serving only: one store may serve several apps in turn.
-        listener = hook_listener(pm, settings, state.store)
-        state.store.add_removal_listener(listener)
-        app.extensions["sentiero.removal_listener"] = listener
-        for result in call_each(pm.hook.startup, app=app, settings=settings, store=state.store):
-            await result.resolve()
+        try:
+            await open_store(state.store)
+            # Added while serving only: one store may serve several apps in turn.
+            listener = hook_listener(pm, settings, state.store)
+            state.store.add_removal_listener(listener)
+            app.extensions["sentiero.removal_listener"] = listener
+            for result in call_each(pm.hook.startup, app=app, settings=settings, store=state.store):
+                await result.resolve()
+        except BaseException as exc:
+            # what `sentiero serve` prints: Hypercorn passes on only a string
+            app.extensions["sentiero.startup_error"] = exc
+            raise
 
     @app.after_serving
     async def _stop() -> None:
@@ -341,6 +346,19 @@ def create_app(
             state.store.remove_removal_listener(listener)
 
     return app
+
+
+async def open_store(store: Store) -> None:
+    """``store.open()``, with any failure a :class:`StoreError` naming the
+    store (a third-party store's ``OSError``, say): the reason is the
+    operator's to act on, not a bug to trace."""
+    try:
+        await store.open()
+    except StoreError:
+        raise
+    except Exception as exc:
+        reason = str(exc) or type(exc).__name__
+        raise StoreError(f"{type(store).__name__} could not open: {reason}") from exc
 
 
 #: plugin and core assets are fingerprinted by ``asset_url`` (``?v=``)

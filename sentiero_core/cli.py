@@ -167,7 +167,12 @@ def _run_hypercorn(app: Any, host: str, port: int, banner: str = "") -> None:
     try:
         asyncio.run(serve(app, config))
     except LifespanFailureError as exc:
-        raise StartupError(str(exc).split("startup.", 1)[-1].strip(" '")) from None
+        failure = app.extensions.get("sentiero.startup_error")
+        if failure is not None:
+            raise StartupError(str(failure) or type(failure).__name__) from None
+        # Hypercorn's text is "Lifespan failure in startup. '<reason>'"
+        reason = str(exc).removeprefix("Lifespan failure in startup. ")
+        raise StartupError(reason[1:-1] if reason[:1] == reason[-1:] == "'" else reason) from None
     except OSError as exc:
         raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 

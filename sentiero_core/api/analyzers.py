@@ -11,11 +11,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from quart import Response, jsonify, request
+from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import NotImplemented as NotImplementedHTTP
 
 from ..analysis import parse_filters
 from ..app import get_state
 from ..hookspecs import hookimpl
 from ..routing import Route
+from ..store import AggregatesUnsupported
 from ..types import Analyzer
 from ..utils import await_me_maybe
 
@@ -33,10 +36,39 @@ def _accepted(analyzer: Analyzer) -> set[str] | None:
     return {p.name for p in params}
 
 
+class BadReportRequest(BadRequest, ValueError):
+    """A report's parameters are wrong: a ``ValueError`` for code that
+    catches it, and a 400 naming the problem when a page leaves it be."""
+
+    def __str__(self) -> str:
+        return str(self.description)
+
+
+class ReportNeedsAggregates(NotImplementedHTTP):
+    """The analyzer reads aggregates the store does not keep (a 501)."""
+
+
 async def run_report(analyzer: Analyzer, params: Mapping[str, str]) -> Any:
     """Call ``analyze`` with the arguments it names among ``store``,
     ``params``, ``filters`` (parsed by :func:`sentiero_core.parse_filters`)
-    and ``settings``; a bad filter raises ``ValueError``."""
+    and ``settings``. A bad parameter (a ``ValueError`` from the filters or
+    from ``analyze``) raises :class:`BadReportRequest`, a ``ValueError``
+    that a route answers with a 400 when it does not catch it; a store
+    without the aggregates capability a 501 naming the store."""
+    try:
+        return await _run(analyzer, params)
+    except BadReportRequest:
+        raise
+    except ValueError as exc:
+        raise BadReportRequest(str(exc)) from exc
+    except AggregatesUnsupported as exc:
+        raise ReportNeedsAggregates(
+            f"the report {analyzer.name!r} reads aggregates, which this store does not keep "
+            f"({exc}): use a store with the aggregates capability"
+        ) from exc
+
+
+async def _run(analyzer: Analyzer, params: Mapping[str, str]) -> Any:
     state = get_state()
     filters = parse_filters(params)
     available = {

@@ -64,7 +64,7 @@ def preflight_response(origin: str | None, allowed: Sequence[str]) -> Response:
     response = Response(b"", status=204)
     if not apply_cors(response, origin, allowed):
         response = Response(
-            b'{"error": "origin not allowed"}', status=403, content_type="application/json"
+            b'{"error":"origin not allowed"}', status=403, content_type="application/json"
         )
         if allowed:
             response.vary.add("Origin")

@@ -132,6 +132,39 @@ def test_serve_with_a_sqlite_store_that_cannot_open_prints_the_reason_alone(tmp_
     _assert_only_the_reason(result, "cannot open SQLite database")
 
 
+STORE_RAISING_OS_ERROR = """
+import sys
+import sentiero_core.app as app_module
+from sentiero_core.cli import main
+from sentiero_core.store import MemoryStore
+
+
+class Broken(MemoryStore):
+    async def open(self):
+        raise PermissionError(13, "Permission denied", "/srv/it's/data'")
+
+
+real = app_module.create_app
+app_module.create_app = lambda settings=None, **kw: real(settings, store=Broken())
+sys.exit(main(["serve", "--store", "memory://", "--port", sys.argv[1]]))
+"""
+
+
+def test_a_store_whose_open_raises_any_error_prints_its_reason_whole() -> None:
+    """Ensure that a third-party store's plain ``OSError`` from ``open()``
+    is one line naming the store, its text kept to the last quote."""
+    result = subprocess.run(
+        [sys.executable, "-c", STORE_RAISING_OS_ERROR, str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    _assert_only_the_reason(
+        result, "Broken could not open: [Errno 13] Permission denied: \"/srv/it's/data'\""
+    )
+    assert result.stderr.strip().endswith("\"/srv/it's/data'\"")
+
+
 def test_serve_with_an_unreachable_mongo_store_prints_the_reason_alone() -> None:
     closed = free_port()  # nothing listens there
     store = f"mongodb://127.0.0.1:{closed}/sentiero"

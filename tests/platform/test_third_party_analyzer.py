@@ -63,6 +63,20 @@ SCRIPT = textwrap.dedent(
             out["home"] = await (await client.get("/sentiero/")).get_data(as_text=True)
             out["panel"] = await (await client.get(f"/sentiero/custom-counts?{q}")).get_data(
                 as_text=True)
+            r = await client.get("/sentiero/custom-counts?from=garbage<b>")
+            out["bad_page"] = [r.status_code, await r.get_data(as_text=True)]
+        from sentiero_core.store import MemoryStore, StoreCapabilities
+
+        class Plain(MemoryStore):
+            capabilities = StoreCapabilities()
+
+        app = create_app(Settings(store_url="memory://"), store=Plain())
+        async with app.test_app() as test_app:
+            client = test_app.test_client()
+            r = await client.get("/sentiero/api/analyzers/custom-counts")
+            out["no_aggregates"] = [r.status_code, await r.get_json()]
+            r = await client.get("/sentiero/custom-counts")
+            out["no_aggregates_page"] = [r.status_code, await r.get_data(as_text=True)]
         print(json.dumps(out))
 
     asyncio.run(main())
@@ -107,3 +121,10 @@ def test_the_guides_analyzer_works_installed(tmp_path: Path) -> None:
     assert 'href="/sentiero/custom-counts"' in out["home"]
     assert "Custom events" in out["home"]
     assert "search: <b>6</b>" in out["panel"] and "signup: <b>3</b>" in out["panel"]
+    # the guide's page does not catch run_report's errors: the core answers
+    status, page = out["bad_page"]
+    assert status == 400 and "garbage&lt;b&gt;" in page and "garbage<b>" not in page
+    status, body = out["no_aggregates"]
+    assert status == 501 and "aggregates capability" in body["error"], body
+    status, page = out["no_aggregates_page"]
+    assert status == 501 and "store does not keep aggregates" in page
