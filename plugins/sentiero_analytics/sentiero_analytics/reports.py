@@ -7,10 +7,10 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sentiero_core import SEGMENTS, ReportFilters
-from sentiero_core.store import Store, Tally
+from sentiero_core.store import Store, Tally, day_from_date
 
 from .fold import ELEMENT_GRID, ROLLUP, UNROLLED, VITAL_THRESHOLDS
 from .settings import AnalyticsSettings
@@ -27,13 +27,21 @@ def _settings(settings: Any) -> AnalyticsSettings:
 
 
 async def _agg(
-    store: Store, name: str, f: ReportFilters, group: tuple[int, ...], **where: str
+    store: Store,
+    name: str,
+    f: ReportFilters,
+    group: tuple[int, ...],
+    **where: str,
 ) -> dict[tuple[str, ...], Tally]:
     w: dict[int, Any] = dict(f.where())
     for pos, value in where.items():
         w[S + int(pos[1:])] = value
     return await store.aggregate(
-        _name(name, f), f.day_from, f.day_to, where=w, group_by=tuple(S + g for g in group)
+        _name(name, f),
+        f.day_from,
+        f.day_to,
+        where=w,
+        group_by=tuple(S + g for g in group),
     )
 
 
@@ -256,15 +264,22 @@ class Report:
                 "steps needs at least two comma-separated steps: a page URL (or its path) "
                 "or event:<custom event name>"
             )
-        paths = await _agg(store, "paths", f, (0,))
+        # per day too: the dropped sessions are then looked for only in the
+        # days that hold the latest of them
+        paths = await store.aggregate(
+            _name("paths", f), f.day_from, f.day_to, where=f.where(), group_by=(S,), by_day=True
+        )
         reached = [0] * len(steps)
-        dropping: list[tuple[int, str, int]] = []
-        for (path,), t in paths.items():
-            done = _steps_done(path.split("\x1f"), steps)
+        dropping: list[Dropping] = []
+        done_by_path: dict[str, int] = {}
+        for (date, path), t in paths.items():
+            done = done_by_path.get(path)
+            if done is None:
+                done = done_by_path[path] = _steps_done(path.split("\x1f"), steps)
             for i in range(done):
                 reached[i] += t.count
             if 0 < done < len(steps):
-                dropping.append((t.count, path, done))
+                dropping.append(Dropping(day_from_date(date), path, done, t.count))
         rows: list[dict[str, Any]] = []
         for i, step in enumerate(steps):
             prev = reached[i - 1] if i else reached[0]
@@ -411,54 +426,59 @@ def _steps_done(path: list[str], steps: list[str]) -> int:
     return done
 
 
-#: The dropped sessions are looked for among this many paths, the most
-#: common first (a path is a session's pages and custom events in order):
-#: a store matches each path it is given, and rare paths hold few sessions.
+#: The dropped sessions are looked for among at most this many paths (a
+#: path is a session's pages and custom events in order), those of the
+#: most sessions first: a store matches each path it is given.
 MAX_DROPPING_PATHS = 1_000
-#: paths per store call (an ``IN`` list each)
-DROPPING_PATHS_PER_CALL = 250
+
+
+class Dropping(NamedTuple):
+    """Sessions of one day whose path reached ``done`` steps, not all."""
+
+    day: int
+    path: str
+    done: int
+    sessions: int
 
 
 async def _dropped(
     store: Store,
     f: ReportFilters,
     steps: list[str],
-    dropping: list[tuple[int, str, int]],
+    dropping: list[Dropping],
     limit: int,
 ) -> list[dict[str, Any]]:
     """The latest sessions (by start) that reached a step but not the next:
-    those of the paths the counts found dropping (``(sessions, path, steps
-    done)``), under the same filters, so the list agrees with the rows."""
-    dropping.sort(key=lambda d: (-d[0], d[1]))
-    done_by_path = {path: done for _n, path, done in dropping[:MAX_DROPPING_PATHS]}
-    chunks = [
-        list(done_by_path)[i : i + DROPPING_PATHS_PER_CALL]
-        for i in range(0, len(done_by_path), DROPPING_PATHS_PER_CALL)
-    ]
-    found = await asyncio.gather(
-        *(
-            store.aggregate_latest(
-                "path_links",
-                f.day_from,
-                f.day_to,
-                where={**f.where(), S: chunk},
-                group_by=(),
-                limit=limit,
-            )
-            for chunk in chunks
-        )
+    those of the paths the counts found dropping, under the same filters,
+    so the list agrees with the rows. Only the days that hold the latest
+    ``limit`` of them are read."""
+    if not dropping:
+        return []
+    per_day: dict[int, int] = defaultdict(int)
+    for d in dropping:
+        per_day[d.day] += d.sessions
+    last = max(per_day)
+    first, seen = last, 0
+    for day in sorted(per_day, reverse=True):
+        first, seen = day, seen + per_day[day]
+        if seen >= limit:
+            break
+    sessions: dict[str, int] = defaultdict(int)
+    done_by_path: dict[str, int] = {}
+    for d in dropping:
+        if first <= d.day <= last:
+            sessions[d.path] += d.sessions
+            done_by_path[d.path] = d.done
+    paths = sorted(sessions, key=lambda p: (-sessions[p], p))[:MAX_DROPPING_PATHS]
+    found = await store.aggregate_latest(
+        "path_links", first, last, where={**f.where(), S: paths}, group_by=(), limit=limit
     )
-    latest: dict[str, tuple[float, str]] = {}
-    for groups in found:
-        for row in groups.get((), ()):
-            path, session_id = row.dims[S], row.dims[S + 1]
-            at = row.total / max(row.count, 1)
-            if session_id not in latest or latest[session_id][0] < at:
-                latest[session_id] = (at, path)
-    newest = sorted(latest.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
+    rows = sorted(found.get((), ()), key=lambda r: (-r.total / max(r.count, 1), r.dims[S + 1]))[
+        :limit
+    ]
     return [
-        {"session_id": sid, "dropped_after": steps[done_by_path[path] - 1]}
-        for sid, (_at, path) in newest
+        {"session_id": r.dims[S + 1], "dropped_after": steps[done_by_path[r.dims[S]] - 1]}
+        for r in rows
     ]
 
 

@@ -97,7 +97,7 @@ async def test_the_dropped_list_keeps_to_the_filters(store: Store) -> None:
 
 
 async def test_the_dropped_list_is_the_latest_max_links_over_many_paths(store: Store) -> None:
-    # more distinct paths than one store call takes, each with one session
+    # many distinct paths, each with one session
     for i in range(300):
         await visit(store, f"s{i:03}", T0 + i * 10_000, ["/list", f"/item/{i}"])
     await visit(store, "done", T0 + 3_100_000, ["/list", "/cart"])
@@ -115,3 +115,16 @@ async def test_a_deleted_session_leaves_the_dropped_list(store: Store) -> None:
     report = await funnel(store, "/list,/cart")
     assert report["rows"][0]["sessions"] == 1
     assert report["dropped"] == [{"session_id": "kept", "dropped_after": "/list"}]
+
+
+async def test_the_latest_dropped_sessions_span_days_with_none_between(store: Store) -> None:
+    day = 86_400_000
+    for i in range(10):
+        await visit(store, f"early{i}", T0 + i * 60_000, ["/list"])
+    await visit(store, "converted", T0 + day, ["/list", "/cart"])
+    for i in range(15):
+        await visit(store, f"late{i:02}", T0 + 2 * day + i * 60_000, ["/list"])
+    report = await funnel(store, "/list,/cart")
+    assert report["rows"][1]["drop_off"] == 25
+    want = [f"late{i:02}" for i in range(14, -1, -1)] + [f"early{i}" for i in range(9, 4, -1)]
+    assert [d["session_id"] for d in report["dropped"]] == want
