@@ -112,7 +112,8 @@ async def report_page(name: str) -> Any:
         if isinstance(v, list) and all(isinstance(r, dict) for r in v)
     }
     scalars = {k: v for k, v in result.items() if k not in tables}
-    return await render(
+    # the form stays, with the reason beside it, so the filters can be fixed
+    page = await render(
         "analytics/report.html",
         name=name,
         report_title=report.title,
@@ -126,6 +127,7 @@ async def report_page(name: str) -> Any:
         chart=chart,
         heatmap=heatmap,
     )
+    return page, 400 if error else 200
 
 
 @hookimpl

@@ -122,3 +122,11 @@ async def test_bad_fold_settings_stop_start_up(setting: dict[str, Any]) -> None:
     name = next(iter(setting))
     with pytest.raises(Exception, match=f"analytics.{name}"):
         create_app(Settings(store_url="memory://", plugins={"analytics": setting}))
+
+
+async def test_a_report_page_with_bad_filters_answers_400_with_the_form(client: Any) -> None:
+    page = await client.get("/sentiero/analytics/funnels?from=2023-11-01&steps=/only<b>")
+    assert page.status_code == 400
+    html = await page.get_data(as_text=True)
+    assert 'id="report-error"' in html and "steps needs at least two" in html
+    assert 'value="/only&lt;b&gt;"' in html  # the form keeps what was typed, escaped
