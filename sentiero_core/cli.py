@@ -142,8 +142,15 @@ class _StoreFailureIsReported(logging.Filter):
         return not (record.exc_info and isinstance(record.exc_info[1], StoreError))
 
 
+async def _serve(app: Any, config: Any, sockets: Any) -> None:
+    """Hypercorn's ``serve`` on sockets already bound."""
+    from hypercorn.asyncio.run import worker_serve
+    from hypercorn.utils import wrap_app
+
+    await worker_serve(wrap_app(app, config.wsgi_max_body_size, None), config, sockets=sockets)
+
+
 def _run_hypercorn(app: Any, host: str, port: int, banner: str = "") -> None:
-    from hypercorn.asyncio import serve
     from hypercorn.config import Config
     from hypercorn.utils import LifespanFailureError
 
@@ -164,8 +171,14 @@ def _run_hypercorn(app: Any, host: str, port: int, banner: str = "") -> None:
     # Registered last, so it runs after the store has opened and every
     # plugin's startup: whatever they built is frozen too.
     app.before_serving(_tune_gc_when_started)
+    # Bound before start-up: a busy port stops the server before the store
+    # opens (and before its retention purge runs).
     try:
-        asyncio.run(serve(app, config))
+        sockets = config.create_sockets()
+    except OSError as exc:
+        raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    try:
+        asyncio.run(_serve(app, config, sockets))
     except LifespanFailureError as exc:
         failure = app.extensions.get("sentiero.startup_error")
         if failure is not None:
@@ -175,6 +188,9 @@ def _run_hypercorn(app: Any, host: str, port: int, banner: str = "") -> None:
         raise StartupError(reason[1:-1] if reason[:1] == reason[-1:] == "'" else reason) from None
     except OSError as exc:
         raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    finally:
+        for sock in (*sockets.secure_sockets, *sockets.insecure_sockets, *sockets.quic_sockets):
+            sock.close()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

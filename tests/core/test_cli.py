@@ -99,16 +99,14 @@ def test_tune_gc_freezes_what_start_up_built_and_raises_the_young_threshold() ->
 def test_serve_tunes_the_collector_after_every_other_start_up_step(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import hypercorn.asyncio
-
     from sentiero_core import cli
 
     served: list[object] = []
 
-    async def fake_serve(app: object, config: object) -> None:
+    async def fake_serve(app: object, config: object, sockets: object) -> None:
         served.append(app)
 
-    monkeypatch.setattr(hypercorn.asyncio, "serve", fake_serve)
+    monkeypatch.setattr(cli, "_serve", fake_serve)
     assert main(["serve", "--store", "memory://", "--port", "9"]) == 0
     (app,) = served
     assert app.before_serving_funcs[-1] is cli._tune_gc_when_started  # type: ignore[attr-defined]
@@ -200,3 +198,17 @@ def test_serve_on_a_port_in_use_says_so() -> None:
     assert result.returncode == 1, result.stderr
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr.strip().splitlines()[-1]
     assert "Traceback" not in result.stderr
+
+
+def test_serve_on_a_busy_port_stops_before_the_store_opens(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Ensure that a port in use is one line, no address announced, and the
+    store never opened (no database file made, no start-up purge run)."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        db = tmp_path / "never.db"
+        result = run("serve", "--store", f"sqlite:///{db}", "--port", str(port))
+    _assert_only_the_reason(result, f"cannot listen on 127.0.0.1:{port}")
+    assert "Dashboard" not in result.stderr
+    assert not db.exists()
