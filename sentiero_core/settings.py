@@ -498,6 +498,12 @@ def _json(text: str, where: str) -> Any:
         raise SettingsError(f"{where}: expected JSON, {exc}") from None
 
 
+#: Variables that are not the server's settings: the test suite's, and the
+#: reporter client's (``sentiero_reporter.configure`` reads them, often in
+#: the very process that serves Sentiero).
+FOREIGN_ENV_PREFIXES = ("SENTIERO_TEST_", "SENTIERO_REPORTER_")
+
+
 def read_env(environ: Mapping[str, str]) -> dict[str, Any]:
     """Options from ``SENTIERO_<OPTION>``; ``__`` reaches into sections:
     ``SENTIERO_REDACTION__URL_MODE``, ``SENTIERO_PLUGINS__ANALYTICS__TOP_N``."""
@@ -507,7 +513,7 @@ def read_env(environ: Mapping[str, str]) -> dict[str, Any]:
     for key, raw in environ.items():
         if not key.startswith(ENV_PREFIX) or key in ("SENTIERO_CONFIG", "SENTIERO_LOAD_PLUGINS"):
             continue
-        if key.startswith("SENTIERO_TEST_"):
+        if key.startswith(FOREIGN_ENV_PREFIXES):
             continue
         parts = key[len(ENV_PREFIX) :].lower().split("__")
         where = f"environment variable {key}"

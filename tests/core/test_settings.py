@@ -61,6 +61,20 @@ def test_environment_values_are_read_by_type() -> None:
     assert s.redaction.custom_patterns == ["acct-\\d+"]
 
 
+def test_the_reporter_clients_variables_are_not_server_settings() -> None:
+    """The reporter often runs in the process that serves Sentiero: its
+    ``SENTIERO_REPORTER_*`` variables must not stop the server's start-up,
+    while a typo in a server variable still does."""
+    env = {
+        "SENTIERO_REPORTER_INGEST_KEY": "sk_x",
+        "SENTIERO_REPORTER_ENABLED": "false",
+        "SENTIERO_MAX_SESSIONS": "7",
+    }
+    assert load_settings(environ=env).max_sessions == 7
+    with pytest.raises(SettingsError, match="SENTIERO_REPORTERS_KEY"):
+        load_settings(environ={"SENTIERO_REPORTERS_KEY": "x"})
+
+
 def test_config_file_from_environment(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text("[sentiero]\nmount_path = '/rec'\n")
