@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from .dashboard.session_filters import FilterError, _moment
 from .lifecycle import describe, erase, erasure_filter, matching_ids, plan_purge, purge
-from .settings import Settings, SettingsError, load_settings
+from .settings import MAX_AGE_S, Settings, SettingsError, load_settings
 from .store import StoreError
 
 if TYPE_CHECKING:
@@ -41,7 +41,13 @@ def _duration_s(text: str) -> int:
         raise argparse.ArgumentTypeError(
             f"expected an age like 3600, 90m, 12h or 30d, got {text!r}"
         )
-    return int(match.group(1)) * _UNIT_S[(match.group(2) or "s").lower()]
+    seconds = int(match.group(1)) * _UNIT_S[(match.group(2) or "s").lower()]
+    if not 1 <= seconds <= MAX_AGE_S:
+        # 0 would purge the sessions being recorded now, too
+        raise argparse.ArgumentTypeError(
+            f"expected an age from 1 s to 100 years (36500d), got {text!r}"
+        )
+    return seconds
 
 
 def _date_ms(text: str) -> int:

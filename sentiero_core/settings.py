@@ -37,6 +37,11 @@ class SettingsError(ValueError):
     """A configuration value is unknown or of the wrong shape."""
 
 
+#: The longest age a purge or ``retention_period`` takes: beyond it, the
+#: cut-off would fall before year 1 (100 years).
+MAX_AGE_S = 100 * 365 * 86_400
+
+
 @dataclass
 class RedactionSettings:
     """Server-side redaction applied to every batch before it is stored."""
@@ -216,6 +221,11 @@ class Settings:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise SettingsError(f"{name}: expected a positive integer or none")
+        if self.retention_period is not None and self.retention_period > MAX_AGE_S:
+            raise SettingsError(
+                f"retention_period: expected at most {MAX_AGE_S} seconds (100 years), "
+                f"got {self.retention_period}"
+            )
         if self.trusted_proxy_hops < 0:
             raise SettingsError("trusted_proxy_hops: expected 0 or a positive integer")
         if self.proxy_mode not in ("legacy", "modern"):

@@ -75,6 +75,12 @@ def test_the_reporter_clients_variables_are_not_server_settings() -> None:
         load_settings(environ={"SENTIERO_REPORTERS_KEY": "x"})
 
 
+def test_a_retention_period_beyond_a_century_is_refused() -> None:
+    with pytest.raises(SettingsError, match="retention_period: expected at most"):
+        load_settings(environ={}, retention_period=99_999_999_999_999)
+    assert load_settings(environ={}, retention_period=100 * 365 * 86_400).retention_period
+
+
 def test_config_file_from_environment(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text("[sentiero]\nmount_path = '/rec'\n")

@@ -136,6 +136,11 @@ def test_purge_needs_an_age_and_counts_first(tmp_path: Path) -> None:
     assert "retention_period is not set" in no_age.stderr and "--older-than" in no_age.stderr
     bad_age = run("purge", "--store", store, "--older-than", "soon")
     assert bad_age.returncode == 2 and "expected an age like" in bad_age.stderr
+    for age in ("0", "0d", "3000000d"):  # everything, or before year 1
+        out_of_range = run("purge", "--store", store, "--older-than", age, "--yes")
+        assert out_of_range.returncode == 2, (age, out_of_range.stderr)
+        assert "from 1 s to 100 years" in out_of_range.stderr
+        assert "Traceback" not in out_of_range.stderr
 
     dry = run("purge", "--store", store, "--older-than", "2d", "--dry-run")
     assert dry.returncode == 0, dry.stderr
