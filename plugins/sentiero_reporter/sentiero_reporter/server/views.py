@@ -25,15 +25,29 @@ def _store() -> Store:
     return store
 
 
+SOURCES = ("server", "browser")
+
+
+def _one_of(name: str, value: str, allowed: Any) -> str:
+    if value not in allowed:
+        named = ", ".join(a for a in allowed if a) + (" (or empty: any)" if "" in allowed else "")
+        abort(400, f"{name} must be one of {named}, got {value[:100]!r}")
+    return value
+
+
 def _filters() -> dict[str, str]:
+    """The list's filters; a value outside a choice is a 400 naming it, not
+    a list quietly filtered otherwise."""
     args = request.args
     return {
         "project": args.get("project", "").strip(),
         "environment": args.get("environment", "").strip(),
         "release": args.get("release", "").strip(),
-        "status": args.get("status", "open").strip() or "open",
-        "platform": args.get("platform", "").strip(),
-        "sort": args.get("sort", "last_seen") if args.get("sort") in SORTS else "last_seen",
+        "status": _one_of(
+            "status", args.get("status", "").strip() or "open", (*STATUSES, "all")
+        ),
+        "platform": _one_of("platform", args.get("platform", "").strip(), ("", *SOURCES)),
+        "sort": _one_of("sort", args.get("sort", "").strip() or "last_seen", tuple(SORTS)),
     }
 
 
@@ -51,10 +65,10 @@ async def issues_list() -> Any:
             where[field] = chosen[name]
     if chosen["status"] in STATUSES:
         where["status"] = chosen["status"]
-    try:
-        page = max(int(request.args.get("page", "1")), 1)
-    except ValueError:
-        page = 1
+    raw_page = request.args.get("page", "1").strip() or "1"
+    if not raw_page.isdigit() or not 1 <= int(raw_page) <= 100_000:
+        abort(400, f"page must be a whole number from 1 to 100000, got {raw_page[:20]!r}")
+    page = int(raw_page)
     issues = await store.find_records(
         ISSUES, where, order_by=chosen["sort"], limit=PAGE + 1, offset=(page - 1) * PAGE
     )

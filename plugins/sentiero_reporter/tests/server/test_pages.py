@@ -60,6 +60,28 @@ async def test_issues_list_filters_and_sorts(server: Server) -> None:
     assert len(order(await server.text("/sentiero/issues?status=all"))) == 2
     nav = await server.text("/sentiero/issues")
     assert ">Issues<" in nav and ">Custom events<" in nav
+    assert order(await server.text("/sentiero/issues?status=all&platform=browser")) == []
+    assert len(order(await server.text("/sentiero/issues?status=all&platform=server"))) == 2
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        ("status=bogus", "status must be one of open, resolved, ignored, all"),
+        ("platform=mobile", "platform must be one of server, browser (or empty: any)"),
+        ("sort=<b>", "sort must be one of last_seen, count, first_seen"),
+        ("page=0", "page must be a whole number"),
+        ("page=x", "page must be a whole number"),
+    ],
+)
+async def test_issues_list_refuses_a_filter_it_does_not_know(
+    server: Server, query: str, named: str
+) -> None:
+    response = await server.client.get(f"/sentiero/issues?{query}")
+    assert response.status_code == 400
+    page = await response.get_data(as_text=True)
+    assert named in page and "<b>" not in page.split("</header>")[-1]
 
 
 @pytest.mark.asyncio
