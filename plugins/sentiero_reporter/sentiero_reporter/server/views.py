@@ -43,9 +43,7 @@ def _filters() -> dict[str, str]:
         "project": args.get("project", "").strip(),
         "environment": args.get("environment", "").strip(),
         "release": args.get("release", "").strip(),
-        "status": _one_of(
-            "status", args.get("status", "").strip() or "open", (*STATUSES, "all")
-        ),
+        "status": _one_of("status", args.get("status", "").strip() or "open", (*STATUSES, "all")),
         "platform": _one_of("platform", args.get("platform", "").strip(), ("", *SOURCES)),
         "sort": _one_of("sort", args.get("sort", "").strip() or "last_seen", tuple(SORTS)),
     }
