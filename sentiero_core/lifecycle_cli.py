@@ -235,7 +235,8 @@ async def _erase(args: argparse.Namespace, base: Mapping[str, Any] | None = None
         sentiero = await _opened(stack, settings)
         count = len(await matching_ids(sentiero.store, f))
         tail = " and would be erased." if args.dry_run else "."
-        print(f"{_plural(count)} match {criteria}{tail}")
+        verb = "matches" if count == 1 else "match"
+        print(f"{_plural(count)} {verb} {criteria}{tail}")
         if args.dry_run:
             return 0
         if not count:

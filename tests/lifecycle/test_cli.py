@@ -86,7 +86,7 @@ def test_erase_by_session_ids_and_address(db: Path) -> None:
     assert "2 sessions erased." in done.stdout
     by_ip = run("erase", "--store", store, "--ip", "198.51.100.9", "-y")
     assert by_ip.returncode == 0, by_ip.stderr
-    assert "1 session match ip='198.51.100.0'." in by_ip.stdout
+    assert "1 session matches ip='198.51.100.0'." in by_ip.stdout
     assert "1 session erased." in by_ip.stdout
     assert asyncio.run(_count(db)) == 618
 
