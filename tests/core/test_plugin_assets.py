@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,37 +29,47 @@ def register_routes():
 """
 
 
+@contextlib.asynccontextmanager
+async def plugin_client(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, files: dict[str, str]
+) -> AsyncIterator[Any]:
+    """A test client of an app with the plugin package ``name`` made of
+    ``files`` (paths inside the package), registered as that name."""
+    package = tmp_path / name
+    for relative, text in {"__init__.py": "", **files}.items():
+        (package / relative).parent.mkdir(parents=True, exist_ok=True)
+        (package / relative).write_text(text)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module(name)
+    pm = get_plugin_manager(load_entrypoints=False)
+    pm.register(module, name=name)
+    try:
+        app = create_app(Settings(store_url="memory://"), plugin_manager=pm)
+        async with app.test_app():
+            yield app.test_client()
+    finally:
+        pm.unregister(name=name)
+
+
 @pytest.mark.asyncio
 async def test_plugin_templates_and_static_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    package = tmp_path / "assetplug"
-    (package / "templates").mkdir(parents=True)
-    (package / "static").mkdir()
-    (package / "__init__.py").write_text(PLUGIN)
-    (package / "templates" / "assetplug_report.html").write_text(
-        '{% extends "default:base.html" %}'
-        '{% block content %}<p id="who">{{ who }}</p>{% endblock %}'
-    )
-    (package / "static" / "report.css").write_text("p { color: teal }")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    module = importlib.import_module("assetplug")
-    pm = get_plugin_manager(load_entrypoints=False)
-    pm.register(module, name="assetplug")
-    try:
-        app = create_app(Settings(store_url="memory://"), plugin_manager=pm)
-        async with app.test_app():
-            client = app.test_client()
-            page = await (await client.get("/sentiero/assetplug")).get_data(as_text=True)
-            assert '<p id="who">&lt;b&gt;plugin&lt;/b&gt;</p>' in page
-            assert "/sentiero/-/static/dashboard.css" in page  # the dashboard layout
-            css = await client.get("/sentiero/-/static/assetplug/report.css")
-            assert css.status_code == 200
-            assert await css.get_data(as_text=True) == "p { color: teal }"
-            escape = await client.get("/sentiero/-/static/assetplug/../__init__.py")
-            assert escape.status_code == 404
-    finally:
-        pm.unregister(name="assetplug")
+    files = {
+        "__init__.py": PLUGIN,
+        "templates/assetplug_report.html": '{% extends "default:base.html" %}'
+        '{% block content %}<p id="who">{{ who }}</p>{% endblock %}',
+        "static/report.css": "p { color: teal }",
+    }
+    async with plugin_client(tmp_path, monkeypatch, "assetplug", files) as client:
+        page = await (await client.get("/sentiero/assetplug")).get_data(as_text=True)
+        assert '<p id="who">&lt;b&gt;plugin&lt;/b&gt;</p>' in page
+        assert "/sentiero/-/static/dashboard.css" in page  # the dashboard layout
+        css = await client.get("/sentiero/-/static/assetplug/report.css")
+        assert css.status_code == 200
+        assert await css.get_data(as_text=True) == "p { color: teal }"
+        escape = await client.get("/sentiero/-/static/assetplug/../__init__.py")
+        assert escape.status_code == 404
 
 
 @pytest.fixture(scope="module")
@@ -175,30 +186,17 @@ def test_dropped_connections_leave_no_asset_open(served: LiveServer) -> None:
 async def test_an_edited_asset_is_served_with_a_new_etag(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    package = tmp_path / "editplug"
-    (package / "static").mkdir(parents=True)
-    (package / "__init__.py").write_text("")
-    asset = package / "static" / "note.txt"
-    asset.write_text("first")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    module = importlib.import_module("editplug")
-    pm = get_plugin_manager(load_entrypoints=False)
-    pm.register(module, name="editplug")
-    try:
-        app = create_app(Settings(store_url="memory://"), plugin_manager=pm)
-        async with app.test_app():
-            client = app.test_client()
-            first = await client.get("/sentiero/-/static/editplug/note.txt")
-            assert await first.get_data(as_text=True) == "first"
-            asset.write_text("second, longer")
-            again = await client.get(
-                "/sentiero/-/static/editplug/note.txt",
-                headers={"If-None-Match": first.headers["ETag"]},
-            )
-            assert again.status_code == 200
-            assert await again.get_data(as_text=True) == "second, longer"
-            assert again.headers["ETag"] != first.headers["ETag"]
-            assert (await client.get("/sentiero/-/static/editplug/missing.txt")).status_code == 404
-            assert (await client.get("/sentiero/-/static/editplug/")).status_code == 404
-    finally:
-        pm.unregister(name="editplug")
+    files = {"static/note.txt": "first"}
+    async with plugin_client(tmp_path, monkeypatch, "editplug", files) as client:
+        first = await client.get("/sentiero/-/static/editplug/note.txt")
+        assert await first.get_data(as_text=True) == "first"
+        (tmp_path / "editplug" / "static" / "note.txt").write_text("second, longer")
+        again = await client.get(
+            "/sentiero/-/static/editplug/note.txt",
+            headers={"If-None-Match": first.headers["ETag"]},
+        )
+        assert again.status_code == 200
+        assert await again.get_data(as_text=True) == "second, longer"
+        assert again.headers["ETag"] != first.headers["ETag"]
+        assert (await client.get("/sentiero/-/static/editplug/missing.txt")).status_code == 404
+        assert (await client.get("/sentiero/-/static/editplug/")).status_code == 404

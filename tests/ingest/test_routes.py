@@ -344,6 +344,33 @@ async def test_error_bodies_are_small_json() -> None:
         assert list(payload) == ["error"] and len(await response.get_data()) < 200
 
 
+def ingest_scope(
+    *,
+    http_version: str = "1.1",
+    query_string: bytes = b"",
+    extra_headers: list[tuple[bytes, bytes]] | None = None,
+) -> dict[str, Any]:
+    """An ASGI scope of a JSON POST to the ingest endpoint, for what an
+    HTTP client cannot send (or Hypercorn would refuse first)."""
+    return {
+        "type": "http",
+        "http_version": http_version,
+        "asgi": {"spec_version": "2.1"},
+        "method": "POST",
+        "scheme": "http",
+        "path": EVENTS_URL,
+        "raw_path": b"",
+        "query_string": query_string,
+        "root_path": "",
+        "client": ("127.0.0.1", 5000),
+        "headers": [
+            (b"host", b"localhost"),
+            (b"content-type", b"application/json"),
+            *(extra_headers or []),
+        ],
+    }
+
+
 @pytest.mark.asyncio
 async def test_a_trickling_body_times_out_with_408() -> None:
     """Driven through raw ASGI: the first bytes arrive, the rest never do."""
@@ -361,19 +388,7 @@ async def test_a_trickling_body_times_out_with_408() -> None:
         async def send(message: dict[str, Any]) -> None:
             sent.append(message)
 
-        scope = {
-            "type": "http",
-            "http_version": "1.1",
-            "asgi": {"spec_version": "2.1"},
-            "method": "POST",
-            "scheme": "http",
-            "path": EVENTS_URL,
-            "raw_path": b"",
-            "query_string": b"",
-            "root_path": "",
-            "client": ("127.0.0.1", 5000),
-            "headers": [(b"host", b"localhost"), (b"content-type", b"application/json")],
-        }
+        scope = ingest_scope()
         started = asyncio.get_running_loop().time()
         await asyncio.wait_for(r.app(scope, receive, send), 3)
         assert asyncio.get_running_loop().time() - started < 2
@@ -395,23 +410,11 @@ async def test_raw_bytes_in_the_query_string_get_a_4xx() -> None:
         async def send(message: dict[str, Any]) -> None:
             sent.append(message)
 
-        scope = {
-            "type": "http",
-            "http_version": "2",
-            "asgi": {"spec_version": "2.1"},
-            "method": "POST",
-            "scheme": "http",
-            "path": EVENTS_URL,
-            "raw_path": b"",
-            "query_string": b"encoding=\xff\xfe&\xc3(=1",
-            "root_path": "",
-            "client": ("127.0.0.1", 5000),
-            "headers": [
-                (b"host", b"localhost"),
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-            ],
-        }
+        scope = ingest_scope(
+            http_version="2",
+            query_string=b"encoding=\xff\xfe&\xc3(=1",
+            extra_headers=[(b"content-length", str(len(payload)).encode())],
+        )
         await asyncio.wait_for(r.app(scope, receive, send), 3)
         assert sent[0]["status"] == 415
         assert "encoding" in orjson.loads(sent[1]["body"])["error"]
