@@ -27,21 +27,13 @@ def _settings(settings: Any) -> AnalyticsSettings:
 
 
 async def _agg(
-    store: Store,
-    name: str,
-    f: ReportFilters,
-    group: tuple[int, ...],
-    **where: str,
+    store: Store, name: str, f: ReportFilters, group: tuple[int, ...], **where: str
 ) -> dict[tuple[str, ...], Tally]:
     w: dict[int, Any] = dict(f.where())
     for pos, value in where.items():
         w[S + int(pos[1:])] = value
     return await store.aggregate(
-        _name(name, f),
-        f.day_from,
-        f.day_to,
-        where=w,
-        group_by=tuple(S + g for g in group),
+        _name(name, f), f.day_from, f.day_to, where=w, group_by=tuple(S + g for g in group)
     )
 
 
@@ -279,7 +271,7 @@ class Report:
             for i in range(done):
                 reached[i] += t.count
             if 0 < done < len(steps):
-                dropping.append(Dropping(day_from_date(date), path, done, t.count))
+                dropping.append(Dropping(day_from_date(date), path, t.count))
         rows: list[dict[str, Any]] = []
         for i, step in enumerate(steps):
             prev = reached[i - 1] if i else reached[0]
@@ -291,7 +283,8 @@ class Report:
                     "drop_off": prev - reached[i],
                 }
             )
-        return {"rows": rows, "dropped": await _dropped(store, f, steps, dropping, s.max_links)}
+        dropped = await _dropped(store, f, steps, dropping, done_by_path, s.max_links)
+        return {"rows": rows, "dropped": dropped}
 
     async def _engagement(
         self, store: Store, f: ReportFilters, s: AnalyticsSettings
@@ -433,11 +426,10 @@ MAX_DROPPING_PATHS = 1_000
 
 
 class Dropping(NamedTuple):
-    """Sessions of one day whose path reached ``done`` steps, not all."""
+    """Sessions of one day whose path reached some of the steps, not all."""
 
     day: int
     path: str
-    done: int
     sessions: int
 
 
@@ -446,10 +438,12 @@ async def _dropped(
     f: ReportFilters,
     steps: list[str],
     dropping: list[Dropping],
+    done_by_path: dict[str, int],
     limit: int,
 ) -> list[dict[str, Any]]:
     """The latest sessions (by start) that reached a step but not the next:
-    those of the paths the counts found dropping, under the same filters,
+    those of the paths the counts found dropping (with the steps each
+    reached, ``done_by_path``), under the same filters,
     so the list agrees with the rows. Only the days that hold the latest
     ``limit`` of them are read."""
     if not dropping:
@@ -464,18 +458,15 @@ async def _dropped(
         if seen >= limit:
             break
     sessions: dict[str, int] = defaultdict(int)
-    done_by_path: dict[str, int] = {}
     for d in dropping:
         if first <= d.day <= last:
             sessions[d.path] += d.sessions
-            done_by_path[d.path] = d.done
     paths = sorted(sessions, key=lambda p: (-sessions[p], p))[:MAX_DROPPING_PATHS]
     found = await store.aggregate_latest(
         "path_links", first, last, where={**f.where(), S: paths}, group_by=(), limit=limit
     )
-    rows = sorted(found.get((), ()), key=lambda r: (-r.total / max(r.count, 1), r.dims[S + 1]))[
-        :limit
-    ]
+    # the store's order, but ties between sessions by their id
+    rows = sorted(found.get((), ()), key=lambda r: (-r.total / max(r.count, 1), r.dims[S + 1]))
     return [
         {"session_id": r.dims[S + 1], "dropped_after": steps[done_by_path[r.dims[S]] - 1]}
         for r in rows
