@@ -180,12 +180,10 @@ def _run_hypercorn(app: Any, host: str, port: int, banner: str = "") -> None:
     try:
         asyncio.run(_serve(app, config, sockets))
     except LifespanFailureError as exc:
-        failure = app.extensions.get("sentiero.startup_error")
-        if failure is not None:
-            raise StartupError(str(failure) or type(failure).__name__) from None
-        # Hypercorn's text is "Lifespan failure in startup. '<reason>'"
-        reason = str(exc).removeprefix("Lifespan failure in startup. ")
-        raise StartupError(reason[1:-1] if reason[:1] == reason[-1:] == "'" else reason) from None
+        # the store's or a plugin's exception, recorded by the app's start-up:
+        # Hypercorn passes on only its text, quoted inside a sentence of its own
+        failure = app.extensions.get("sentiero.startup_error", exc)
+        raise StartupError(str(failure) or type(failure).__name__) from None
     except OSError as exc:
         raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     finally:
