@@ -37,8 +37,9 @@ class SettingsError(ValueError):
     """A configuration value is unknown or of the wrong shape."""
 
 
-#: The longest age a purge or ``retention_period`` takes: beyond it, the
-#: cut-off would fall before year 1 (100 years).
+#: The longest age a purge or ``retention_period`` takes (100 years): far
+#: past any real retention, and a cut-off dates can still hold (an age of
+#: millions of days fell before year 1 and crashed the purge).
 MAX_AGE_S = 100 * 365 * 86_400
 
 
